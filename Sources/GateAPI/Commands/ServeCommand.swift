@@ -1,0 +1,41 @@
+import ArgumentParser
+import Hummingbird
+import Persistence
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the HTTP API (stops gracefully on SIGTERM or SIGINT)."
+    )
+
+    func run() async throws {
+        let (config, logger) = try Startup.configure()
+        // Refuse to serve on a schema older than this build expects.
+        do {
+            let migrator = Migrator(migrations: try Migration.load(from: config.migrationsDirectory), logger: logger)
+            let status = try await withRunningPostgres(config.database, logger: logger) { try await migrator.status($0) }
+            if let first = status.pending.first {
+                throw Startup.fail(
+                    "database schema is behind: \(status.pending.count) pending migration(s) starting at \(first.version)_\(first.name); run `gate-api migrate`")
+            }
+            if !status.unknown.isEmpty {
+                logger.warning("database has migrations this build does not know", metadata: ["versions": "\(status.unknown)"])
+            }
+        } catch let error as ExitCode {
+            throw error
+        } catch let error as MigrationError {
+            throw Startup.fail("\(error)")
+        } catch {
+            throw Startup.fail("cannot reach Postgres: \(describe(error))")
+        }
+
+        let services: AppServices
+        do {
+            services = try AppServices(config: config, logger: logger)
+        } catch {
+            throw Startup.fail("\(error)")
+        }
+        let app = buildApplication(config: config, services: services, logger: logger)
+        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+    }
+}

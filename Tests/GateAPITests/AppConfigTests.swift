@@ -1,0 +1,56 @@
+import Testing
+
+@testable import GateAPI
+
+@Suite struct AppConfigTests {
+    let minimal = ["DATABASE_URL": "postgres://gate@127.0.0.1:5432/gateapi"]
+
+    @Test func defaultsMatchTheSpec() throws {
+        let config = try AppConfig.load(from: minimal)
+        #expect(config.port == 8080)
+        #expect(config.host == "127.0.0.1")
+        #expect(config.redis.host == "127.0.0.1" && config.redis.port == 6379)
+        #expect(config.approvalTimeoutSeconds == 86400)
+        #expect(config.approvalHistoryTTLSeconds == 2_592_000)
+        #expect(config.maxApprovalHistory == 1000)
+        #expect(config.idempotencyTTLSeconds == 86400)
+        #expect(config.allowedActionsDefault == ["gmail.send", "task.create"])
+        #expect(config.maxBodyBytes == 1_048_576)
+        #expect(config.logFormat == .json)
+    }
+
+    @Test func missingDatabaseURLNamesTheVariable() {
+        #expect(throws: ConfigError.self) { try AppConfig.load(from: [:]) }
+        do {
+            _ = try AppConfig.load(from: [:])
+        } catch {
+            #expect(error.variable == "DATABASE_URL")
+            #expect(error.description == "configuration error: DATABASE_URL is required")
+        }
+    }
+
+    @Test(arguments: [
+        ("PORT", "eighty"), ("PORT", "70000"), ("REDIS_URL", "http://x"), ("LOG_LEVEL", "loud"),
+        ("LOG_FORMAT", "xml"), ("MAX_BODY_BYTES", "-1"), ("DATABASE_URL", "mysql://x/y"),
+        ("APPROVAL_TIMEOUT_SECONDS", "0"), ("REDIS_POOL_SIZE", "0"),
+    ])
+    func invalidValuesNameTheirVariable(_ variable: String, _ value: String) {
+        var env = minimal
+        env[variable] = value
+        do {
+            _ = try AppConfig.load(from: env)
+            Issue.record("\(variable)=\(value) was accepted")
+        } catch {
+            #expect(error.variable == variable)
+        }
+    }
+
+    @Test func passwordsNeverAppearInConfigErrors() {
+        do {
+            _ = try AppConfig.load(from: ["DATABASE_URL": "postgres://u:topsecret@h/db?sslmode=bogus"])
+            Issue.record("bad sslmode accepted")
+        } catch {
+            #expect(!error.description.contains("topsecret"))
+        }
+    }
+}

@@ -1,0 +1,24 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+
+@testable import GateAPI
+
+/// Runs `test` against a live GateAPI built by the same `buildApplication` the
+/// executable uses, on an ephemeral port.
+func withTestApp(
+    databaseURL: String = TestEnvironment.databaseURL,
+    environment overrides: [String: String] = [:],
+    _ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void
+) async throws {
+    let config = try AppConfig.load(from: TestEnvironment.appEnvironment(databaseURL: databaseURL, overrides: overrides))
+    let services = try AppServices(config: config, logger: TestEnvironment.logger)
+    let app = buildApplication(config: config, services: services, logger: TestEnvironment.logger)
+    try await app.test(.live, test)
+}
+
+extension TestResponse {
+    var json: [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
+    }
+}

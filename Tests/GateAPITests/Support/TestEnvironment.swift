@@ -1,0 +1,118 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import Persistence
+import PostgresNIO
+import Testing
+
+@testable import GateAPI
+
+/// What scripts/test provides: throwaway servers and a scratch folder.
+enum TestEnvironment {
+    static var databaseURL: String { required("TEST_DATABASE_URL") }
+    static var redisURL: String { required("TEST_REDIS_URL") }
+    static var serversDirectory: String {
+        ProcessInfo.processInfo.environment["TEST_SERVERS_DIR"] ?? NSTemporaryDirectory()
+    }
+    static var migrationsDirectory: String {
+        ProcessInfo.processInfo.environment["TEST_MIGRATIONS_DIR"]
+            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("migrations").path
+    }
+
+    static let logger: Logger = {
+        var logger = Logger(label: "test")
+        logger.logLevel = .warning
+        return logger
+    }()
+
+    private static func required(_ name: String) -> String {
+        guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+            fatalError("\(name) is not set: run the tests with scripts/test, which starts Postgres and Redis")
+        }
+        return value
+    }
+
+    /// The environment a test app or a spawned `gate-api` runs with.
+    static func appEnvironment(databaseURL: String, overrides: [String: String] = [:]) -> [String: String] {
+        var env = [
+            "DATABASE_URL": databaseURL,
+            "REDIS_URL": redisURL,
+            "HOST": "127.0.0.1",
+            "PORT": "0",
+            "LOG_LEVEL": "warning",
+            "MIGRATIONS_DIR": migrationsDirectory,
+        ]
+        env.merge(overrides) { $1 }
+        return env
+    }
+
+    /// A TCP port on 127.0.0.1 that was free a moment ago. It is below Linux's
+    /// ephemeral range (32768+), so an outgoing connection cannot take it while a
+    /// test has its server stopped for a restart.
+    static func freePort() throws -> Int {
+        for _ in 0..<100 {
+            let port = Int.random(in: 20000..<32768)
+            if let channel = try? ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+                .bind(host: "127.0.0.1", port: port).wait()
+            {
+                try channel.close().wait()
+                return port
+            }
+        }
+        throw NoFreePort()
+    }
+
+    /// The directory holding the built `gate-api` executable.
+    static var productsDirectory: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    }
+}
+
+struct NoFreePort: Error {}
+
+/// A database of its own for one test, created from TEST_DATABASE_URL's server and
+/// dropped afterwards, so tests run in parallel without seeing each other's rows.
+struct TestDatabase: Sendable {
+    let name: String
+    let url: String
+
+    static func withFresh<T: Sendable>(
+        migrated: Bool = true, _ body: @Sendable (TestDatabase) async throws -> T
+    ) async throws -> T {
+        let name = "t_" + UUID().uuidString.lowercased().replacingOccurrences(of: "-", with: "")
+        try await admin { try await $0.query(PostgresQuery(unsafeSQL: "CREATE DATABASE \(name)")) }
+        let url = TestEnvironment.databaseURL.replacingOccurrences(of: "/postgres?", with: "/\(name)?")
+        let database = TestDatabase(name: name, url: url)
+        do {
+            if migrated { try await database.migrate() }
+            let result = try await body(database)
+            try? await admin { try await $0.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)")) }
+            return result
+        } catch {
+            try? await admin { try await $0.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)")) }
+            throw error
+        }
+    }
+
+    var configuration: PostgresClient.Configuration {
+        get throws { try DatabaseConfiguration.parse(url, maximumConnections: 10) }
+    }
+
+    func migrate(directory: String = TestEnvironment.migrationsDirectory) async throws {
+        let migrations = try Migration.load(from: directory)
+        try await withClient { try await Migrator(migrations: migrations, logger: TestEnvironment.logger).migrate($0) }
+    }
+
+    /// Runs `body` with a running client on this database.
+    func withClient<T: Sendable>(_ body: @escaping @Sendable (PostgresClient) async throws -> T) async throws -> T {
+        try await withRunningPostgres(try configuration, logger: TestEnvironment.logger, body)
+    }
+
+    private static func admin(_ body: @escaping @Sendable (PostgresClient) async throws -> Void) async throws {
+        let configuration = try DatabaseConfiguration.parse(TestEnvironment.databaseURL, maximumConnections: 2)
+        try await withRunningPostgres(configuration, logger: TestEnvironment.logger, body)
+    }
+}
