@@ -1,6 +1,8 @@
 import Foundation
 import Logging
 import NIOCore
+import Actions
+import Auth
 import Persistence
 import PostgresNIO
 import Redis
@@ -25,9 +27,9 @@ struct AppConfig: Sendable {
     var idempotencyTTLSeconds: Int
     var allowedActionsDefault: [String]
     var actionMaxAttempts: Int
-    var jwtIssuer: String
-    var jwtAudience: String
-    var rateLimitPerMinute: Int
+    var jwt: JWTSettings
+    var keyRotationOverlapSeconds: Int
+    var rateLimits: RateLimitSettings
 
     /// Reads the configuration from `environment`; the error names the first bad variable.
     static func load(from environment: [String: String]) throws(ConfigError) -> AppConfig {
@@ -60,8 +62,47 @@ struct AppConfig: Sendable {
         guard let logFormat = LogFormat(rawValue: env.string("LOG_FORMAT", default: "json").lowercased()) else {
             throw ConfigError(variable: "LOG_FORMAT", problem: "must be json or text")
         }
-        let actions = env.string("ALLOWED_ACTIONS_DEFAULT", default: "gmail.send,task.create")
-            .split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        let actions = env.list("ALLOWED_ACTIONS_DEFAULT", default: "gmail.send,task.create")
+        if let unknown = actions.first(where: { ActionName(rawValue: $0) == nil }) {
+            throw ConfigError(variable: "ALLOWED_ACTIONS_DEFAULT", problem: "names an unknown action \"\(unknown)\"")
+        }
+
+        var jwt = JWTSettings(
+            issuer: env.string("JWT_ISSUER", default: "gateapi-dev"),
+            audience: env.string("JWT_AUDIENCE", default: "gateapi"))
+        if let secret = env.optional("JWT_SECRET") {
+            // Shorter HMAC keys are brute-forceable (RFC 7518 §3.2), and JWTKit refuses them.
+            guard secret.utf8.count >= 32 else {
+                throw ConfigError(variable: "JWT_SECRET", problem: "must be at least 32 bytes")
+            }
+            jwt.hmacSecret = secret
+        }
+        jwt.hmacKeyID = env.optional("JWT_SECRET_KID")
+        jwt.jwksFile = env.optional("JWT_JWKS_FILE")
+        if let file = jwt.jwksFile, !FileManager.default.isReadableFile(atPath: file) {
+            throw ConfigError(variable: "JWT_JWKS_FILE", problem: "cannot read \(file)")
+        }
+        jwt.jwksURL = env.optional("JWT_JWKS_URL")
+        if let url = jwt.jwksURL, !(url.hasPrefix("https://") || url.hasPrefix("http://")) {
+            throw ConfigError(variable: "JWT_JWKS_URL", problem: "must be an http(s) URL")
+        }
+        jwt.leewaySeconds = Double(try env.int("JWT_LEEWAY_SECONDS", default: 30, in: 0...60))
+        jwt.maxLifetimeSeconds = Double(try env.int("JWT_MAX_LIFETIME_SECONDS", default: 86400, in: 60...2_592_000))
+        let algorithms = env.list("JWT_ALGORITHMS", default: "HS256,RS256,ES256,EdDSA")
+        if let bad = algorithms.first(where: { !JWTSettings.supportedAlgorithms.contains($0) }) {
+            throw ConfigError(
+                variable: "JWT_ALGORITHMS",
+                problem: "\"\(bad)\" is not one of \(JWTSettings.supportedAlgorithms.sorted().joined(separator: ", "))")
+        }
+        jwt.allowedAlgorithms = Set(algorithms)
+        jwt.jwksRefreshInterval = .seconds(try env.int("JWT_JWKS_REFRESH_SECONDS", default: 60, in: 1...86400))
+
+        let perMinute = try env.int("RATE_LIMIT_PER_MINUTE", default: 600, in: 1...1_000_000)
+        let rateLimits = RateLimitSettings(
+            perMinute: perMinute,
+            burst: try env.int("RATE_LIMIT_BURST", default: max(1, perMinute / 10), in: 1...1_000_000),
+            workspacePerMinute: try env.int("WORKSPACE_RATE_LIMIT_PER_MINUTE", default: perMinute * 10, in: 1...10_000_000),
+            approvalsPerMinute: try env.int("APPROVALS_RATE_LIMIT_PER_MINUTE", default: 120, in: 1...1_000_000))
 
         return AppConfig(
             host: env.string("HOST", default: "127.0.0.1"),
@@ -79,9 +120,9 @@ struct AppConfig: Sendable {
             idempotencyTTLSeconds: try env.int("IDEMPOTENCY_TTL_SECONDS", default: 86400, in: 1...31_536_000),
             allowedActionsDefault: actions,
             actionMaxAttempts: try env.int("ACTION_MAX_ATTEMPTS", default: 5, in: 1...100),
-            jwtIssuer: env.string("JWT_ISSUER", default: "gateapi-dev"),
-            jwtAudience: env.string("JWT_AUDIENCE", default: "gateapi"),
-            rateLimitPerMinute: try env.int("RATE_LIMIT_PER_MINUTE", default: 600, in: 1...1_000_000)
+            jwt: jwt,
+            keyRotationOverlapSeconds: try env.int("API_KEY_ROTATION_OVERLAP_SECONDS", default: 86400, in: 0...2_592_000),
+            rateLimits: rateLimits
         )
     }
 }
@@ -103,6 +144,12 @@ private struct Environment {
     }
 
     func string(_ name: String, default fallback: String) -> String { optional(name) ?? fallback }
+
+    /// A comma-separated list; blanks dropped.
+    func list(_ name: String, default fallback: String) -> [String] {
+        string(name, default: fallback).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+    }
 
     func required(_ name: String) throws(ConfigError) -> String {
         guard let value = optional(name) else { throw ConfigError(variable: name, problem: "is required") }

@@ -1,22 +1,33 @@
+import Auth
 import Hummingbird
 import Logging
+import Persistence
 import PostgresNIO
 import Prometheus
 import Redis
 
-/// The connections and registries one application instance runs on. The
-/// executable builds them from `AppConfig`; tests build them against throwaway servers.
+/// The connections, registries and security components one application instance
+/// runs on. The executable builds them from `AppConfig`; tests build them against
+/// throwaway servers.
 struct AppServices: Sendable {
     let postgres: PostgresClient
     let redis: RedisClient
     let metrics: HTTPMetrics
+    let authenticator: Authenticator
+    let apiKeys: APIKeyStore
 
-    init(config: AppConfig, logger: Logger) throws {
+    init(config: AppConfig, logger: Logger) async throws {
         postgres = PostgresClient(configuration: config.database, backgroundLogger: logger)
         redis = try RedisClient(configuration: config.redis, logger: logger)
         metrics = HTTPMetrics(registry: PrometheusCollectorRegistry())
+        apiKeys = APIKeyStore(client: postgres, logger: logger)
+        let jwt = try await JWTVerifier(settings: config.jwt, logger: logger)
+        authenticator = Authenticator(keys: apiKeys, jwt: jwt, logger: logger)
     }
 }
+
+/// How long a request waits for Postgres before it is answered 503.
+let databaseTimeout: Duration = .seconds(2)
 
 /// Builds the whole HTTP application; shared by `gate-api serve` and the tests so
 /// that what is tested is what runs.
@@ -32,6 +43,16 @@ func buildApplication(config: AppConfig, services: AppServices, logger: Logger) 
         postgres: services.postgres, redis: services.redis, metrics: services.metrics,
         readinessTimeout: .seconds(2)
     ).addRoutes(to: router)
+
+    let audit = SecurityAudit(postgres: services.postgres, timeout: databaseTimeout)
+    // Every workspace route: who is calling, are they a member (else 404), within limits.
+    let workspace = router.group("v1/workspaces/{ws}")
+        .add(middleware: AuthenticationMiddleware(authenticator: services.authenticator, audit: audit, timeout: databaseTimeout))
+        .add(middleware: WorkspaceAccessMiddleware(audit: audit))
+        .add(middleware: RateLimitMiddleware(limiter: RateLimiter(redis: services.redis, settings: config.rateLimits)))
+
+    APIKeysController(store: services.apiKeys, rotationOverlapSeconds: config.keyRotationOverlapSeconds, timeout: databaseTimeout)
+        .addRoutes(to: workspace.group("api-keys").add(middleware: RequireScope(.keysAdmin, audit: audit)))
 
     return Application(
         router: router,

@@ -5,12 +5,14 @@ import Logging
 /// parse without configuration. Metadata values are rendered as strings.
 struct JSONLogHandler: LogHandler {
     let label: String
+    var output: FileHandle = .standardOutput
     var logLevel: Logger.Level = .info
     var metadata: Logger.Metadata = [:]
     var metadataProvider: Logger.MetadataProvider?
 
-    init(label: String, metadataProvider: Logger.MetadataProvider? = nil) {
+    init(label: String, output: FileHandle = .standardOutput, metadataProvider: Logger.MetadataProvider? = nil) {
         self.label = label
+        self.output = output
         self.metadataProvider = metadataProvider
     }
 
@@ -30,18 +32,22 @@ struct JSONLogHandler: LogHandler {
         fields["msg"] = "\(event.message)"
         var line = (try? JSONSerialization.data(withJSONObject: fields, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         line.append(0x0A)
-        FileHandle.standardOutput.write(line)
+        output.write(line)
     }
 }
 
 enum LoggingSetup {
     /// Installs the process-wide log handler once, before anything logs.
-    static func bootstrap(format: AppConfig.LogFormat, level: Logger.Level) {
+    /// The server logs to stdout; one-shot commands to stderr, so their stdout is
+    /// only their result (a key, a token) and safe to capture in scripts.
+    static func bootstrap(format: AppConfig.LogFormat, level: Logger.Level, toStandardError: Bool) {
         LoggingSystem.bootstrap { label in
             var handler: any LogHandler
-            switch format {
-            case .json: handler = JSONLogHandler(label: label)
-            case .text: handler = StreamLogHandler.standardOutput(label: label)
+            switch (format, toStandardError) {
+            case (.json, false): handler = JSONLogHandler(label: label)
+            case (.json, true): handler = JSONLogHandler(label: label, output: .standardError)
+            case (.text, false): handler = StreamLogHandler.standardOutput(label: label)
+            case (.text, true): handler = StreamLogHandler.standardError(label: label)
             }
             handler.logLevel = level
             return handler

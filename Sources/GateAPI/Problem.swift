@@ -27,7 +27,7 @@ struct Problem: Error, Sendable {
             "type": type, "title": title, "status": status.code, "detail": detail, "request_id": requestID,
         ]
         for (key, value) in extensions { object[key] = value }
-        let body = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])) ?? Data()
+        let body = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
         var fields = headers
         fields[.contentType] = "application/problem+json"
         return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(bytes: body)))

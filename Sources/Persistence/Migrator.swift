@@ -63,7 +63,7 @@ public struct Migrator: Sendable {
         var appliedNow: [Int] = []
         for migration in status.pending {
             do {
-                try await connection.withTransaction(logger: logger) { tx in
+                try await connection.transaction(logger: logger) { tx in
                     for statement in SQLScript.statements(in: migration.sql) {
                         try await tx.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                     }
@@ -71,11 +71,10 @@ public struct Migrator: Sendable {
                         "INSERT INTO schema_migrations (version, name, checksum) VALUES (\(migration.version), \(migration.name), \(migration.checksum))",
                         logger: logger)
                 }
-            } catch let error as PostgresTransactionError {
-                let cause = error.closureError ?? error.beginError ?? error.commitError
+            } catch let error as PSQLError where error.serverInfo?[.message] != nil {
                 // A server error (bad SQL) fails the migration; a lost connection is passed on as is.
-                guard let server = cause as? PSQLError, let message = server.serverInfo?[.message] else { throw error }
-                throw MigrationError.failed(version: migration.version, name: migration.name, reason: message)
+                throw MigrationError.failed(
+                    version: migration.version, name: migration.name, reason: error.serverInfo?[.message] ?? "")
             }
             logger.info("migration applied", metadata: ["version": "\(migration.version)", "name": "\(migration.name)"])
             appliedNow.append(migration.version)

@@ -9,7 +9,7 @@ struct ServeCommand: AsyncParsableCommand {
     )
 
     func run() async throws {
-        let (config, logger) = try Startup.configure()
+        let (config, logger) = try Startup.configure(logToStandardError: false)
         // Refuse to serve on a schema older than this build expects.
         do {
             let migrator = Migrator(migrations: try Migration.load(from: config.migrationsDirectory), logger: logger)
@@ -31,7 +31,7 @@ struct ServeCommand: AsyncParsableCommand {
 
         let services: AppServices
         do {
-            services = try AppServices(config: config, logger: logger)
+            services = try await AppServices(config: config, logger: logger)
         } catch {
             throw Startup.fail("\(error)")
         }

@@ -1,0 +1,191 @@
+import Auth
+import Foundation
+import Hummingbird
+import Persistence
+
+/// `/v1/workspaces/{ws}/api-keys`: create, list, revoke and rotate keys (`keys:admin`).
+/// A secret is in the response to create and rotate only, never in a listing.
+struct APIKeysController: Sendable {
+    let store: APIKeyStore
+    let rotationOverlapSeconds: Int
+    let timeout: Duration
+
+    struct CreateBody: Decodable {
+        let name: String
+        let scopes: [String]
+        let expiresAt: Date?
+        let actsFor: String?
+
+        enum CodingKeys: String, CodingKey {
+            case name, scopes
+            case expiresAt = "expires_at"
+            case actsFor = "acts_for"
+        }
+    }
+
+    struct RotateBody: Decodable {
+        let overlapSeconds: Int?
+        enum CodingKeys: String, CodingKey { case overlapSeconds = "overlap_seconds" }
+    }
+
+    struct KeyView: Encodable, Sendable {
+        let id: String
+        let workspace: String
+        let name: String
+        let scopes: [String]
+        let createdBy: String
+        let actsFor: String?
+        let createdAt: Date
+        let expiresAt: Date?
+        let revokedAt: Date?
+        let rotatedAt: Date?
+        let lastUsedAt: Date?
+        let previousKeyExpiresAt: Date?
+        /// Only on create and rotate.
+        let key: String?
+
+        init(_ record: APIKeyRecord, secret: APIKeyToken? = nil, now: Date = Date()) {
+            id = record.id
+            workspace = record.workspaceID
+            name = record.name
+            scopes = record.scopes.map(\.rawValue).sorted()
+            createdBy = record.createdBy
+            actsFor = record.actsFor
+            createdAt = record.createdAt
+            expiresAt = record.expiresAt
+            revokedAt = record.revokedAt
+            rotatedAt = record.rotatedAt
+            lastUsedAt = record.lastUsedAt
+            previousKeyExpiresAt = record.previousSecretExpiresAt.flatMap { $0 > now ? $0 : nil }
+            key = secret?.value
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case id, workspace, name, scopes, key
+            case createdBy = "created_by"
+            case actsFor = "acts_for"
+            case createdAt = "created_at"
+            case expiresAt = "expires_at"
+            case revokedAt = "revoked_at"
+            case rotatedAt = "rotated_at"
+            case lastUsedAt = "last_used_at"
+            case previousKeyExpiresAt = "previous_key_expires_at"
+        }
+    }
+
+    struct Page: Encodable, Sendable {
+        let items: [KeyView]
+        let nextCursor: String?
+        enum CodingKeys: String, CodingKey {
+            case items
+            case nextCursor = "next_cursor"
+        }
+    }
+
+    func addRoutes(to group: RouterGroup<AppRequestContext>) {
+        group.post(use: create)
+        group.get(use: list)
+        group.delete("{id}", use: revoke)
+        group.post("{id}/rotate", use: rotate)
+    }
+
+    @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<KeyView> {
+        let principal = try context.requirePrincipal()
+        let workspace = try context.parameters.require("ws")
+        let body = try await request.decodeJSON(as: CreateBody.self, context: context)
+        let name = body.name.trimmingCharacters(in: .whitespaces)
+        guard (1...200).contains(name.count) else { throw validation("name", "must be 1 to 200 characters") }
+        guard !body.scopes.isEmpty else { throw validation("scopes", "must name at least one scope") }
+        let scopes: Set<Scope>
+        switch Scope.parse(body.scopes) {
+        case .success(let parsed): scopes = parsed
+        case .failure(let unknown): throw validation("scopes", "unknown scope \"\(unknown.name)\"")
+        }
+        // No escalation: a key gets at most the scopes of whoever creates it.
+        let held = principal.workspaces[workspace] ?? []
+        let beyond = scopes.subtracting(held).map(\.rawValue).sorted()
+        guard beyond.isEmpty else {
+            throw Problem(.forbidden, detail: "cannot grant scopes you do not hold: \(beyond.joined(separator: ", "))")
+        }
+        if let expiresAt = body.expiresAt, expiresAt <= Date() { throw validation("expires_at", "must be in the future") }
+        if let actsFor = body.actsFor, !(1...255).contains(actsFor.count) {
+            throw validation("acts_for", "must be 1 to 255 characters")
+        }
+        // A key acts for the person behind whoever made it, unless an admin names someone.
+        let actsFor = body.actsFor ?? principal.actsFor
+        let store = self.store
+        let actor = SecurityAudit.actor(principal, context: context)
+        let (record, token) = try await withTimeout(timeout, dependency: "postgres") {
+            try await store.create(
+                workspaceID: workspace, name: name, scopes: scopes, expiresAt: body.expiresAt,
+                createdBy: "\(principal.kind.rawValue):\(principal.id)", actsFor: actsFor, actor: actor)
+        }
+        return JSONResponse(status: .created, body: KeyView(record, secret: token), noStore: true)
+    }
+
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page> {
+        let workspace = try context.parameters.require("ws")
+        let limit = try Pagination.limit(request)
+        let cursor = request.uri.queryParameters.get("cursor")
+        let store = self.store
+        let records = try await withTimeout(timeout, dependency: "postgres") {
+            try await store.list(workspaceID: workspace, limit: limit + 1, after: cursor)
+        }
+        let page = Array(records.prefix(limit))
+        return JSONResponse(body: Page(items: page.map { KeyView($0) }, nextCursor: records.count > limit ? page.last?.id : nil))
+    }
+
+    @Sendable func revoke(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let workspace = try context.parameters.require("ws")
+        let id = try context.parameters.require("id")
+        let store = self.store
+        let actor = SecurityAudit.actor(principal, context: context)
+        do {
+            _ = try await withTimeout(timeout, dependency: "postgres") {
+                try await store.revoke(workspaceID: workspace, id: id, actor: actor)
+            }
+        } catch APIKeyStoreError.notFound {
+            throw Problem(.notFound, detail: "no API key \(id) in this workspace")
+        }
+        return Response(status: .noContent)
+    }
+
+    @Sendable func rotate(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<KeyView> {
+        let principal = try context.requirePrincipal()
+        let workspace = try context.parameters.require("ws")
+        let id = try context.parameters.require("id")
+        let body = try await request.decodeOptionalJSON(as: RotateBody.self, context: context)
+        let overlap = body?.overlapSeconds ?? rotationOverlapSeconds
+        guard (0...2_592_000).contains(overlap) else { throw validation("overlap_seconds", "must be 0 to 2592000") }
+        let store = self.store
+        let actor = SecurityAudit.actor(principal, context: context)
+        do {
+            let (record, token) = try await withTimeout(timeout, dependency: "postgres") {
+                try await store.rotate(workspaceID: workspace, id: id, overlapSeconds: overlap, actor: actor)
+            }
+            return JSONResponse(body: KeyView(record, secret: token), noStore: true)
+        } catch APIKeyStoreError.notFound {
+            throw Problem(.notFound, detail: "no API key \(id) in this workspace")
+        } catch APIKeyStoreError.revoked {
+            throw Problem(.conflict, detail: "API key \(id) is revoked and cannot be rotated")
+        }
+    }
+
+    private func validation(_ field: String, _ message: String) -> Problem {
+        var problem = Problem(.unprocessableContent, title: "Validation Failed", detail: "\(field) \(message)")
+        problem.extensions["errors"] = [["field": field, "message": message]]
+        return problem
+    }
+}
+
+enum Pagination {
+    /// `limit` from the query: 1…100, default 50; anything else is a 400.
+    static func limit(_ request: Request, default fallback: Int = 50) throws -> Int {
+        guard let raw = request.uri.queryParameters.get("limit") else { return fallback }
+        guard let limit = Int(raw), (1...100).contains(limit) else {
+            throw Problem(.badRequest, detail: "limit must be a whole number from 1 to 100")
+        }
+        return limit
+    }
+}

@@ -1,0 +1,64 @@
+import Auth
+import HTTPTypes
+import Hummingbird
+
+extension HTTPField.Name {
+    static let apiKey = Self("X-API-Key")!
+}
+
+/// Authenticates every `/v1` request from `Authorization: Bearer …` or `X-API-Key`.
+/// Failures are 401 with `WWW-Authenticate`, and audited in the workspace the path names.
+struct AuthenticationMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let authenticator: Authenticator
+    let audit: SecurityAudit
+    let timeout: Duration
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let workspace = context.parameters.get("ws") ?? ""
+        guard let credential = Self.credential(in: request) else {
+            try await deny(reason: "credentials_missing", claimedID: nil, workspace: workspace, request: request, context: context,
+                           challenge: #"Bearer realm="gateapi""#)
+        }
+        let principal: Principal
+        do {
+            let authenticator = self.authenticator
+            principal = try await withTimeout(timeout, dependency: "postgres") {
+                try await authenticator.authenticate(credential)
+            }
+        } catch let failure as AuthenticationFailure {
+            try await deny(reason: failure.reason, claimedID: failure.claimedID, workspace: workspace, request: request,
+                           context: context, challenge: #"Bearer realm="gateapi", error="invalid_token""#)
+        }
+        var context = context
+        context.principal = principal
+        context.logger[metadataKey: "principal"] = .string("\(principal.kind.rawValue):\(principal.id)")
+        return try await next(request, context)
+    }
+
+    private func deny(
+        reason: String, claimedID: String?, workspace: String, request: Request, context: Context, challenge: String
+    ) async throws -> Never {
+        if WorkspaceID.isValid(workspace) {
+            try await audit.denied(
+                workspace: workspace, action: "auth.denied", principal: nil, claimedID: claimedID, reason: reason,
+                request: request, context: context)
+        }
+        context.logger.notice("authentication denied", metadata: ["reason": .string(reason)])
+        var problem = Problem(.unauthorized, detail: "missing or invalid credentials")
+        problem.headers[.wwwAuthenticate] = challenge
+        throw problem
+    }
+
+    /// The presented credential: `Authorization: Bearer` first, then `X-API-Key`.
+    static func credential(in request: Request) -> String? {
+        if let authorization = request.headers[.authorization] {
+            let parts = authorization.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
+            let token = parts[1].trimmingCharacters(in: .whitespaces)
+            return token.isEmpty ? nil : token
+        }
+        if let key = request.headers[.apiKey]?.trimmingCharacters(in: .whitespaces), !key.isEmpty { return key }
+        return nil
+    }
+}

@@ -1,0 +1,117 @@
+import ArgumentParser
+import Auth
+import Foundation
+import Persistence
+
+/// API keys from the command line, so the first admin key can be made without one.
+struct KeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys", abstract: "Create, list, revoke and rotate API keys.",
+        subcommands: [Create.self, List.self, Revoke.self, Rotate.self])
+
+    struct WorkspaceOption: ParsableArguments {
+        @Option(name: .shortAndLong, help: "Workspace id.")
+        var workspace: String
+    }
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Create a key and print its secret (shown once).")
+        @OptionGroup var target: WorkspaceOption
+        @Option(help: "A name that says what the key is for.")
+        var name: String
+        @Option(help: "Comma-separated scopes, e.g. jobs:write,jobs:read (or \"all\").")
+        var scopes: String
+        @Option(help: "The person accountable for the key (separation of duties).")
+        var actsFor: String?
+        @Option(help: "Days until the key expires (none by default).")
+        var expiresInDays: Int?
+        @Flag(help: "Print only the key.")
+        var quiet = false
+
+        func run() async throws {
+            let (config, logger) = try Startup.configure()
+            let names = scopes == "all" ? Scope.allCases.map(\.rawValue) : scopes.split(separator: ",").map { String($0) }
+            guard case .success(let parsed) = Scope.parse(names), !parsed.isEmpty else {
+                throw Startup.fail("--scopes must be a comma-separated list of: \(Scope.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            let expiresAt = expiresInDays.map { Date().addingTimeInterval(Double($0) * 86400) }
+            do {
+                let (record, token) = try await withRunningPostgres(config.database, logger: logger) { client in
+                    try await APIKeyStore(client: client, logger: logger).create(
+                        workspaceID: target.workspace, name: name, scopes: parsed, expiresAt: expiresAt,
+                        createdBy: "cli", actsFor: actsFor, actor: Startup.cliActor)
+                }
+                if quiet {
+                    print(token.value)
+                } else {
+                    print("key id:  \(record.id)\nscopes:  \(record.scopes.map(\.rawValue).sorted().joined(separator: ","))")
+                    print("secret:  \(token.value)\n(store it now: it is not shown again)")
+                }
+            } catch APIKeyStoreError.unknownWorkspace {
+                throw Startup.fail("no workspace \(target.workspace); create it with `gate-api workspace create`")
+            } catch {
+                throw Startup.fail("\(describe(error))")
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List a workspace's keys (never their secrets).")
+        @OptionGroup var target: WorkspaceOption
+
+        func run() async throws {
+            let (config, logger) = try Startup.configure()
+            let records = try await withRunningPostgres(config.database, logger: logger) { client in
+                try await APIKeyStore(client: client, logger: logger).list(workspaceID: target.workspace, limit: 10_000, after: nil)
+            }
+            for record in records {
+                let state = record.revokedAt != nil ? "revoked" : (record.expiresAt.map { $0 <= Date() } == true ? "expired" : "active")
+                print("\(record.id)\t\(state)\t\(record.name)\t\(record.scopes.map(\.rawValue).sorted().joined(separator: ","))")
+            }
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Revoke a key at once.")
+        @OptionGroup var target: WorkspaceOption
+        @Argument var id: String
+
+        func run() async throws {
+            let (config, logger) = try Startup.configure()
+            do {
+                _ = try await withRunningPostgres(config.database, logger: logger) { client in
+                    try await APIKeyStore(client: client, logger: logger).revoke(
+                        workspaceID: target.workspace, id: id, actor: Startup.cliActor)
+                }
+                print("revoked \(id)")
+            } catch APIKeyStoreError.notFound {
+                throw Startup.fail("no key \(id) in workspace \(target.workspace)")
+            }
+        }
+    }
+
+    struct Rotate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Issue a new secret; the old one keeps working for the overlap period.")
+        @OptionGroup var target: WorkspaceOption
+        @Argument var id: String
+        @Option(help: "Seconds the old secret stays valid (default API_KEY_ROTATION_OVERLAP_SECONDS).")
+        var overlapSeconds: Int?
+
+        func run() async throws {
+            let (config, logger) = try Startup.configure()
+            let overlap = overlapSeconds ?? config.keyRotationOverlapSeconds
+            do {
+                let (_, token) = try await withRunningPostgres(config.database, logger: logger) { client in
+                    try await APIKeyStore(client: client, logger: logger).rotate(
+                        workspaceID: target.workspace, id: id, overlapSeconds: overlap, actor: Startup.cliActor)
+                }
+                print("secret:  \(token.value)\n(the previous secret works for \(overlap) more seconds)")
+            } catch APIKeyStoreError.notFound {
+                throw Startup.fail("no key \(id) in workspace \(target.workspace)")
+            } catch APIKeyStoreError.revoked {
+                throw Startup.fail("key \(id) is revoked")
+            }
+        }
+    }
+}

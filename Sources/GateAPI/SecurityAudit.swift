@@ -1,0 +1,38 @@
+import Auth
+import Hummingbird
+import Logging
+import Persistence
+import PostgresNIO
+
+/// Writes the audit rows for refused requests (authentication and authorization
+/// denials). A denial that cannot be recorded is answered 503: every security event
+/// is in the audit log, or the request did not get an answer at all.
+struct SecurityAudit: Sendable {
+    let postgres: PostgresClient
+    let timeout: Duration
+
+    static func actor(_ principal: Principal?, context: AppRequestContext) -> AuditActor {
+        switch principal?.kind {
+        case .apiKey: return AuditActor(kind: .apiKey, id: principal?.id, ip: context.remoteIP, requestID: context.requestID)
+        case .user: return AuditActor(kind: .user, id: principal?.id, ip: context.remoteIP, requestID: context.requestID)
+        case nil: return AuditActor(kind: .anonymous, id: nil, ip: context.remoteIP, requestID: context.requestID)
+        }
+    }
+
+    func denied(
+        workspace: String, action: String, principal: Principal?, claimedID: String? = nil, reason: String,
+        request: Request, context: AppRequestContext
+    ) async throws {
+        var actor = Self.actor(principal, context: context)
+        if actor.id == nil { actor.id = claimedID }
+        let event = AuditEvent(
+            workspaceID: workspace, actor: actor, action: action, targetType: "route",
+            targetID: "\(request.method.rawValue) \(context.endpointPath ?? request.uri.path)", outcome: .denied,
+            details: ["reason": .string(reason)])
+        let postgres = self.postgres
+        let logger = context.logger
+        try await withTimeout(timeout, dependency: "postgres") {
+            try await AuditLog.record(event, client: postgres, logger: logger)
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import Auth
+import Hummingbird
+
+/// Everything under `/v1/workspaces/{ws}` is invisible to non-members: 404, decided
+/// from the principal alone, before any resource is looked up (existence is not leaked).
+struct WorkspaceAccessMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let audit: SecurityAudit
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let workspace = context.parameters.get("ws") ?? ""
+        guard principal.isMember(of: workspace) else {
+            if WorkspaceID.isValid(workspace) {
+                try await audit.denied(
+                    workspace: workspace, action: "authz.denied", principal: principal, reason: "not_a_member",
+                    request: request, context: context)
+            }
+            throw Problem(.notFound, detail: "no resource at this path")
+        }
+        return try await next(request, context)
+    }
+}
+
+/// A route group's required scope (any one of `scopes`); a member without it gets 403.
+struct RequireScope: RouterMiddleware {
+    typealias Context = AppRequestContext
+    let scopes: [Scope]
+    let audit: SecurityAudit
+
+    init(_ scopes: Scope..., audit: SecurityAudit) {
+        self.scopes = scopes
+        self.audit = audit
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let workspace = context.parameters.get("ws") ?? ""
+        guard scopes.contains(where: { principal.has($0, in: workspace) }) else {
+            let needed = scopes.map(\.rawValue).joined(separator: " or ")
+            try await audit.denied(
+                workspace: workspace, action: "authz.denied", principal: principal, reason: "missing_scope:\(needed)",
+                request: request, context: context)
+            throw Problem(.forbidden, detail: "this requires the scope \(needed)")
+        }
+        return try await next(request, context)
+    }
+}
