@@ -17,6 +17,7 @@ struct AppConfig: Sendable {
     var databaseURL: String
     var database: PostgresClient.Configuration
     var redis: RedisConfiguration
+    var redisKeyPrefix: String
     var logLevel: Logger.Level
     var logFormat: LogFormat
     var maxBodyBytes: Int
@@ -110,6 +111,7 @@ struct AppConfig: Sendable {
             databaseURL: databaseURL,
             database: database,
             redis: redis,
+            redisKeyPrefix: env.string("REDIS_KEY_PREFIX", default: "gateapi:"),
             logLevel: logLevel,
             logFormat: logFormat,
             maxBodyBytes: try env.int("MAX_BODY_BYTES", default: 1_048_576, in: 1024...(64 << 20)),

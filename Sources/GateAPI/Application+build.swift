@@ -49,7 +49,7 @@ func buildApplication(config: AppConfig, services: AppServices, logger: Logger) 
     let workspace = router.group("v1/workspaces/{ws}")
         .add(middleware: AuthenticationMiddleware(authenticator: services.authenticator, audit: audit, timeout: databaseTimeout))
         .add(middleware: WorkspaceAccessMiddleware(audit: audit))
-        .add(middleware: RateLimitMiddleware(limiter: RateLimiter(redis: services.redis, settings: config.rateLimits)))
+        .add(middleware: RateLimitMiddleware(limiter: RateLimiter(redis: services.redis, settings: config.rateLimits, keyPrefix: config.redisKeyPrefix)))
 
     APIKeysController(store: services.apiKeys, rotationOverlapSeconds: config.keyRotationOverlapSeconds, timeout: databaseTimeout)
         .addRoutes(to: workspace.group("api-keys").add(middleware: RequireScope(.keysAdmin, audit: audit)))

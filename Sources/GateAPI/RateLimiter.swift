@@ -30,6 +30,8 @@ struct RateLimitDecision: Sendable, Equatable {
 struct RateLimiter: Sendable {
     let redis: RedisClient
     let settings: RateLimitSettings
+    /// `REDIS_KEY_PREFIX`: several deployments (or tests) can share one Redis.
+    let keyPrefix: String
 
     enum Bucket: String, Sendable {
         case standard = "default"
@@ -69,7 +71,7 @@ struct RateLimiter: Sendable {
         end
         if allowed == 1 then
           for i = 1, #KEYS do
-            redis.call('SET', KEYS[i], tats[i], 'PX', math.max(1, tats[i] - now))
+            redis.call('SET', KEYS[i], tats[i], 'PX', math.ceil(math.max(1, tats[i] - now)))
           end
         end
         return {allowed, remaining, reset, retry}
@@ -79,9 +81,9 @@ struct RateLimiter: Sendable {
         let perMinute = bucket == .approvals ? settings.approvalsPerMinute : settings.perMinute
         let burst = bucket == .approvals ? max(1, settings.approvalsPerMinute / 10) : settings.burst
         return [
-            Limit(key: "rl:\(bucket.rawValue):p:\(principalKey)", perMinute: perMinute, burst: burst),
-            Limit(key: "rl:\(bucket.rawValue):w:\(workspace)", perMinute: settings.workspacePerMinute,
-                  burst: max(burst, settings.workspacePerMinute / 10)),
+            Limit(key: "\(keyPrefix)rl:\(bucket.rawValue):p:\(principalKey)", perMinute: perMinute, burst: burst),
+            Limit(key: "\(keyPrefix)rl:\(bucket.rawValue):w:\(workspace)", perMinute: settings.workspacePerMinute,
+                  burst: max(1, settings.workspacePerMinute / 10)),
         ]
     }
 
@@ -91,8 +93,9 @@ struct RateLimiter: Sendable {
         var arguments: [String] = []
         for limit in limits {
             let interval = 60_000 / Double(limit.perMinute)
-            // Tolerance τ = interval × (burst − 1) lets `burst` requests through at once.
-            arguments += [String(interval), String(interval * Double(limit.burst - 1) + 0.001)]
+            // Tolerance τ = interval × burst lets `burst` requests through at once
+            // (the ε absorbs floating-point error in interval × k).
+            arguments += [String(interval), String(interval * Double(limit.burst) + 0.001)]
         }
         let reply = try await redis.eval(Self.script, keys: limits.map(\.key), arguments: arguments)
         guard case .array(let values) = reply, values.count == 4,

@@ -12,7 +12,7 @@ func withTestApp(
     _ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
     let config = try AppConfig.load(from: TestEnvironment.appEnvironment(databaseURL: databaseURL, overrides: overrides))
-    let services = try AppServices(config: config, logger: TestEnvironment.logger)
+    let services = try await AppServices(config: config, logger: TestEnvironment.logger)
     let app = buildApplication(config: config, services: services, logger: TestEnvironment.logger)
     try await app.test(.live, test)
 }

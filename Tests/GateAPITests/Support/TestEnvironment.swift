@@ -43,6 +43,8 @@ enum TestEnvironment {
             "PORT": "0",
             "LOG_LEVEL": "warning",
             "MIGRATIONS_DIR": migrationsDirectory,
+            // Each app its own Redis keys: tests share one Redis server.
+            "REDIS_KEY_PREFIX": "test-\(UUID().uuidString):",
         ]
         env.merge(overrides) { $1 }
         return env

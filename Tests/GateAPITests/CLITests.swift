@@ -1,0 +1,71 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import Testing
+
+@testable import GateAPI
+
+/// The operator's path: workspace, first admin key and a reviewer token from the CLI.
+@Suite struct CLITests {
+    func gateAPI(_ arguments: [String], environment: [String: String]) async throws -> (Int32?, String, String) {
+        let out = "\(TestEnvironment.serversDirectory)/cli-\(UUID().uuidString)"
+        let process = try ChildProcess(
+            [TestEnvironment.productsDirectory.appendingPathComponent("gate-api").path] + arguments,
+            environment: environment, stdoutPath: out + ".out", stderrPath: out + ".err")
+        let status = await process.wait()
+        let stdout = (try? String(contentsOfFile: out + ".out", encoding: .utf8)) ?? ""
+        let stderr = (try? String(contentsOfFile: out + ".err", encoding: .utf8)) ?? ""
+        return (status, stdout.trimmingCharacters(in: .whitespacesAndNewlines), stderr)
+    }
+
+    @Test func bootstrapAWorkspaceFromTheCommandLine() async throws {
+        let identity = try await TestIdentity.make()
+        try await TestDatabase.withFresh { db in
+            let env = TestEnvironment.appEnvironment(databaseURL: db.url, overrides: identity.environment)
+            let created = try await gateAPI(["workspace", "create", "team-1", "--name", "Team One"], environment: env)
+            #expect(created.0 == 0, "\(created.2)")
+            let again = try await gateAPI(["workspace", "create", "team-1"], environment: env)
+            #expect(again.0 == 1 && again.2.contains("already exists"))
+            #expect(try await gateAPI(["workspace", "create", "team-1", "--if-not-exists"], environment: env).0 == 0)
+            let invalid = try await gateAPI(["workspace", "create", "Bad_Id"], environment: env)
+            #expect(invalid.0 == 1 && invalid.2.contains("invalid workspace id"))
+
+            let key = try await gateAPI(
+                ["keys", "create", "--workspace", "team-1", "--name", "admin", "--scopes", "all", "--quiet"], environment: env)
+            #expect(key.0 == 0, "\(key.2)")
+            #expect(key.1.hasPrefix("gk_") && !key.1.contains("\n"))
+            let token = try await gateAPI(
+                ["token", "mint", "--sub", "rita", "--ws", "team-1=keys:admin", "--ttl", "600"], environment: env)
+            #expect(token.0 == 0, "\(token.2)")
+            let listed = try await gateAPI(["keys", "list", "--workspace", "team-1"], environment: env)
+            #expect(listed.1.contains("\tactive\tadmin\t"))
+            #expect(!listed.1.contains(key.1))
+
+            try await withTestApp(databaseURL: db.url, environment: identity.environment) { client async throws in
+                let path = "/v1/workspaces/team-1/api-keys"
+                #expect(try await client.execute(uri: path, method: .get, headers: bearer(key.1)).status == .ok)
+                #expect(try await client.execute(uri: path, method: .get, headers: bearer(token.1)).status == .ok)
+            }
+
+            let id = String(key.1.dropFirst(3).prefix(16))
+            #expect(try await gateAPI(["keys", "rotate", "--workspace", "team-1", id, "--overlap-seconds", "0"], environment: env).0 == 0)
+            #expect(try await gateAPI(["keys", "revoke", "--workspace", "team-1", id], environment: env).0 == 0)
+            #expect(try await gateAPI(["keys", "revoke", "--workspace", "team-1", "nosuchkey"], environment: env).0 == 1)
+            let actions = try await db.withClient { client in
+                let rows = try await client.query("SELECT action, actor_type FROM audit_events ORDER BY seq")
+                var result: [String] = []
+                for try await (action, actor) in rows.decode((String, String).self) { result.append("\(action):\(actor)") }
+                return result
+            }
+            #expect(actions == ["workspace.created:cli", "key.created:cli", "key.rotated:cli", "key.revoked:cli"])
+            // The default allowlist was seeded, gated.
+            let policies = try await db.withClient { client in
+                let rows = try await client.query("SELECT action FROM policies WHERE workspace_id = 'team-1' AND approval = 'required' ORDER BY action")
+                var result: [String] = []
+                for try await (action) in rows.decode(String.self) { result.append(action) }
+                return result
+            }
+            #expect(policies == ["gmail.send", "task.create"])
+        }
+    }
+}

@@ -1,0 +1,60 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Testing
+
+@testable import GateAPI
+
+@Suite struct RateLimitTests {
+    let path = "/v1/workspaces/acme/api-keys"
+
+    @Test func limitIsEnforcedWithHeadersAndRecovers() async throws {
+        try await AuthFixture.with(environment: ["RATE_LIMIT_PER_MINUTE": "60", "RATE_LIMIT_BURST": "3"]) { fixture, client in
+            for expected in [2, 1, 0] {
+                let ok = try await client.execute(uri: path, method: .get, headers: bearer(fixture.adminKey))
+                #expect(ok.status == .ok)
+                #expect(ok.headers[.rateLimitLimit] == "60")
+                #expect(ok.headers[.rateLimitRemaining] == String(expected))
+                #expect(ok.headers[.rateLimitPolicy] == "\"default\";q=60;w=60;burst=3")
+            }
+            // Spoofed forwarding headers change nothing: limits are keyed on the principal.
+            let limited = try await client.execute(
+                uri: path, method: .get, headers: [.authorization: "Bearer \(fixture.adminKey)", HTTPField.Name("X-Forwarded-For")!: "10.1.2.3"])
+            #expect(limited.status == .tooManyRequests)
+            #expect(limited.headers[.contentType] == "application/problem+json")
+            let retryAfter = try #require(limited.headers[.retryAfter].flatMap(Int.init))
+            #expect((1...2).contains(retryAfter))
+            #expect(limited.headers[.rateLimitRemaining] == "0")
+
+            // Refused requests are not charged: hammering while limited does not push recovery back.
+            for _ in 0..<5 {
+                #expect(try await client.execute(uri: path, method: .get, headers: bearer(fixture.adminKey)).status == .tooManyRequests)
+            }
+            try await Task.sleep(for: .milliseconds(1100))
+            #expect(try await client.execute(uri: path, method: .get, headers: bearer(fixture.adminKey)).status == .ok)
+        }
+    }
+
+    @Test func eachPrincipalHasItsOwnBudget() async throws {
+        try await AuthFixture.with(environment: ["RATE_LIMIT_PER_MINUTE": "60", "RATE_LIMIT_BURST": "2"]) { fixture, client in
+            let token = try await fixture.identity.token(TestIdentity.claims(ws: ["acme": ["keys:admin"]]))
+            for _ in 0..<2 { #expect(try await client.execute(uri: path, method: .get, headers: bearer(fixture.adminKey)).status == .ok) }
+            #expect(try await client.execute(uri: path, method: .get, headers: bearer(fixture.adminKey)).status == .tooManyRequests)
+            #expect(try await client.execute(uri: path, method: .get, headers: bearer(token)).status == .ok)
+        }
+    }
+
+    @Test func theWorkspaceLimitCapsAllPrincipalsTogether() async throws {
+        try await AuthFixture.with(environment: ["RATE_LIMIT_PER_MINUTE": "600", "RATE_LIMIT_BURST": "50", "WORKSPACE_RATE_LIMIT_PER_MINUTE": "30"]) { fixture, client in
+            let token = try await fixture.identity.token(TestIdentity.claims(ws: ["acme": ["keys:admin"]]))
+            var statuses: [HTTPResponse.Status] = []
+            for i in 0..<6 {
+                let credential = i % 2 == 0 ? fixture.adminKey : token
+                statuses.append(try await client.execute(uri: path, method: .get, headers: bearer(credential)).status)
+            }
+            // The workspace allows a burst of 30/10 = 3 in all, whoever asks.
+            #expect(statuses == [.ok, .ok, .ok, .tooManyRequests, .tooManyRequests, .tooManyRequests])
+        }
+    }
+}
