@@ -22,6 +22,8 @@ ensure_packages() {
     [ -f /usr/include/hiredis/hiredis.h ] || missing+=(libhiredis-dev)
     command -v pkg-config >/dev/null || missing+=(pkg-config)
     command -v openssl >/dev/null || missing+=(openssl)
+    # The tests mint tokens with PyJWT, as agents' tooling does.
+    /usr/bin/python3 -c 'import jwt, cryptography' 2>/dev/null || missing+=(python3-jwt python3-cryptography)
     [ ${#missing[@]} -eq 0 ] && return 0
 
     local sudo=()

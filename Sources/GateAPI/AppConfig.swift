@@ -84,6 +84,10 @@ struct AppConfig: Sendable {
             throw ConfigError(variable: "JWT_JWKS_FILE", problem: "cannot read \(file)")
         }
         jwt.jwksURL = env.optional("JWT_JWKS_URL")
+        if jwt.jwksFile != nil && jwt.jwksURL != nil {
+            // A refresh from the URL replaces the key set; keys from a file would silently vanish.
+            throw ConfigError(variable: "JWT_JWKS_URL", problem: "cannot be combined with JWT_JWKS_FILE; use one")
+        }
         if let url = jwt.jwksURL, !(url.hasPrefix("https://") || url.hasPrefix("http://")) {
             throw ConfigError(variable: "JWT_JWKS_URL", problem: "must be an http(s) URL")
         }

@@ -16,6 +16,7 @@ struct TestIdentity: Sendable {
 
     let keys: JWTKeyCollection
     let rsaPublicPEM: String
+    let rsaPrivatePEM: String
     let jwksPath: String
 
     static func make() async throws -> TestIdentity {
@@ -42,7 +43,8 @@ struct TestIdentity: Sendable {
         ]
         let path = "\(TestEnvironment.serversDirectory)/jwks-\(UUID().uuidString).json"
         try JSONSerialization.data(withJSONObject: jwks).write(to: URL(fileURLWithPath: path))
-        return TestIdentity(keys: keys, rsaPublicPEM: rsa.publicKey.pemRepresentation, jwksPath: path)
+        return TestIdentity(
+            keys: keys, rsaPublicPEM: rsa.publicKey.pemRepresentation, rsaPrivatePEM: rsa.pemRepresentation, jwksPath: path)
     }
 
     /// The environment that makes GateAPI trust this provider.
