@@ -45,7 +45,7 @@ import Testing
         try await provider.application.test(.live) { idp in
             let port = try #require(idp.port)
             try await AuthFixture.with(environment: [
-                "JWT_JWKS_URL": "http://127.0.0.1:\(port)/jwks", "JWT_JWKS_REFRESH_SECONDS": "1",
+                "JWT_JWKS_URL": "http://127.0.0.1:\(port)/jwks", "JWT_JWKS_FILE": "", "JWT_JWKS_REFRESH_SECONDS": "1",
             ]) { fixture, client in
                 let path = "/v1/workspaces/acme/api-keys"
                 let claims = TestIdentity.claims(ws: ["acme": ["keys:admin"]])
