@@ -44,15 +44,18 @@ let package = Package(
         .target(
             name: "Persistence",
             dependencies: [
-                "Auth",
+                "Auth", "GateCore", "Actions", "Approvals",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Shared by the domain modules: JSON values, canonical JSON, random ids.
+        .target(name: "GateCore", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
         .target(
             name: "Auth",
             dependencies: [
+                "GateCore",
                 .product(name: "JWTKit", package: "jwt-kit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -61,12 +64,12 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
-        .target(name: "Actions", dependencies: []),
-        .target(name: "Approvals", dependencies: []),
+        .target(name: "Actions", dependencies: ["GateCore"]),
+        .target(name: "Approvals", dependencies: ["GateCore"]),
         .executableTarget(
             name: "GateAPI",
             dependencies: [
-                "Redis", "Persistence", "Auth", "Actions", "Approvals",
+                "Redis", "Persistence", "Auth", "Actions", "Approvals", "GateCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -83,7 +86,7 @@ let package = Package(
         .testTarget(
             name: "GateAPITests",
             dependencies: [
-                "GateAPI", "Redis", "Persistence", "Auth", "Actions", "Approvals",
+                "GateAPI", "Redis", "Persistence", "Auth", "Actions", "Approvals", "GateCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

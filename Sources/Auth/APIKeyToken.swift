@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GateCore
 
 /// The API key format: `gk_<id>_<secret><checksum>`.
 ///
@@ -63,30 +64,6 @@ public struct APIKeyToken: Sendable, Equatable {
 
     static func checksum(of body: String) -> String {
         Base32.encode(CRC32.checksum(Array(body.utf8)), count: checksumLength)
-    }
-}
-
-/// Lowercase RFC 4648 base32 alphabet: case-insensitive-safe and URL-safe.
-enum Base32 {
-    static let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567".utf8)
-
-    static func random(count: Int) -> String {
-        var generator = SystemRandomNumberGenerator()
-        return String(decoding: (0..<count).map { _ in alphabet[Int(generator.next(upperBound: UInt8(32)))] }, as: UTF8.self)
-    }
-
-    static func encode(_ value: UInt32, count: Int) -> String {
-        var value = UInt64(value)
-        var chars: [UInt8] = []
-        for _ in 0..<count {
-            chars.append(alphabet[Int(value & 31)])
-            value >>= 5
-        }
-        return String(decoding: chars.reversed(), as: UTF8.self)
-    }
-
-    static func isValid(_ text: String) -> Bool {
-        text.utf8.allSatisfy { ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x32 && $0 <= 0x37) }
     }
 }
 

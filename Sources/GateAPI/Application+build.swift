@@ -15,12 +15,16 @@ struct AppServices: Sendable {
     let metrics: HTTPMetrics
     let authenticator: Authenticator
     let apiKeys: APIKeyStore
+    let jobs: JobStore
+    let policies: PolicyStore
 
     init(config: AppConfig, logger: Logger) async throws {
         postgres = PostgresClient(configuration: config.database, backgroundLogger: logger)
         redis = try RedisClient(configuration: config.redis, logger: logger)
         metrics = HTTPMetrics(registry: PrometheusCollectorRegistry())
         apiKeys = APIKeyStore(client: postgres, logger: logger)
+        jobs = JobStore(client: postgres, logger: logger)
+        policies = PolicyStore(client: postgres, logger: logger)
         let jwt = try await JWTVerifier(settings: config.jwt, logger: logger)
         authenticator = Authenticator(keys: apiKeys, jwt: jwt, logger: logger)
     }
@@ -53,6 +57,15 @@ func buildApplication(config: AppConfig, services: AppServices, logger: Logger) 
 
     APIKeysController(store: services.apiKeys, rotationOverlapSeconds: config.keyRotationOverlapSeconds, timeout: databaseTimeout)
         .addRoutes(to: workspace.group("api-keys").add(middleware: RequireScope(.keysAdmin, audit: audit)))
+    PoliciesController(
+        store: services.policies, defaultApprovalTimeoutSeconds: config.approvalTimeoutSeconds, audit: audit,
+        timeout: databaseTimeout
+    ).addRoutes(to: workspace)
+    JobsController(
+        jobs: services.jobs, policies: services.policies,
+        idempotency: IdempotencyGuard(redis: services.redis, ttlSeconds: config.idempotencyTTLSeconds, keyPrefix: config.redisKeyPrefix),
+        audit: audit, timeout: databaseTimeout
+    ).addRoutes(to: workspace)
 
     return Application(
         router: router,

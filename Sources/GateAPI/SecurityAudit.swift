@@ -1,4 +1,5 @@
 import Auth
+import GateCore
 import Hummingbird
 import Logging
 import Persistence
@@ -29,6 +30,21 @@ struct SecurityAudit: Sendable {
             workspaceID: workspace, actor: actor, action: action, targetType: "route",
             targetID: "\(request.method.rawValue) \(context.endpointPath ?? request.uri.path)", outcome: .denied,
             details: ["reason": .string(reason)])
+        try await write(event, context: context)
+    }
+
+    /// A refusal that is not about access (e.g. a job the policy does not allow).
+    func record(
+        workspace: String, action: String, principal: Principal, targetType: String, targetID: String?,
+        details: [String: JSONValue], context: AppRequestContext
+    ) async throws {
+        let event = AuditEvent(
+            workspaceID: workspace, actor: Self.actor(principal, context: context), action: action,
+            targetType: targetType, targetID: targetID, outcome: .denied, details: details)
+        try await write(event, context: context)
+    }
+
+    private func write(_ event: AuditEvent, context: AppRequestContext) async throws {
         let postgres = self.postgres
         let logger = context.logger
         try await withTimeout(timeout, dependency: "postgres") {

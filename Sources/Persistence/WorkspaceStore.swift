@@ -1,3 +1,4 @@
+import GateCore
 import Auth
 import Foundation
 import Logging

@@ -1,0 +1,47 @@
+import GateCore
+
+/// An action request that passed validation: what will be stored, hashed, previewed
+/// and (once approved) executed.
+public struct ValidatedAction: Sendable {
+    public let action: ActionName
+    /// The params in normal form; exactly these are executed.
+    public let params: JSONValue
+    /// SHA-256 of the canonical JSON of `{action, params}`.
+    public let payloadHash: String
+    public let preview: JSONValue
+    /// Recipient domains and count, for policy constraints.
+    public let recipients: [EmailAddress]
+}
+
+/// The registry of actions GateAPI knows. Which of them may run in a workspace is
+/// data (the policy table), not code.
+public enum ActionRegistry {
+    public static func validate(action name: String, params: JSONValue) -> Result<ValidatedAction, ValidationFailure> {
+        guard let action = ActionName(rawValue: name) else {
+            let known = ActionName.allCases.map(\.rawValue).joined(separator: ", ")
+            return .failure(ValidationFailure([FieldError(field: "action", message: "unknown action; known: \(known)")]))
+        }
+        switch action {
+        case .gmailSend:
+            return GmailSend.parse(params).map { email in
+                make(action, params: email.normalized, preview: email.preview, recipients: email.recipients)
+            }
+        case .taskCreate:
+            return TaskCreate.parse(params).map { task in
+                make(action, params: task.normalized, preview: task.preview, recipients: [])
+            }
+        }
+    }
+
+    public static func payloadHash(action: ActionName, params: JSONValue) -> String {
+        CanonicalJSON.sha256(.object(["action": .string(action.rawValue), "params": params]))
+    }
+
+    private static func make(_ action: ActionName, params: JSONValue, preview: JSONValue, recipients: [EmailAddress])
+        -> ValidatedAction
+    {
+        ValidatedAction(
+            action: action, params: params, payloadHash: payloadHash(action: action, params: params), preview: preview,
+            recipients: recipients)
+    }
+}

@@ -1,0 +1,70 @@
+import GateCore
+
+/// Per-action limits an admin can put on a policy, checked at submission (and again
+/// at execution). `gmail.send`: `allowed_recipient_domains`, `max_recipients`.
+public struct PolicyConstraints: Sendable, Equatable {
+    public var allowedRecipientDomains: [String]?
+    public var maxRecipients: Int?
+
+    public init(allowedRecipientDomains: [String]? = nil, maxRecipients: Int? = nil) {
+        self.allowedRecipientDomains = allowedRecipientDomains
+        self.maxRecipients = maxRecipients
+    }
+
+    /// Parses the `constraints` object of a policy for `action`; unknown keys and
+    /// constraints the action does not support are errors.
+    public static func parse(_ value: JSONValue, for action: ActionName) -> Result<PolicyConstraints, ValidationFailure> {
+        guard case .object(let members) = value else {
+            return .failure(ValidationFailure([FieldError(field: "constraints", message: "must be a JSON object")]))
+        }
+        var constraints = PolicyConstraints()
+        var errors: [FieldError] = []
+        for (key, item) in members.sorted(by: { $0.key < $1.key }) {
+            switch (action, key, item) {
+            case (.gmailSend, "allowed_recipient_domains", .array(let domains)):
+                var parsed: [String] = []
+                for (index, domain) in domains.enumerated() {
+                    guard case .string(let text) = domain, EmailAddress.isValidAddress("x@\(text)") else {
+                        errors.append(FieldError(field: "constraints.\(key)[\(index)]", message: "must be a domain name"))
+                        continue
+                    }
+                    parsed.append(text.lowercased())
+                }
+                constraints.allowedRecipientDomains = parsed
+            case (.gmailSend, "max_recipients", .integer(let n)) where (1...GmailSend.maxRecipients).contains(n):
+                constraints.maxRecipients = n
+            case (.gmailSend, "allowed_recipient_domains", _):
+                errors.append(FieldError(field: "constraints.\(key)", message: "must be an array of domain names"))
+            case (.gmailSend, "max_recipients", _):
+                errors.append(FieldError(field: "constraints.\(key)", message: "must be a whole number from 1 to \(GmailSend.maxRecipients)"))
+            default:
+                errors.append(FieldError(field: "constraints.\(key)", message: "is not a constraint of \(action.rawValue)"))
+            }
+        }
+        return errors.isEmpty ? .success(constraints) : .failure(ValidationFailure(errors))
+    }
+
+    public var json: JSONValue {
+        var object: [String: JSONValue] = [:]
+        if let allowedRecipientDomains { object["allowed_recipient_domains"] = .array(allowedRecipientDomains.map { .string($0) }) }
+        if let maxRecipients { object["max_recipients"] = .integer(maxRecipients) }
+        return .object(object)
+    }
+
+    /// Why `action` breaks these constraints, or nil when it does not. A recipient
+    /// domain matches an allowed domain exactly or as a subdomain of it.
+    public func violation(of action: ValidatedAction) -> String? {
+        if let maxRecipients, action.recipients.count > maxRecipients {
+            return "\(action.recipients.count) recipients; the policy allows at most \(maxRecipients)"
+        }
+        if let allowed = allowedRecipientDomains {
+            for recipient in action.recipients {
+                let domain = recipient.domain
+                if !allowed.contains(where: { domain == $0 || domain.hasSuffix(".\($0)") }) {
+                    return "recipient domain \(domain) is not allowed by the policy"
+                }
+            }
+        }
+        return nil
+    }
+}

@@ -1,0 +1,260 @@
+import Actions
+import Approvals
+import Auth
+import Foundation
+import GateCore
+import HTTPTypes
+import Hummingbird
+import Persistence
+
+extension HTTPField.Name {
+    static let idempotencyKey = Self("Idempotency-Key")!
+    static let idempotentReplayed = Self("Idempotent-Replayed")!
+}
+
+/// `/v1/workspaces/{ws}/jobs`: submission (validate → policy → idempotency → one
+/// atomic insert with its audit row), reading and listing.
+struct JobsController: Sendable {
+    let jobs: JobStore
+    let policies: PolicyStore
+    let idempotency: IdempotencyGuard
+    let audit: SecurityAudit
+    let timeout: Duration
+
+    func addRoutes(to workspace: RouterGroup<AppRequestContext>) {
+        workspace.group("jobs").add(middleware: RequireScope(.jobsWrite, audit: audit)).post(use: submit)
+        let read = workspace.group("jobs").add(middleware: RequireScope(.jobsRead, audit: audit))
+        read.get(use: list)
+        read.get("{id}", use: get)
+    }
+
+    static let bodyFields: Set<String> = ["action", "params", "callback_url", "client_request_id"]
+
+    @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let workspace = try context.parameters.require("ws")
+        let refuse = Refusal(audit: audit, workspace: workspace, principal: principal, request: request, context: context)
+
+        guard case .object(let body) = try await request.decodeJSON(as: JSONValue.self, context: context) else {
+            throw try await refuse(.badRequest, reason: "malformed_body", detail: "the body must be a JSON object")
+        }
+        let unknown = body.keys.filter { !Self.bodyFields.contains($0) }.sorted()
+        guard unknown.isEmpty else {
+            throw try await refuse(
+                .unprocessableContent, reason: "unknown_fields", detail: "unknown fields: \(unknown.joined(separator: ", "))",
+                errors: unknown.map { FieldError(field: $0, message: "is not a known field") })
+        }
+        let key = try await idempotencyKey(request: request, body: body, refuse: refuse)
+        guard case .string(let actionName)? = body["action"] else {
+            throw try await refuse(
+                .unprocessableContent, reason: "validation_failed", detail: "action is required",
+                errors: [FieldError(field: "action", message: "is required and must be a string")])
+        }
+        var callbackURL: String?
+        switch body["callback_url"] {
+        case nil, .null?: break
+        case .string(let url)? where CallbackURL.isAcceptable(url): callbackURL = url
+        default:
+            throw try await refuse(
+                .unprocessableContent, reason: "validation_failed", detail: "callback_url must be an http(s) URL",
+                errors: [FieldError(field: "callback_url", message: "must be an absolute http or https URL of at most 2048 characters")])
+        }
+        let validated: ValidatedAction
+        switch ActionRegistry.validate(action: actionName, params: body["params"] ?? .null) {
+        case .success(let action): validated = action
+        case .failure(let failure):
+            throw try await refuse(
+                .unprocessableContent, reason: "validation_failed",
+                detail: failure.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; "), errors: failure.errors,
+                action: actionName)
+        }
+
+        // The gate: no policy, or a disabled one, means the action may not run here.
+        let policies = self.policies
+        let policy = try await withTimeout(timeout, dependency: "postgres") {
+            try await policies.find(workspaceID: workspace, action: validated.action.rawValue)
+        }
+        guard let policy, policy.enabled else {
+            throw try await refuse(
+                .forbidden, reason: policy == nil ? "action_not_allowed" : "action_disabled",
+                detail: "\(validated.action.rawValue) is not allowed in this workspace", action: actionName)
+        }
+        if case .success(let constraints) = PolicyConstraints.parse(policy.constraints, for: validated.action),
+            let violation = constraints.violation(of: validated)
+        {
+            throw try await refuse(.forbidden, reason: "policy_constraint", detail: violation, action: actionName)
+        }
+
+        let claim = try await idempotency.claim(workspace: workspace, key: key, payloadHash: validated.payloadHash)
+        switch claim {
+        case .mismatch:
+            throw try await refuse(
+                .unprocessableContent, reason: "idempotency_key_reused",
+                detail: "Idempotency-Key was already used with a different payload", action: actionName)
+        case .inFlight:
+            var problem = Problem(.conflict, detail: "a request with this Idempotency-Key is still in progress; retry shortly")
+            problem.headers[.retryAfter] = "1"
+            throw problem
+        case .done(let jobID):
+            let jobs = self.jobs
+            if let job = try await withTimeout(timeout, dependency: "postgres", { try await jobs.find(workspaceID: workspace, id: jobID) }) {
+                return try replay(job, request: request, context: context)
+            }
+        case .claimed, .stale:
+            break
+        }
+
+        let gated = policy.approval == .required
+        let newJob = NewJob(
+            workspaceID: workspace, action: validated.action.rawValue, params: validated.params,
+            payloadHash: validated.payloadHash, status: gated ? .pendingApproval : .queued, idempotencyKey: key,
+            submittedByType: principal.kind.rawValue, submittedBy: principal.id, actsFor: principal.actsFor,
+            callbackURL: callbackURL, requiredApprovals: gated ? policy.requiredApprovals : 0,
+            approvalTimeoutSeconds: gated ? policy.approvalTimeoutSeconds : nil)
+        let jobs = self.jobs
+        let actor = SecurityAudit.actor(principal, context: context)
+        let outcome: JobStore.InsertOutcome
+        do {
+            outcome = try await withTimeout(timeout, dependency: "postgres") { try await jobs.insert(newJob, actor: actor) }
+        } catch {
+            // Nothing was written: give the key back so the client's retry is not told "in flight".
+            if case .claimed(let token) = claim { await idempotency.release(workspace: workspace, key: key, token: token) }
+            throw error
+        }
+        switch outcome {
+        case .created(let job):
+            await markDone(workspace: workspace, key: key, job: job, context: context)
+            return try JSONResponse(
+                status: .created, body: JobView(job), headers: [.location: "/v1/workspaces/\(workspace)/jobs/\(job.id)"]
+            ).response(from: request, context: context)
+        case .existing(let job) where job.payloadHash == validated.payloadHash:
+            await markDone(workspace: workspace, key: key, job: job, context: context)
+            return try replay(job, request: request, context: context)
+        case .existing:
+            throw try await refuse(
+                .unprocessableContent, reason: "idempotency_key_reused",
+                detail: "Idempotency-Key was already used with a different payload", action: actionName)
+        }
+    }
+
+    private func replay(_ job: JobRecord, request: Request, context: AppRequestContext) throws -> Response {
+        try JSONResponse(status: .ok, body: JobView(job), headers: [.idempotentReplayed: "true"])
+            .response(from: request, context: context)
+    }
+
+    /// Best effort: if Redis misses this, the pending claim goes stale and Postgres answers retries.
+    private func markDone(workspace: String, key: String, job: JobRecord, context: AppRequestContext) async {
+        do {
+            try await idempotency.complete(workspace: workspace, key: key, payloadHash: job.payloadHash, jobID: job.id)
+        } catch {
+            context.logger.warning("idempotency key not marked done", metadata: ["job_id": .string(job.id), "error": "\(error)"])
+        }
+    }
+
+    /// `Idempotency-Key` (1–255 printable ASCII characters), or `client_request_id` in the body.
+    private func idempotencyKey(request: Request, body: [String: JSONValue], refuse: Refusal) async throws -> String {
+        let header = request.headers[.idempotencyKey]
+        var alias: String?
+        switch body["client_request_id"] {
+        case nil, .null?: break
+        case .string(let value)?: alias = value
+        default:
+            throw try await refuse(.badRequest, reason: "bad_idempotency_key", detail: "client_request_id must be a string")
+        }
+        if let header, let alias, header != alias {
+            throw try await refuse(
+                .badRequest, reason: "bad_idempotency_key", detail: "Idempotency-Key and client_request_id differ")
+        }
+        guard let key = header ?? alias else {
+            throw try await refuse(.badRequest, reason: "missing_idempotency_key", detail: "the Idempotency-Key header is required")
+        }
+        guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ $0 >= 0x20 && $0 <= 0x7E }) else {
+            throw try await refuse(
+                .badRequest, reason: "bad_idempotency_key", detail: "Idempotency-Key must be 1 to 255 printable ASCII characters")
+        }
+        return key
+    }
+
+    @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<JobView> {
+        let workspace = try context.parameters.require("ws")
+        let id = try context.parameters.require("id")
+        guard SortableID.isWellFormed(id, prefix: "job") else { throw Problem(.notFound, detail: "no job \(id) in this workspace") }
+        let jobs = self.jobs
+        guard let job = try await withTimeout(timeout, dependency: "postgres", { try await jobs.find(workspaceID: workspace, id: id) })
+        else { throw Problem(.notFound, detail: "no job \(id) in this workspace") }
+        return JSONResponse(body: JobView(job))
+    }
+
+    struct Page: Encodable, Sendable {
+        let items: [JobView]
+        let nextCursor: String?
+        enum CodingKeys: String, CodingKey {
+            case items
+            case nextCursor = "next_cursor"
+        }
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(items, forKey: .items)
+            try c.encode(nextCursor, forKey: .nextCursor)
+        }
+    }
+
+    /// Newest first; filters `status` and `action`; `cursor` is the previous page's `next_cursor`.
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page> {
+        let workspace = try context.parameters.require("ws")
+        let query = request.uri.queryParameters
+        let limit = try Pagination.limit(request)
+        var status: JobStatus?
+        if let raw = query.get("status") {
+            guard let parsed = JobStatus(rawValue: raw) else {
+                throw Problem(.badRequest, detail: "status must be one of \(JobStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            status = parsed
+        }
+        let action = query.get("action")
+        if let action, ActionName(rawValue: action) == nil { throw Problem(.badRequest, detail: "unknown action \(action)") }
+        let cursor = query.get("cursor")
+        if let cursor, !SortableID.isWellFormed(cursor, prefix: "job") { throw Problem(.badRequest, detail: "invalid cursor") }
+        let jobs = self.jobs
+        let filter = status
+        let records = try await withTimeout(timeout, dependency: "postgres") {
+            try await jobs.list(workspaceID: workspace, status: filter, action: action, before: cursor, limit: limit + 1)
+        }
+        let page = Array(records.prefix(limit))
+        return JSONResponse(body: Page(items: page.map(JobView.init), nextCursor: records.count > limit ? page.last?.id : nil))
+    }
+}
+
+/// A submission refused with a 4xx: the audit row first (`job.refused`, with the
+/// reason and the names of bad fields, never their values), then the problem.
+struct Refusal {
+    let audit: SecurityAudit
+    let workspace: String
+    let principal: Principal
+    let request: Request
+    let context: AppRequestContext
+
+    func callAsFunction(
+        _ status: HTTPResponse.Status, reason: String, detail: String, errors: [FieldError] = [], action: String? = nil
+    ) async throws -> Problem {
+        var details: [String: JSONValue] = ["reason": .string(reason), "status": .integer(status.code)]
+        if let action { details["action"] = .string(action) }
+        if !errors.isEmpty { details["fields"] = .array(errors.map { .string($0.field) }) }
+        try await audit.record(
+            workspace: workspace, action: "job.refused", principal: principal, targetType: "job", targetID: nil,
+            details: details, context: context)
+        var problem = Problem(status, title: errors.isEmpty ? nil : "Validation Failed", detail: detail)
+        if !errors.isEmpty { problem.extensions["errors"] = errors.map { ["field": $0.field, "message": $0.message] } }
+        return problem
+    }
+}
+
+enum CallbackURL {
+    /// Absolute http(s) with a host; where it may point (private addresses) is checked at delivery.
+    static func isAcceptable(_ text: String) -> Bool {
+        guard text.utf8.count <= 2048, let url = URLComponents(string: text), let scheme = url.scheme?.lowercased(),
+            scheme == "http" || scheme == "https", let host = url.host, !host.isEmpty, url.user == nil
+        else { return false }
+        return true
+    }
+}

@@ -1,0 +1,31 @@
+import GateCore
+import PostgresNIO
+
+extension PostgresQuery.StringInterpolation {
+    /// `INSERT INTO audit_events … SELECT … FROM <source>`: the audit row of a change
+    /// made in an earlier CTE of the same statement, so both commit together in one
+    /// round trip. `targetIDColumn` names the column of `source` holding the target id.
+    mutating func appendInterpolation(auditFrom source: String, targetIDColumn: String, event: AuditEvent) {
+        appendLiteral(
+            "INSERT INTO audit_events (workspace_id, actor_type, actor_id, actor_ip, action, target_type, target_id, outcome, request_id, details) SELECT "
+        )
+        appendInterpolation(event.workspaceID)
+        appendLiteral(", ")
+        appendInterpolation(event.actor.kind.rawValue)
+        appendLiteral(", ")
+        appendInterpolation(event.actor.id)
+        appendLiteral(", ")
+        appendInterpolation(event.actor.ip)
+        appendLiteral(", ")
+        appendInterpolation(event.action)
+        appendLiteral(", ")
+        appendInterpolation(event.targetType)
+        appendLiteral(", \(source).\(targetIDColumn), ")
+        appendInterpolation(event.outcome.rawValue)
+        appendLiteral(", ")
+        appendInterpolation(event.actor.requestID)
+        appendLiteral(", ")
+        appendInterpolation(JSONValue.object(event.details).jsonText)
+        appendLiteral("::jsonb FROM \(source)")
+    }
+}

@@ -1,0 +1,176 @@
+import Approvals
+import Foundation
+import GateCore
+import Logging
+import PostgresNIO
+
+/// A job as stored (SPEC §2 Job).
+public struct JobRecord: Sendable, Equatable {
+    public var id: String
+    public var workspaceID: String
+    public var action: String
+    public var params: JSONValue
+    public var payloadHash: String
+    public var status: JobStatus
+    public var idempotencyKey: String
+    public var submittedByType: String
+    public var submittedBy: String
+    public var actsFor: String?
+    public var callbackURL: String?
+    public var requiredApprovals: Int
+    public var expiresAt: Date?
+    public var createdAt: Date
+    public var updatedAt: Date
+}
+
+/// What a submission asks to store.
+public struct NewJob: Sendable {
+    public var workspaceID: String
+    public var action: String
+    public var params: JSONValue
+    public var payloadHash: String
+    public var status: JobStatus
+    public var idempotencyKey: String
+    public var submittedByType: String
+    public var submittedBy: String
+    public var actsFor: String?
+    public var callbackURL: String?
+    public var requiredApprovals: Int
+    /// For gated jobs: seconds until the approval expires.
+    public var approvalTimeoutSeconds: Int?
+
+    public init(
+        workspaceID: String, action: String, params: JSONValue, payloadHash: String, status: JobStatus,
+        idempotencyKey: String, submittedByType: String, submittedBy: String, actsFor: String?, callbackURL: String?,
+        requiredApprovals: Int, approvalTimeoutSeconds: Int?
+    ) {
+        self.workspaceID = workspaceID
+        self.action = action
+        self.params = params
+        self.payloadHash = payloadHash
+        self.status = status
+        self.idempotencyKey = idempotencyKey
+        self.submittedByType = submittedByType
+        self.submittedBy = submittedBy
+        self.actsFor = actsFor
+        self.callbackURL = callbackURL
+        self.requiredApprovals = requiredApprovals
+        self.approvalTimeoutSeconds = approvalTimeoutSeconds
+    }
+}
+
+public struct JobStore: Sendable {
+    public enum InsertOutcome: Sendable, Equatable {
+        /// Inserted now, with its audit row.
+        case created(JobRecord)
+        /// The workspace already has a job with this idempotency key (the durable backstop).
+        case existing(JobRecord)
+    }
+
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    static let columns = """
+        id, workspace_id, action, params::text, payload_hash, status, idempotency_key, submitted_by_type, submitted_by,
+        acts_for, callback_url, required_approvals, expires_at, created_at, updated_at
+        """
+
+    /// Inserts the job and its `job.submitted` audit row in one statement (one round
+    /// trip, atomic), unless the workspace already has a job under the same key.
+    public func insert(_ job: NewJob, actor: AuditActor) async throws -> InsertOutcome {
+        let id = SortableID.make(prefix: "job")
+        let audit = AuditEvent(
+            workspaceID: job.workspaceID, actor: actor, action: "job.submitted", targetType: "job",
+            details: [
+                "action": .string(job.action), "payload_hash": .string(job.payloadHash),
+                "status": .string(job.status.rawValue), "required_approvals": .integer(job.requiredApprovals),
+            ])
+        let rows = try await client.query(
+            """
+            WITH job AS (
+                INSERT INTO jobs (id, workspace_id, action, params, payload_hash, status, idempotency_key, submitted_by_type,
+                                  submitted_by, acts_for, callback_url, required_approvals, expires_at)
+                VALUES (\(id), \(job.workspaceID), \(job.action), \(job.params.jsonText)::jsonb, \(job.payloadHash),
+                        \(job.status.rawValue), \(job.idempotencyKey), \(job.submittedByType), \(job.submittedBy),
+                        \(job.actsFor), \(job.callbackURL), \(job.requiredApprovals),
+                        now() + make_interval(secs => \(job.approvalTimeoutSeconds)))
+                ON CONFLICT (workspace_id, idempotency_key) DO NOTHING
+                RETURNING \(unescaped: Self.columns)
+            ), audit AS (
+                \(auditFrom: "job", targetIDColumn: "id", event: audit)
+            )
+            SELECT \(unescaped: Self.columnNames) FROM job
+            """, logger: logger)
+        if let created = try await Self.records(rows).first { return .created(created) }
+        guard let existing = try await find(workspaceID: job.workspaceID, idempotencyKey: job.idempotencyKey) else {
+            throw JobStoreError.conflictWithoutRow
+        }
+        return .existing(existing)
+    }
+
+    public func find(workspaceID: String, id: String) async throws -> JobRecord? {
+        try await Self.records(
+            client.query(
+                "SELECT \(unescaped: Self.columns) FROM jobs WHERE workspace_id = \(workspaceID) AND id = \(id)",
+                logger: logger)
+        ).first
+    }
+
+    public func find(workspaceID: String, idempotencyKey: String) async throws -> JobRecord? {
+        try await Self.records(
+            client.query(
+                "SELECT \(unescaped: Self.columns) FROM jobs WHERE workspace_id = \(workspaceID) AND idempotency_key = \(idempotencyKey)",
+                logger: logger)
+        ).first
+    }
+
+    /// Newest first; `before` is the last id of the previous page.
+    public func list(workspaceID: String, status: JobStatus?, action: String?, before: String?, limit: Int) async throws
+        -> [JobRecord]
+    {
+        try await Self.records(
+            client.query(
+                """
+                SELECT \(unescaped: Self.columns) FROM jobs
+                WHERE workspace_id = \(workspaceID)
+                  AND (\(status?.rawValue)::text IS NULL OR status = \(status?.rawValue))
+                  AND (\(action)::text IS NULL OR action = \(action))
+                  AND (\(before)::text IS NULL OR id < \(before))
+                ORDER BY id DESC LIMIT \(limit)
+                """, logger: logger))
+    }
+
+    /// The column list without the `::text` casts, for selecting from a CTE.
+    static var columnNames: String { columns.replacingOccurrences(of: "::text", with: "") }
+
+    static func records(_ rows: PostgresRowSequence) async throws -> [JobRecord] {
+        var records: [JobRecord] = []
+        for try await row in rows {
+            let (
+                id, workspaceID, action, params, payloadHash, status, idempotencyKey, submittedByType, submittedBy,
+                actsFor, callbackURL, requiredApprovals, expiresAt, createdAt, updatedAt
+            ) = try row.decode(
+                (String, String, String, String, String, String, String, String, String, String?, String?, Int, Date?,
+                 Date, Date).self)
+            records.append(
+                JobRecord(
+                    id: id, workspaceID: workspaceID, action: action,
+                    params: (try? JSONDecoder().decode(JSONValue.self, from: Data(params.utf8))) ?? .null,
+                    payloadHash: payloadHash, status: JobStatus(rawValue: status) ?? .failed,
+                    idempotencyKey: idempotencyKey, submittedByType: submittedByType, submittedBy: submittedBy,
+                    actsFor: actsFor, callbackURL: callbackURL, requiredApprovals: requiredApprovals,
+                    expiresAt: expiresAt, createdAt: createdAt, updatedAt: updatedAt))
+        }
+        return records
+    }
+}
+
+public enum JobStoreError: Error {
+    /// ON CONFLICT skipped the insert but no row holds the key: it was deleted in between.
+    case conflictWithoutRow
+}

@@ -1,0 +1,117 @@
+import Actions
+import Foundation
+import GateCore
+import Logging
+import PostgresNIO
+
+/// A workspace's rule for one action (SPEC §2 Policy).
+public struct Policy: Sendable, Equatable {
+    public enum Approval: String, Sendable, Codable {
+        case required
+        case auto
+    }
+
+    public var action: String
+    public var enabled: Bool
+    public var approval: Approval
+    public var approvalTimeoutSeconds: Int
+    public var requiredApprovals: Int
+    public var constraints: JSONValue
+    public var updatedAt: Date?
+
+    public init(
+        action: String, enabled: Bool, approval: Approval, approvalTimeoutSeconds: Int, requiredApprovals: Int,
+        constraints: JSONValue, updatedAt: Date? = nil
+    ) {
+        self.action = action
+        self.enabled = enabled
+        self.approval = approval
+        self.approvalTimeoutSeconds = approvalTimeoutSeconds
+        self.requiredApprovals = requiredApprovals
+        self.constraints = constraints
+        self.updatedAt = updatedAt
+    }
+
+    public var json: JSONValue {
+        [
+            "action": .string(action), "enabled": .bool(enabled), "approval": .string(approval.rawValue),
+            "approval_timeout_seconds": .integer(approvalTimeoutSeconds), "required_approvals": .integer(requiredApprovals),
+            "constraints": constraints,
+        ]
+    }
+}
+
+public struct PolicyStore: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    static let columns = "action, enabled, approval, approval_timeout_seconds, required_approvals, constraints::text, updated_at"
+
+    public func list(workspaceID: String) async throws -> [Policy] {
+        try await Self.policies(
+            client.query(
+                "SELECT \(unescaped: Self.columns) FROM policies WHERE workspace_id = \(workspaceID) ORDER BY action",
+                logger: logger))
+    }
+
+    public func find(workspaceID: String, action: String) async throws -> Policy? {
+        try await Self.policies(
+            client.query(
+                "SELECT \(unescaped: Self.columns) FROM policies WHERE workspace_id = \(workspaceID) AND action = \(action)",
+                logger: logger)
+        ).first
+    }
+
+    /// Creates or replaces the policy, audited with what it was before and after.
+    public func put(workspaceID: String, policy: Policy, actor: AuditActor) async throws -> Policy {
+        let logger = self.logger
+        return try await client.transaction(logger: logger) { connection in
+            let before = try await Self.policies(
+                connection.query(
+                    "SELECT \(unescaped: Self.columns) FROM policies WHERE workspace_id = \(workspaceID) AND action = \(policy.action) FOR UPDATE",
+                    logger: logger)
+            ).first
+            let rows = try await connection.query(
+                """
+                INSERT INTO policies (workspace_id, action, enabled, approval, approval_timeout_seconds, required_approvals, constraints, updated_at)
+                VALUES (\(workspaceID), \(policy.action), \(policy.enabled), \(policy.approval.rawValue), \(policy.approvalTimeoutSeconds),
+                        \(policy.requiredApprovals), \(policy.constraints.jsonText)::jsonb, now())
+                ON CONFLICT (workspace_id, action) DO UPDATE SET enabled = EXCLUDED.enabled, approval = EXCLUDED.approval,
+                    approval_timeout_seconds = EXCLUDED.approval_timeout_seconds,
+                    required_approvals = EXCLUDED.required_approvals, constraints = EXCLUDED.constraints, updated_at = now()
+                RETURNING \(unescaped: Self.columns)
+                """, logger: logger)
+            guard let after = try await Self.policies(rows).first else { throw PolicyStoreError.notWritten }
+            try await AuditLog.append(
+                AuditEvent(
+                    workspaceID: workspaceID, actor: actor, action: "policy.changed", targetType: "policy",
+                    targetID: policy.action, details: ["before": before?.json ?? .null, "after": after.json]),
+                on: connection, logger: logger)
+            return after
+        }
+    }
+
+    static func policies(_ rows: PostgresRowSequence) async throws -> [Policy] {
+        var result: [Policy] = []
+        for try await (action, enabled, approval, timeout, required, constraints, updatedAt) in rows.decode(
+            (String, Bool, String, Int, Int, String, Date).self)
+        {
+            result.append(
+                Policy(
+                    action: action, enabled: enabled, approval: Policy.Approval(rawValue: approval) ?? .required,
+                    approvalTimeoutSeconds: timeout, requiredApprovals: required,
+                    constraints: (try? JSONDecoder().decode(JSONValue.self, from: Data(constraints.utf8))) ?? .object([:]),
+                    updatedAt: updatedAt))
+        }
+        return result
+    }
+}
+
+public enum PolicyStoreError: Error {
+    case notWritten
+}

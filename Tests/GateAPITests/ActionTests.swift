@@ -1,0 +1,95 @@
+import Foundation
+import Testing
+
+@testable import Actions
+@testable import GateCore
+
+@Suite struct CanonicalJSONTests {
+    @Test func keyOrderAndWhitespaceDoNotChangeTheHash() throws {
+        let a = try JSONDecoder().decode(JSONValue.self, from: Data(#"{"b": [1, true, null], "a": {"y": "é\n", "x": 2}}"#.utf8))
+        let b = try JSONDecoder().decode(JSONValue.self, from: Data(#"{"a":{"x":2,"y":"é\n"},"b":[1,true,null]}"#.utf8))
+        #expect(CanonicalJSON.encode(a) == #"{"a":{"x":2,"y":"é\n"},"b":[1,true,null]}"#)
+        #expect(CanonicalJSON.sha256(a) == CanonicalJSON.sha256(b))
+        #expect(CanonicalJSON.encode(.string("\u{1}\"\\")) == #""\u0001\"\\""#)
+    }
+
+    @Test func payloadHashIsSHA256OfCanonicalActionAndParams() {
+        let params: JSONValue = ["title": "x"]
+        let expected = CanonicalJSON.sha256(["action": "task.create", "params": params])
+        #expect(ActionRegistry.payloadHash(action: .taskCreate, params: params) == expected)
+        #expect(expected.count == 64)
+    }
+}
+
+@Suite struct ActionValidationTests {
+    func errors(_ action: String, _ json: String) throws -> [String] {
+        let params = try JSONDecoder().decode(JSONValue.self, from: Data(json.utf8))
+        switch ActionRegistry.validate(action: action, params: params) {
+        case .success: return []
+        case .failure(let failure): return failure.errors.map(\.field)
+        }
+    }
+
+    @Test func gmailSendNamesEveryBadField() throws {
+        #expect(try errors("gmail.send", #"{"to":["a@example.com"],"subject":"s","text":"t"}"#).isEmpty)
+        #expect(try errors("gmail.send", #"{"to":["nope","b@example.com","c@-bad.com"],"subject":"s","text":"t"}"#) == ["params.to[0]", "params.to[2]"])
+        #expect(try errors("gmail.send", #"{"to":[],"subject":"s","text":"t"}"#) == ["params.to"])
+        #expect(try errors("gmail.send", #"{"to":["a@example.com"],"subject":"Hi\r\nBcc: evil@x.com","text":"t"}"#) == ["params.subject"])
+        #expect(try errors("gmail.send", #"{"to":["a@example.com"],"subject":"s","text":"t","from":"me@x.com"}"#) == ["params.from"])
+        #expect(try errors("gmail.send", #"{"to":["a@example.com"],"text":"t"}"#) == ["params.subject"])
+        #expect(try errors("gmail.send", #"{"to":["Eve\r\n <a@example.com>"],"subject":"s","text":"t"}"#) == ["params.to[0]"])
+        let long = String(repeating: "x", count: 501)
+        #expect(try errors("gmail.send", #"{"to":["a@example.com"],"subject":"\#(long)","text":"t"}"#) == ["params.subject"])
+        let many = (0..<101).map { "\"u\($0)@example.com\"" }.joined(separator: ",")
+        #expect(try errors("gmail.send", #"{"to":[\#(many)],"subject":"s","text":"t"}"#) == ["params.to"])
+        let sixty = (0..<60).map { "\"u\($0)@example.com\"" }.joined(separator: ",")
+        #expect(try errors("gmail.send", #"{"to":[\#(sixty)],"cc":[\#(sixty)],"subject":"s","text":"t"}"#) == ["params.to"])
+        #expect(try errors("gmail.send", #"["not an object"]"#) == ["params"])
+        #expect(try errors("fax.send", "{}") == ["action"])
+    }
+
+    @Test func taskCreateValidatesAndNormalizes() throws {
+        let params = try JSONDecoder().decode(
+            JSONValue.self, from: Data(#"{"title":"Ship","due_at":"2026-12-01T10:00:00.5+01:00","labels":["a","b"]}"#.utf8))
+        guard case .success(let validated) = ActionRegistry.validate(action: "task.create", params: params) else {
+            Issue.record("valid task refused")
+            return
+        }
+        #expect(validated.params == ["title": "Ship", "due_at": "2026-12-01T09:00:00Z", "labels": ["a", "b"]])
+        #expect(try errors("task.create", #"{"title":"x","due_at":"tomorrow"}"#) == ["params.due_at"])
+        #expect(try errors("task.create", #"{"title":"x","labels":["a","a"]}"#) == ["params.labels"])
+        #expect(try errors("task.create", #"{"description":"no title"}"#) == ["params.title"])
+    }
+
+    @Test func previewShowsTheExactHeadersWithEncodedWords() throws {
+        let params = try JSONDecoder().decode(
+            JSONValue.self,
+            from: Data(#"{"to":["Zoë <zoe@example.com>","b@example.com"],"bcc":["c@example.com"],"subject":"Grüße","text":"Hallo","html":"<p>Hallo</p>"}"#.utf8))
+        guard case .success(let validated) = ActionRegistry.validate(action: "gmail.send", params: params),
+            case .object(let preview) = validated.preview, case .array(let headers)? = preview["headers"]
+        else {
+            Issue.record("no preview")
+            return
+        }
+        #expect(headers == [
+            "To: =?UTF-8?B?Wm/Dqw==?= <zoe@example.com>,\r\n b@example.com", "Bcc: c@example.com",
+            "Subject: =?UTF-8?B?R3LDvMOfZQ==?=", "MIME-Version: 1.0",
+        ].map { .string($0) })
+        #expect(preview["html"] == .string("<p>Hallo</p>"))
+        #expect(preview["recipient_count"] == .integer(3))
+    }
+
+    @Test func constraintsLimitDomainsAndRecipients() throws {
+        let params = try JSONDecoder().decode(
+            JSONValue.self, from: Data(#"{"to":["a@acme.com","b@mail.acme.com"],"cc":["c@gmail.com"],"subject":"s","text":"t"}"#.utf8))
+        guard case .success(let action) = ActionRegistry.validate(action: "gmail.send", params: params) else { return }
+        let domains = try PolicyConstraints.parse(["allowed_recipient_domains": ["acme.com"]], for: .gmailSend).get()
+        #expect(domains.violation(of: action) == "recipient domain gmail.com is not allowed by the policy")
+        let wider = try PolicyConstraints.parse(["allowed_recipient_domains": ["acme.com", "gmail.com"]], for: .gmailSend).get()
+        #expect(wider.violation(of: action) == nil)
+        let few = try PolicyConstraints.parse(["max_recipients": 2], for: .gmailSend).get()
+        #expect(few.violation(of: action) != nil)
+        #expect(throws: ValidationFailure.self) { try PolicyConstraints.parse(["max_recipients": 2], for: .taskCreate).get() }
+        #expect(throws: ValidationFailure.self) { try PolicyConstraints.parse(["colour": "red"], for: .gmailSend).get() }
+    }
+}

@@ -1,0 +1,52 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import PostgresNIO
+
+@testable import GateAPI
+
+/// Helpers for job tests on top of `AuthFixture`: policies set through the API,
+/// submissions, and counting rows.
+extension AuthFixture {
+    /// gmail.send gated, task.create automatic, in `acme`.
+    func allowBothActions(_ client: any TestClientProtocol, constraints: String = "{}") async throws {
+        for (action, body) in [
+            ("gmail.send", #"{"approval":"required","approval_timeout_seconds":3600,"constraints":\#(constraints)}"#),
+            ("task.create", #"{"approval":"auto"}"#),
+        ] {
+            let response = try await client.execute(
+                uri: "/v1/workspaces/acme/policies/\(action)", method: .put, headers: bearer(adminKey),
+                body: ByteBuffer(string: body))
+            precondition(response.status == .ok, "policy \(action): \(String(buffer: response.body))")
+        }
+    }
+
+    func submit(
+        _ client: any TestClientProtocol, key: String?, body: String, workspace: String = "acme", credential: String? = nil
+    ) async throws -> TestResponse {
+        var headers = bearer(credential ?? adminKey)
+        headers[.contentType] = "application/json"
+        if let key { headers[.idempotencyKey] = key }
+        return try await client.execute(
+            uri: "/v1/workspaces/\(workspace)/jobs", method: .post, headers: headers, body: ByteBuffer(string: body))
+    }
+
+    func count(_ sql: String) async throws -> Int {
+        try await db.withClient { client in
+            let rows = try await client.query(PostgresQuery(unsafeSQL: sql))
+            for try await (n) in rows.decode(Int.self) { return n }
+            return -1
+        }
+    }
+
+    func execute(_ sql: String) async throws {
+        try await db.withClient { client in
+            try await client.query(PostgresQuery(unsafeSQL: sql))
+            return ()
+        }
+    }
+}
+
+let emailBody = #"{"action":"gmail.send","params":{"to":["ann@example.com"],"subject":"Quarterly report","text":"Attached."}}"#
+let taskBody = #"{"action":"task.create","params":{"title":"Call Ann","labels":["sales"]}}"#
