@@ -31,6 +31,10 @@ struct AppConfig: Sendable {
     var jwt: JWTSettings
     var keyRotationOverlapSeconds: Int
     var rateLimits: RateLimitSettings
+    /// Expiry sweeper and history purge in this replica (`BACKGROUND_WORKERS`).
+    var backgroundWorkers: Bool
+    var sweepInterval: Duration
+    var purgeInterval: Duration
 
     /// Reads the configuration from `environment`; the error names the first bad variable.
     static func load(from environment: [String: String]) throws(ConfigError) -> AppConfig {
@@ -128,7 +132,10 @@ struct AppConfig: Sendable {
             actionMaxAttempts: try env.int("ACTION_MAX_ATTEMPTS", default: 5, in: 1...100),
             jwt: jwt,
             keyRotationOverlapSeconds: try env.int("API_KEY_ROTATION_OVERLAP_SECONDS", default: 86400, in: 0...2_592_000),
-            rateLimits: rateLimits
+            rateLimits: rateLimits,
+            backgroundWorkers: try env.bool("BACKGROUND_WORKERS", default: true),
+            sweepInterval: .milliseconds(try env.int("SWEEP_INTERVAL_MS", default: 1000, in: 50...60000)),
+            purgeInterval: .seconds(try env.int("PURGE_INTERVAL_SECONDS", default: 60, in: 1...86400))
         )
     }
 }
@@ -150,6 +157,15 @@ private struct Environment {
     }
 
     func string(_ name: String, default fallback: String) -> String { optional(name) ?? fallback }
+
+    func bool(_ name: String, default fallback: Bool) throws(ConfigError) -> Bool {
+        guard let raw = optional(name)?.lowercased() else { return fallback }
+        switch raw {
+        case "1", "true", "yes", "on": return true
+        case "0", "false", "no", "off": return false
+        default: throw ConfigError(variable: name, problem: "must be true or false, got \"\(raw)\"")
+        }
+    }
 
     /// A comma-separated list; blanks dropped.
     func list(_ name: String, default fallback: String) -> [String] {

@@ -5,6 +5,7 @@ import Persistence
 import PostgresNIO
 import Prometheus
 import Redis
+import ServiceLifecycle
 
 /// The connections, registries and security components one application instance
 /// runs on. The executable builds them from `AppConfig`; tests build them against
@@ -17,6 +18,9 @@ struct AppServices: Sendable {
     let apiKeys: APIKeyStore
     let jobs: JobStore
     let policies: PolicyStore
+    let approvals: ApprovalStore
+    let events: JobEvents
+    let gateMetrics: GateMetrics
 
     init(config: AppConfig, logger: Logger) async throws {
         postgres = PostgresClient(configuration: config.database, backgroundLogger: logger)
@@ -25,6 +29,9 @@ struct AppServices: Sendable {
         apiKeys = APIKeyStore(client: postgres, logger: logger)
         jobs = JobStore(client: postgres, logger: logger)
         policies = PolicyStore(client: postgres, logger: logger)
+        approvals = ApprovalStore(client: postgres, logger: logger)
+        events = JobEvents()
+        gateMetrics = GateMetrics(registry: metrics.registry)
         let jwt = try await JWTVerifier(settings: config.jwt, logger: logger)
         authenticator = Authenticator(keys: apiKeys, jwt: jwt, logger: logger)
     }
@@ -62,15 +69,33 @@ func buildApplication(config: AppConfig, services: AppServices, logger: Logger) 
         timeout: databaseTimeout
     ).addRoutes(to: workspace)
     JobsController(
-        jobs: services.jobs, policies: services.policies,
+        jobs: services.jobs, approvals: services.approvals, events: services.events, policies: services.policies,
         idempotency: IdempotencyGuard(redis: services.redis, ttlSeconds: config.idempotencyTTLSeconds, keyPrefix: config.redisKeyPrefix),
         audit: audit, timeout: databaseTimeout
     ).addRoutes(to: workspace)
 
+    ApprovalsController(
+        approvals: services.approvals, jobs: services.jobs, metrics: services.gateMetrics, audit: audit,
+        timeout: databaseTimeout
+    ).addRoutes(to: workspace)
+
+    // Started after, and stopped before, the clients they use.
+    var background: [any Service] = [
+        JobEventsListener(postgres: services.postgres, events: services.events, logger: logger)
+    ]
+    if config.backgroundWorkers {
+        background.append(
+            ApprovalExpirySweeper(
+                approvals: services.approvals, interval: config.sweepInterval, gateMetrics: services.gateMetrics, logger: logger))
+        background.append(
+            HistoryPurger(
+                jobs: services.jobs, ttlSeconds: config.approvalHistoryTTLSeconds, maxPerWorkspace: config.maxApprovalHistory,
+                interval: config.purgeInterval, logger: logger))
+    }
     return Application(
         router: router,
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "GateAPI"),
-        services: [services.postgres, services.redis],
+        services: [services.postgres, services.redis] + background,
         logger: logger
     )
 }

@@ -23,6 +23,8 @@ struct JobView: Encodable, Sendable {
     let expiresAt: Date?
     let createdAt: Date
     let updatedAt: Date
+    let statusReason: String?
+    let statusCode: String?
 
     init(_ job: JobRecord) {
         id = job.id
@@ -39,6 +41,8 @@ struct JobView: Encodable, Sendable {
         expiresAt = job.expiresAt
         createdAt = job.createdAt
         updatedAt = job.updatedAt
+        statusReason = job.statusReason
+        statusCode = job.statusCode
     }
 
     enum CodingKeys: String, CodingKey {
@@ -52,6 +56,8 @@ struct JobView: Encodable, Sendable {
         case expiresAt = "expires_at"
         case createdAt = "created_at"
         case updatedAt = "updated_at"
+        case statusReason = "status_reason"
+        case statusCode = "status_code"
     }
 
     /// Every key present, nulls included: clients can rely on the shape.
@@ -71,5 +77,7 @@ struct JobView: Encodable, Sendable {
         try c.encode(expiresAt, forKey: .expiresAt)
         try c.encode(createdAt, forKey: .createdAt)
         try c.encode(updatedAt, forKey: .updatedAt)
+        try c.encode(statusReason, forKey: .statusReason)
+        try c.encode(statusCode, forKey: .statusCode)
     }
 }

@@ -16,16 +16,21 @@ extension HTTPField.Name {
 /// atomic insert with its audit row), reading and listing.
 struct JobsController: Sendable {
     let jobs: JobStore
+    let approvals: ApprovalStore
+    let events: JobEvents
     let policies: PolicyStore
     let idempotency: IdempotencyGuard
     let audit: SecurityAudit
     let timeout: Duration
 
     func addRoutes(to workspace: RouterGroup<AppRequestContext>) {
-        workspace.group("jobs").add(middleware: RequireScope(.jobsWrite, audit: audit)).post(use: submit)
+        let write = workspace.group("jobs").add(middleware: RequireScope(.jobsWrite, audit: audit))
+        write.post(use: submit)
+        write.post("{id}/cancel", use: cancel)
         let read = workspace.group("jobs").add(middleware: RequireScope(.jobsRead, audit: audit))
         read.get(use: list)
         read.get("{id}", use: get)
+        read.get("{id}/events", use: stream)
     }
 
     static let bodyFields: Set<String> = ["action", "params", "callback_url", "client_request_id"]
@@ -175,14 +180,114 @@ struct JobsController: Sendable {
         return key
     }
 
+    /// The job; with `?wait=N` (at most 60) the answer waits until the job leaves the
+    /// status it had (or the one given as `?status=`), or N seconds pass.
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<JobView> {
         let workspace = try context.parameters.require("ws")
         let id = try context.parameters.require("id")
+        let query = request.uri.queryParameters
+        var wait = 0
+        if let raw = query.get("wait") {
+            guard let seconds = Int(raw), (0...60).contains(seconds) else {
+                throw Problem(.badRequest, detail: "wait must be a whole number of seconds from 0 to 60")
+            }
+            wait = seconds
+        }
+        var known: JobStatus?
+        if let raw = query.get("status") {
+            guard let status = JobStatus(rawValue: raw) else { throw Problem(.badRequest, detail: "unknown status \(raw)") }
+            known = status
+        }
+        // Subscribe before reading, so a change between the read and the wait is not missed.
+        let subscription = wait > 0 ? events.subscribe(workspace: workspace, job: id) : nil
+        defer { subscription?.cancel() }
+        var job = try await load(workspace: workspace, id: id)
+        let baseline = known ?? job.status
+        guard let subscription, job.status == baseline, !job.status.isTerminal else { return JSONResponse(body: JobView(job)) }
+        let deadline = ContinuousClock.now + .seconds(wait)
+        while job.status == baseline, ContinuousClock.now < deadline {
+            // A notification, or every 2 s a re-read in case one was lost with a dropped LISTEN connection.
+            _ = await subscription.signal.wait(for: min(.seconds(2), deadline - ContinuousClock.now))
+            job = try await load(workspace: workspace, id: id)
+        }
+        return JSONResponse(body: JobView(job))
+    }
+
+    /// Server-Sent Events: the job now, then each change (`event: job`), a comment
+    /// every 15 s to keep proxies from closing the stream, and the end after a
+    /// terminal status.
+    @Sendable func stream(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let workspace = try context.parameters.require("ws")
+        let id = try context.parameters.require("id")
+        let subscription = events.subscribe(workspace: workspace, job: id)
+        let first: JobRecord
+        do {
+            first = try await load(workspace: workspace, id: id)
+        } catch {
+            subscription.cancel()
+            throw error
+        }
+        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache", HTTPField.Name("X-Accel-Buffering")!: "no"]
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            defer { subscription.cancel() }
+            var job = first
+            try await writer.write(Self.event(job))
+            var quiet = Duration.zero
+            while !job.status.isTerminal {
+                let notified = await subscription.signal.wait(for: .seconds(2))
+                let current = try await load(workspace: workspace, id: id)
+                if current.status != job.status || current.updatedAt != job.updatedAt {
+                    job = current
+                    try await writer.write(Self.event(job))
+                    quiet = .zero
+                } else {
+                    quiet += notified ? .zero : .seconds(2)
+                    if quiet >= .seconds(15) {
+                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
+                        quiet = .zero
+                    }
+                }
+            }
+            try await writer.finish(nil)
+        })
+    }
+
+    static func event(_ job: JobRecord) throws -> ByteBuffer {
+        let json = String(decoding: try JSONEncoder.api.encode(JobView(job)), as: UTF8.self)
+        return ByteBuffer(string: "id: \(job.id)-\(Int(job.updatedAt.timeIntervalSince1970 * 1000))\nevent: job\ndata: \(json)\n\n")
+    }
+
+    private func load(workspace: String, id: String) async throws -> JobRecord {
         guard SortableID.isWellFormed(id, prefix: "job") else { throw Problem(.notFound, detail: "no job \(id) in this workspace") }
         let jobs = self.jobs
         guard let job = try await withTimeout(timeout, dependency: "postgres", { try await jobs.find(workspaceID: workspace, id: id) })
         else { throw Problem(.notFound, detail: "no job \(id) in this workspace") }
-        return JSONResponse(body: JobView(job))
+        return job
+    }
+
+    /// Cancels a pending job: its submitter, or an admin (`policies:admin`). Idempotent.
+    @Sendable func cancel(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<JobView> {
+        let principal = try context.requirePrincipal()
+        let workspace = try context.parameters.require("ws")
+        let id = try context.parameters.require("id")
+        guard SortableID.isWellFormed(id, prefix: "job") else { throw Problem(.notFound, detail: "no job \(id) in this workspace") }
+        let approvals = self.approvals
+        let actor = SecurityAudit.actor(principal, context: context)
+        let isAdmin = principal.has(.policiesAdmin, in: workspace)
+        let outcome = try await withTimeout(timeout, dependency: "postgres") {
+            try await approvals.cancel(
+                workspaceID: workspace, jobID: id, by: "\(principal.kind.rawValue):\(principal.id)", isAdmin: isAdmin, actor: actor)
+        }
+        switch outcome {
+        case nil: throw Problem(.notFound, detail: "no job \(id) in this workspace")
+        case .cancelled(let job)?, .alreadyCancelled(let job)?: return JSONResponse(body: JobView(job))
+        case .notCancellable(let job)?: throw Problem(.conflict, detail: "the job is \(job.status.rawValue); only a job pending approval can be cancelled")
+        case .notAllowed?:
+            try await audit.record(
+                workspace: workspace, action: "job.cancel_refused", principal: principal, targetType: "job", targetID: id,
+                details: ["reason": "not_submitter"], context: context)
+            throw Problem(.forbidden, detail: "only the submitter or an admin (policies:admin) can cancel this job")
+        }
     }
 
     struct Page: Encodable, Sendable {

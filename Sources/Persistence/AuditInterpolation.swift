@@ -5,11 +5,21 @@ extension PostgresQuery.StringInterpolation {
     /// `INSERT INTO audit_events … SELECT … FROM <source>`: the audit row of a change
     /// made in an earlier CTE of the same statement, so both commit together in one
     /// round trip. `targetIDColumn` names the column of `source` holding the target id.
-    mutating func appendInterpolation(auditFrom source: String, targetIDColumn: String, event: AuditEvent) {
+    /// With `workspaceColumn`, each row's workspace comes from that column of `source`
+    /// (a sweep over many workspaces) instead of `event.workspaceID`; with
+    /// `detailsColumn`, a jsonb column of `source` is merged into the details.
+    mutating func appendInterpolation(
+        auditFrom source: String, targetIDColumn: String, event: AuditEvent, workspaceColumn: String? = nil,
+        detailsColumn: String? = nil
+    ) {
         appendLiteral(
             "INSERT INTO audit_events (workspace_id, actor_type, actor_id, actor_ip, action, target_type, target_id, outcome, request_id, details) SELECT "
         )
-        appendInterpolation(event.workspaceID)
+        if let workspaceColumn {
+            appendLiteral("\(source).\(workspaceColumn)")
+        } else {
+            appendInterpolation(event.workspaceID)
+        }
         appendLiteral(", ")
         appendInterpolation(event.actor.kind.rawValue)
         appendLiteral(", ")
@@ -26,6 +36,8 @@ extension PostgresQuery.StringInterpolation {
         appendInterpolation(event.actor.requestID)
         appendLiteral(", ")
         appendInterpolation(JSONValue.object(event.details).jsonText)
-        appendLiteral("::jsonb FROM \(source)")
+        appendLiteral("::jsonb")
+        if let detailsColumn { appendLiteral(" || \(source).\(detailsColumn)") }
+        appendLiteral(" FROM \(source)")
     }
 }

@@ -21,6 +21,9 @@ public struct JobRecord: Sendable, Equatable {
     public var expiresAt: Date?
     public var createdAt: Date
     public var updatedAt: Date
+    /// Why the job is in its status (a rejection reason, "approval expired", …).
+    public var statusReason: String?
+    public var statusCode: String?
 }
 
 /// What a submission asks to store.
@@ -77,13 +80,18 @@ public struct JobStore: Sendable {
 
     static let columns = """
         id, workspace_id, action, params::text, payload_hash, status, idempotency_key, submitted_by_type, submitted_by,
-        acts_for, callback_url, required_approvals, expires_at, created_at, updated_at
+        acts_for, callback_url, required_approvals, expires_at, created_at, updated_at, status_reason, status_code
         """
 
-    /// Inserts the job and its `job.submitted` audit row in one statement (one round
-    /// trip, atomic), unless the workspace already has a job under the same key.
+    /// Inserts the job and its `job.submitted` audit row — and for a gated job its
+    /// approval and `approval.requested` row — in one statement (one round trip,
+    /// atomic), unless the workspace already has a job under the same key.
     public func insert(_ job: NewJob, actor: AuditActor) async throws -> InsertOutcome {
         let id = SortableID.make(prefix: "job")
+        let approvalID = SortableID.make(prefix: "apr")
+        let requested = AuditEvent(
+            workspaceID: job.workspaceID, actor: actor, action: "approval.requested", targetType: "approval",
+            details: ["job_id": .string(id), "required_approvals": .integer(job.requiredApprovals)])
         let audit = AuditEvent(
             workspaceID: job.workspaceID, actor: actor, action: "job.submitted", targetType: "job",
             details: [
@@ -103,6 +111,13 @@ public struct JobStore: Sendable {
                 RETURNING \(unescaped: Self.columns)
             ), audit AS (
                 \(auditFrom: "job", targetIDColumn: "id", event: audit)
+            ), approval AS (
+                INSERT INTO approvals (id, workspace_id, job_id, action, status, payload_hash, required_approvals, expires_at)
+                SELECT \(approvalID), workspace_id, id, action, 'pending', payload_hash, required_approvals, expires_at
+                FROM job WHERE status = 'pending_approval'
+                RETURNING id
+            ), approval_audit AS (
+                \(auditFrom: "approval", targetIDColumn: "id", event: requested)
             )
             SELECT \(unescaped: Self.columnNames) FROM job
             """, logger: logger)
@@ -145,6 +160,48 @@ public struct JobStore: Sendable {
                 """, logger: logger))
     }
 
+    static let terminalStatuses = "('succeeded', 'failed', 'rejected', 'expired', 'cancelled')"
+
+    /// Deletes terminal jobs (their approvals and votes go with them) last changed
+    /// more than `ttlSeconds` ago, then those beyond the newest `maxPerWorkspace` of
+    /// each workspace, `batch` rows per statement. Returns how many went.
+    public func purgeHistory(ttlSeconds: Int, maxPerWorkspace: Int, batch: Int) async throws -> Int {
+        var total = 0
+        while true {
+            let rows = try await client.query(
+                """
+                WITH gone AS (
+                    DELETE FROM jobs WHERE id IN (
+                        SELECT id FROM jobs WHERE status IN \(unescaped: Self.terminalStatuses)
+                          AND updated_at < now() - make_interval(secs => \(ttlSeconds))
+                        LIMIT \(batch))
+                    RETURNING 1)
+                SELECT count(*)::int FROM gone
+                """, logger: logger)
+            var count = 0
+            for try await (n) in rows.decode(Int.self) { count = n }
+            total += count
+            if count < batch { break }
+        }
+        while true {
+            let rows = try await client.query(
+                """
+                WITH ranked AS (
+                    SELECT id, row_number() OVER (PARTITION BY workspace_id ORDER BY id DESC) AS position
+                    FROM jobs WHERE status IN \(unescaped: Self.terminalStatuses)
+                ), gone AS (
+                    DELETE FROM jobs WHERE id IN (SELECT id FROM ranked WHERE position > \(maxPerWorkspace) LIMIT \(batch))
+                    RETURNING 1)
+                SELECT count(*)::int FROM gone
+                """, logger: logger)
+            var count = 0
+            for try await (n) in rows.decode(Int.self) { count = n }
+            total += count
+            if count < batch { break }
+        }
+        return total
+    }
+
     /// The column list without the `::text` casts, for selecting from a CTE.
     static var columnNames: String { columns.replacingOccurrences(of: "::text", with: "") }
 
@@ -153,10 +210,10 @@ public struct JobStore: Sendable {
         for try await row in rows {
             let (
                 id, workspaceID, action, params, payloadHash, status, idempotencyKey, submittedByType, submittedBy,
-                actsFor, callbackURL, requiredApprovals, expiresAt, createdAt, updatedAt
+                actsFor, callbackURL, requiredApprovals, expiresAt, createdAt, updatedAt, statusReason, statusCode
             ) = try row.decode(
                 (String, String, String, String, String, String, String, String, String, String?, String?, Int, Date?,
-                 Date, Date).self)
+                 Date, Date, String?, String?).self)
             records.append(
                 JobRecord(
                     id: id, workspaceID: workspaceID, action: action,
@@ -164,7 +221,8 @@ public struct JobStore: Sendable {
                     payloadHash: payloadHash, status: JobStatus(rawValue: status) ?? .failed,
                     idempotencyKey: idempotencyKey, submittedByType: submittedByType, submittedBy: submittedBy,
                     actsFor: actsFor, callbackURL: callbackURL, requiredApprovals: requiredApprovals,
-                    expiresAt: expiresAt, createdAt: createdAt, updatedAt: updatedAt))
+                    expiresAt: expiresAt, createdAt: createdAt, updatedAt: updatedAt, statusReason: statusReason,
+                    statusCode: statusCode))
         }
         return records
     }

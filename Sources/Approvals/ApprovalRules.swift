@@ -1,0 +1,113 @@
+import Foundation
+
+public enum ApprovalStatus: String, Sendable, CaseIterable, Codable {
+    case pending, approved, rejected, expired, cancelled
+}
+
+public enum VoteDecision: String, Sendable, Codable {
+    case approve, reject
+}
+
+/// What the gate knows about an approval when a reviewer votes.
+public struct ApprovalSnapshot: Sendable {
+    public var status: ApprovalStatus
+    public var requiredApprovals: Int
+    public var expiresAt: Date
+    public var payloadHash: String
+    /// The principal that submitted the job ("api_key:<id>" or "user:<sub>").
+    public var submitter: String
+    /// The person accountable for the submission, if known.
+    public var submitterPerson: String?
+    /// reviewer principal → the vote cast so far.
+    public var votes: [String: CastVote]
+
+    public init(
+        status: ApprovalStatus, requiredApprovals: Int, expiresAt: Date, payloadHash: String, submitter: String,
+        submitterPerson: String?, votes: [String: CastVote]
+    ) {
+        self.status = status
+        self.requiredApprovals = requiredApprovals
+        self.expiresAt = expiresAt
+        self.payloadHash = payloadHash
+        self.submitter = submitter
+        self.submitterPerson = submitterPerson
+        self.votes = votes
+    }
+}
+
+public struct CastVote: Sendable, Equatable {
+    public let decision: VoteDecision
+    public let person: String?
+
+    public init(decision: VoteDecision, person: String?) {
+        self.decision = decision
+        self.person = person
+    }
+}
+
+/// A reviewer: the principal voting and the person behind it.
+public struct Reviewer: Sendable, Equatable {
+    public let principal: String
+    public let person: String?
+
+    public init(principal: String, person: String?) {
+        self.principal = principal
+        self.person = person
+    }
+}
+
+public enum VoteRefusal: Error, Sendable, Equatable {
+    /// Separation of duties: nobody decides on a job they (or their key) submitted.
+    case ownJob
+    /// The reviewer already voted the other way.
+    case conflictingVote(VoteDecision)
+    /// Decided (or cancelled) already.
+    case notPending(ApprovalStatus)
+    /// Past `expires_at`, even if the sweeper has not marked it yet.
+    case expired
+    /// The reviewer saw another payload than the one that would run.
+    case payloadMismatch
+}
+
+/// The result of a vote that is allowed.
+public enum VoteResult: Sendable, Equatable {
+    /// The same vote again: nothing changes.
+    case repeated
+    /// Recorded; the approval moves to `status` (still `pending` below quorum).
+    case recorded(status: ApprovalStatus, approvals: Int)
+}
+
+/// The gate's rules (SPEC §4), free of storage: quorum of distinct reviewers, one
+/// rejection rejects, deny after the deadline, no self-approval, the hash the
+/// reviewer saw must be the hash that runs.
+public enum ApprovalRules {
+    public static func vote(
+        _ decision: VoteDecision, by reviewer: Reviewer, payloadHashSeen: String?, on approval: ApprovalSnapshot, now: Date
+    ) -> Result<VoteResult, VoteRefusal> {
+        if reviewer.principal == approval.submitter
+            || (reviewer.person != nil && reviewer.person == approval.submitterPerson)
+        {
+            return .failure(.ownJob)
+        }
+        if let previous = approval.votes[reviewer.principal] {
+            return previous.decision == decision ? .success(.repeated) : .failure(.conflictingVote(previous.decision))
+        }
+        guard approval.status == .pending else { return .failure(.notPending(approval.status)) }
+        guard now < approval.expiresAt else { return .failure(.expired) }
+        if let seen = payloadHashSeen, seen != approval.payloadHash { return .failure(.payloadMismatch) }
+        switch decision {
+        case .reject:
+            return .success(.recorded(status: .rejected, approvals: approvers(approval.votes).count))
+        case .approve:
+            var people = approvers(approval.votes)
+            people.insert(reviewer.person ?? reviewer.principal)
+            let count = people.count
+            return .success(.recorded(status: count >= approval.requiredApprovals ? .approved : .pending, approvals: count))
+        }
+    }
+
+    /// Distinct people who approved: two keys acting for one person count once.
+    static func approvers(_ votes: [String: CastVote]) -> Set<String> {
+        Set(votes.filter { $0.value.decision == .approve }.map { $0.value.person ?? $0.key })
+    }
+}

@@ -1,0 +1,197 @@
+import Actions
+import Approvals
+import Auth
+import Foundation
+import GateCore
+import Hummingbird
+import Persistence
+
+/// `/v1/workspaces/{ws}/approvals`: the reviewer's queue, the exact preview of what
+/// will run, and the votes. Read with `approvals:read`, decide with `approvals:decide`.
+struct ApprovalsController: Sendable {
+    let approvals: ApprovalStore
+    let jobs: JobStore
+    let metrics: GateMetrics
+    let audit: SecurityAudit
+    let timeout: Duration
+
+    func addRoutes(to workspace: RouterGroup<AppRequestContext>) {
+        let read = workspace.group("approvals").add(middleware: RequireScope(.approvalsRead, audit: audit))
+        read.get(use: list)
+        read.get("{id}", use: get)
+        let decide = workspace.group("approvals").add(middleware: RequireScope(.approvalsDecide, audit: audit))
+        decide.post("{id}/approve", use: approve)
+        decide.post("{id}/reject", use: reject)
+    }
+
+    struct ApprovalView: Encodable, Sendable {
+        let approval: ApprovalRecord
+        let preview: JSONValue?
+
+        func encode(to encoder: any Encoder) throws {
+            var object: [String: JSONValue] = [
+                "id": .string(approval.id), "workspace": .string(approval.workspaceID), "job_id": .string(approval.jobID),
+                "action": .string(approval.action), "status": .string(approval.status.rawValue),
+                "payload_hash": .string(approval.payloadHash), "required_approvals": .integer(approval.requiredApprovals),
+                "approvals": .integer(Set(approval.votes.filter { $0.decision == .approve }.map { $0.reviewerPerson ?? $0.reviewer }).count),
+                "expires_at": .string(RFC3339.format(approval.expiresAt)),
+                "created_at": .string(RFC3339.format(approval.createdAt)),
+                "decided_at": approval.decidedAt.map { .string(RFC3339.format($0)) } ?? .null,
+                "reason": approval.reason.map { .string($0) } ?? .null,
+                "reason_code": approval.reasonCode.map { .string($0) } ?? .null,
+                "votes": .array(approval.votes.map { vote in
+                    [
+                        "reviewer": .string(vote.reviewer), "decision": .string(vote.decision.rawValue),
+                        "comment": vote.comment.map { .string($0) } ?? .null,
+                        "payload_hash_seen": vote.payloadHashSeen.map { .string($0) } ?? .null,
+                        "created_at": .string(RFC3339.format(vote.createdAt)),
+                    ]
+                }),
+            ]
+            if let preview { object["preview"] = preview }
+            try JSONValue.object(object).encode(to: encoder)
+        }
+    }
+
+    struct Page: Encodable, Sendable {
+        let items: [ApprovalView]
+        let nextCursor: String?
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(items, forKey: .items)
+            try c.encode(nextCursor, forKey: .nextCursor)
+        }
+        enum CodingKeys: String, CodingKey {
+            case items
+            case nextCursor = "next_cursor"
+        }
+    }
+
+    /// `?status=pending` (default: the queue, expiring first), `decided`, or one decided
+    /// status (history, newest first); `action`, `limit`, `cursor`.
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page> {
+        let workspace = try context.parameters.require("ws")
+        let query = request.uri.queryParameters
+        let limit = try Pagination.limit(request)
+        let listing: ApprovalStore.Listing
+        switch query.get("status") ?? "pending" {
+        case "pending": listing = .pending
+        case "decided": listing = .decided(nil)
+        case let raw:
+            guard let status = ApprovalStatus(rawValue: raw) else {
+                throw Problem(.badRequest, detail: "status must be pending, decided, approved, rejected, expired or cancelled")
+            }
+            listing = .decided(status)
+        }
+        let action = query.get("action")
+        let cursor = query.get("cursor")
+        if let cursor, !SortableID.isWellFormed(cursor, prefix: "apr") { throw Problem(.badRequest, detail: "invalid cursor") }
+        let approvals = self.approvals
+        let records = try await withTimeout(timeout, dependency: "postgres") {
+            try await approvals.list(workspaceID: workspace, listing: listing, action: action, after: cursor, limit: limit + 1)
+        }
+        let page = Array(records.prefix(limit))
+        return JSONResponse(body: Page(items: page.map { ApprovalView(approval: $0, preview: nil) }, nextCursor: records.count > limit ? page.last?.id : nil))
+    }
+
+    /// The approval with the exact preview of what will run and its payload hash.
+    @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ApprovalView> {
+        let workspace = try context.parameters.require("ws")
+        let id = try context.parameters.require("id")
+        guard SortableID.isWellFormed(id, prefix: "apr") else { throw Problem(.notFound, detail: "no approval \(id) in this workspace") }
+        let approvals = self.approvals
+        let jobs = self.jobs
+        let (approval, job) = try await withTimeout(timeout, dependency: "postgres") { () -> (ApprovalRecord?, JobRecord?) in
+            guard let approval = try await approvals.find(workspaceID: workspace, id: id) else { return (nil, nil) }
+            return (approval, try await jobs.find(workspaceID: workspace, id: approval.jobID))
+        }
+        guard let approval, let job else { throw Problem(.notFound, detail: "no approval \(id) in this workspace") }
+        let preview: JSONValue?
+        if case .success(let validated) = ActionRegistry.validate(action: job.action, params: job.params) {
+            preview = validated.preview
+        } else {
+            preview = nil
+        }
+        return JSONResponse(body: ApprovalView(approval: approval, preview: preview))
+    }
+
+    struct ApproveBody: Decodable {
+        let comment: String?
+        let payloadHash: String?
+        enum CodingKeys: String, CodingKey {
+            case comment
+            case payloadHash = "payload_hash"
+        }
+    }
+
+    struct RejectBody: Decodable {
+        let reason: String
+        let code: String?
+        let payloadHash: String?
+        enum CodingKeys: String, CodingKey {
+            case reason, code
+            case payloadHash = "payload_hash"
+        }
+    }
+
+    @Sendable func approve(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ApprovalView> {
+        let body = try await request.decodeOptionalJSON(as: ApproveBody.self, context: context)
+        if let comment = body?.comment, comment.count > 2000 { throw Self.validation("comment", "must be at most 2000 characters") }
+        return try await decide(.approve, comment: body?.comment, code: nil, payloadHash: body?.payloadHash, context: context)
+    }
+
+    @Sendable func reject(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ApprovalView> {
+        let body = try await request.decodeJSON(as: RejectBody.self, context: context)
+        let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard (1...2000).contains(reason.count) else { throw Self.validation("reason", "must be 1 to 2000 characters") }
+        if let code = body.code, !(1...64).contains(code.count) { throw Self.validation("code", "must be 1 to 64 characters") }
+        return try await decide(.reject, comment: reason, code: body.code, payloadHash: body.payloadHash, context: context)
+    }
+
+    private func decide(
+        _ decision: VoteDecision, comment: String?, code: String?, payloadHash: String?, context: AppRequestContext
+    ) async throws -> JSONResponse<ApprovalView> {
+        let principal = try context.requirePrincipal()
+        let workspace = try context.parameters.require("ws")
+        let id = try context.parameters.require("id")
+        guard SortableID.isWellFormed(id, prefix: "apr") else { throw Problem(.notFound, detail: "no approval \(id) in this workspace") }
+        let reviewer = Reviewer(principal: "\(principal.kind.rawValue):\(principal.id)", person: principal.actsFor)
+        let actor = SecurityAudit.actor(principal, context: context)
+        let approvals = self.approvals
+        let outcome = try await withTimeout(timeout, dependency: "postgres") {
+            try await approvals.vote(
+                workspaceID: workspace, id: id, decision: decision, reviewer: reviewer, comment: comment,
+                payloadHashSeen: payloadHash, reasonCode: code, actor: actor)
+        }
+        switch outcome {
+        case nil:
+            throw Problem(.notFound, detail: "no approval \(id) in this workspace")
+        case .changed(let approval)?:
+            if let decidedAt = approval.decidedAt, approval.status != .pending {
+                metrics.decisionLatency.record(.seconds(max(0, decidedAt.timeIntervalSince(approval.createdAt))))
+            }
+            return JSONResponse(body: ApprovalView(approval: approval, preview: nil))
+        case .repeated(let approval)?:
+            return JSONResponse(body: ApprovalView(approval: approval, preview: nil))
+        case .refused(let refusal, let approval)?:
+            switch refusal {
+            case .ownJob:
+                throw Problem(.forbidden, detail: "you cannot decide on a job you (or a key acting for you) submitted")
+            case .conflictingVote(let previous):
+                throw Problem(.conflict, detail: "you already voted to \(previous.rawValue) this job")
+            case .notPending(let status):
+                throw Problem(.conflict, detail: "the approval is already \(status.rawValue)")
+            case .expired:
+                throw Problem(.conflict, detail: "the approval expired at \(RFC3339.format(approval.expiresAt))")
+            case .payloadMismatch:
+                throw Problem(.conflict, detail: "payload_hash differs from the job's: the payload you reviewed is not the one that would run")
+            }
+        }
+    }
+
+    static func validation(_ field: String, _ message: String) -> Problem {
+        var problem = Problem(.unprocessableContent, title: "Validation Failed", detail: "\(field) \(message)")
+        problem.extensions["errors"] = [["field": field, "message": message]]
+        return problem
+    }
+}

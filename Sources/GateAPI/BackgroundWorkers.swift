@@ -1,0 +1,58 @@
+import Logging
+import Metrics
+import Persistence
+import PostgresNIO
+import ServiceLifecycle
+
+/// Expires pending approvals at their deadline (deny by default). Runs in every
+/// replica; `SKIP LOCKED` in the statement makes each expiry happen exactly once.
+struct ApprovalExpirySweeper: Service {
+    let approvals: ApprovalStore
+    let interval: Duration
+    let gateMetrics: GateMetrics
+    let logger: Logger
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    var swept: Int
+                    repeat {
+                        swept = try await approvals.expireDue(limit: 100).count
+                        gateMetrics.expiries.increment(by: swept)
+                    } while swept == 100
+                    gateMetrics.pendingApprovals.set(Int64(try await approvals.pendingCount()))
+                } catch {
+                    if Task.isCancelled { break }
+                    logger.warning("expiry sweep failed", metadata: ["error": "\(describe(error))"])
+                }
+                try? await Task.sleep(for: interval)
+            }
+        }
+    }
+}
+
+/// Deletes decided approvals and terminal jobs past APPROVAL_HISTORY_TTL_SECONDS or
+/// beyond MAX_APPROVAL_HISTORY per workspace, in small batches. Audit rows stay.
+struct HistoryPurger: Service {
+    let jobs: JobStore
+    let ttlSeconds: Int
+    let maxPerWorkspace: Int
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    let purged = try await jobs.purgeHistory(ttlSeconds: ttlSeconds, maxPerWorkspace: maxPerWorkspace, batch: 500)
+                    if purged > 0 { logger.info("history purged", metadata: ["jobs": "\(purged)"]) }
+                } catch {
+                    if Task.isCancelled { break }
+                    logger.warning("history purge failed", metadata: ["error": "\(describe(error))"])
+                }
+                try? await Task.sleep(for: interval)
+            }
+        }
+    }
+}

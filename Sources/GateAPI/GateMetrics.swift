@@ -1,0 +1,29 @@
+import Prometheus
+
+/// The gate's own metrics, in the application's registry.
+struct GateMetrics: Sendable {
+    let pendingApprovals: Gauge
+    let expiries: Counter
+    let decisionLatency: DurationHistogram
+
+    init(registry: PrometheusCollectorRegistry) {
+        pendingApprovals = registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "gateapi", metricName: "approvals_pending", unitName: "", helpText: "Approvals waiting for a decision"))
+        expiries = registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "gateapi", metricName: "approvals_expired", unitName: "total",
+                helpText: "Approvals expired by this replica"))
+        decisionLatency = registry.makeDurationHistogram(
+            descriptor: MetricNameDescriptor(
+                namespace: "gateapi", metricName: "approval_decision_latency", unitName: "seconds",
+                helpText: "Time from approval request to decision"),
+            buckets: [.seconds(1), .seconds(10), .seconds(60), .seconds(300), .seconds(1800), .seconds(3600), .seconds(14400), .seconds(86400)])
+    }
+}
+
+extension Counter {
+    func increment(by amount: Int) {
+        if amount > 0 { increment(by: Int64(amount)) }
+    }
+}

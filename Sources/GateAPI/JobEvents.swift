@@ -1,0 +1,129 @@
+import Logging
+import NIOConcurrencyHelpers
+import Persistence
+import PostgresNIO
+import ServiceLifecycle
+
+/// In-process fan-out of job state changes to long-polls and event streams. Fed by
+/// `JobEventsListener` from Postgres `LISTEN`, so a change made on any replica
+/// reaches waiters on every replica.
+final class JobEvents: Sendable {
+    private let subscribers = NIOLockedValueBox<[String: [ObjectIdentifier: JobSignal]]>([:])
+
+    static func key(workspace: String, job: String) -> String { "\(workspace):\(job)" }
+
+    /// A signal fired on each change of the job; `cancel` unsubscribes it.
+    func subscribe(workspace: String, job: String) -> (signal: JobSignal, cancel: @Sendable () -> Void) {
+        let key = Self.key(workspace: workspace, job: job)
+        let signal = JobSignal()
+        let id = ObjectIdentifier(signal)
+        subscribers.withLockedValue { $0[key, default: [:]][id] = signal }
+        let cancel: @Sendable () -> Void = { [weak self] in
+            self?.subscribers.withLockedValue { subscribers in
+                subscribers[key]?.removeValue(forKey: id)
+                if subscribers[key]?.isEmpty == true { subscribers[key] = nil }
+            }
+        }
+        return (signal, cancel)
+    }
+
+    func publish(_ key: String) {
+        let signals = subscribers.withLockedValue { $0[key].map { Array($0.values) } ?? [] }
+        for signal in signals { signal.fire() }
+    }
+
+    var subscriberCount: Int { subscribers.withLockedValue { $0.values.reduce(0) { $0 + $1.count } } }
+}
+
+/// A one-waiter wake-up: `fire` wakes the current `wait`, or the next one if nobody
+/// is waiting (a change is never lost between two waits).
+final class JobSignal: Sendable {
+    private struct State {
+        var pending = false
+        var cancelled = false
+        var waiter: CheckedContinuation<Bool, Never>?
+    }
+
+    private let state = NIOLockedValueBox(State())
+
+    func fire() {
+        let waiter = state.withLockedValue { state -> CheckedContinuation<Bool, Never>? in
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return waiter
+            }
+            state.pending = true
+            return nil
+        }
+        waiter?.resume(returning: true)
+    }
+
+    /// True if fired within `limit`.
+    func wait(for limit: Duration) async -> Bool {
+        guard limit > .zero else { return false }
+        return await withTaskGroup(of: Bool.self) { group in
+            group.addTask { await self.nextFire() }
+            group.addTask {
+                try? await Task.sleep(for: limit)
+                return false
+            }
+            let first = await group.next() ?? false
+            group.cancelAll()
+            return first
+        }
+    }
+
+    private func nextFire() async -> Bool {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Bool, Never>) in
+                let now: Bool? = state.withLockedValue { state in
+                    if state.pending {
+                        state.pending = false
+                        return true
+                    }
+                    if state.cancelled {
+                        state.cancelled = false
+                        return false
+                    }
+                    state.waiter = continuation
+                    return nil
+                }
+                if let now { continuation.resume(returning: now) }
+            }
+        } onCancel: {
+            let waiter = state.withLockedValue { state -> CheckedContinuation<Bool, Never>? in
+                let waiter = state.waiter
+                state.waiter = nil
+                if waiter == nil { state.cancelled = true }
+                return waiter
+            }
+            waiter?.resume(returning: false)
+        }
+    }
+}
+
+/// Holds one connection in `LISTEN gateapi_jobs` and republishes each notification
+/// locally; reconnects after a second if the connection drops.
+struct JobEventsListener: Service {
+    let postgres: PostgresClient
+    let events: JobEvents
+    let logger: Logger
+
+    func run() async throws {
+        try await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                do {
+                    try await postgres.withConnection { connection in
+                        try await connection.listen(on: jobEventsChannel) { notifications in
+                            for try await notification in notifications { events.publish(notification.payload) }
+                        }
+                    }
+                } catch {
+                    if Task.isCancelled { break }
+                    logger.warning("job events listener lost its connection; retrying", metadata: ["error": "\(describe(error))"])
+                }
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
+    }
+}
