@@ -1,0 +1,363 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@testable import Approvals
+@testable import GateAPI
+@testable import Persistence
+
+extension AuthFixture {
+    func reviewer(_ sub: String, scopes: [String] = ["approvals:read", "approvals:decide", "jobs:read"]) async throws -> String {
+        try await identity.token(TestIdentity.claims(sub: sub, ws: ["acme": scopes]))
+    }
+
+    func gate(_ client: any TestClientProtocol, approvals: Int = 1, timeout: Int = 3600) async throws {
+        let response = try await client.execute(
+            uri: "/v1/workspaces/acme/policies/gmail.send", method: .put, headers: bearer(adminKey),
+            body: ByteBuffer(string: #"{"approval":"required","required_approvals":\#(approvals),"approval_timeout_seconds":\#(timeout)}"#))
+        precondition(response.status == .ok)
+    }
+
+    /// Submits an email job; returns (job id, approval id, payload hash).
+    func pendingEmail(_ client: any TestClientProtocol, key: String = UUID().uuidString) async throws -> (String, String, String) {
+        let job = try await submit(client, key: key, body: emailBody)
+        precondition(job.status == .created, String(buffer: job.body))
+        let jobID = job.json["id"] as! String
+        let approvalID = try await db.withClient { client in
+            let rows = try await client.query("SELECT id FROM approvals WHERE job_id = \(jobID)")
+            for try await (id) in rows.decode(String.self) { return id }
+            return ""
+        }
+        return (jobID, approvalID, job.json["payload_hash"] as! String)
+    }
+
+    func decide(_ client: any TestClientProtocol, _ verb: String, _ approvalID: String, as credential: String, body: String = "{}")
+        async throws -> TestResponse
+    {
+        try await client.execute(
+            uri: "/v1/workspaces/acme/approvals/\(approvalID)/\(verb)", method: .post, headers: bearer(credential),
+            body: ByteBuffer(string: body))
+    }
+
+    func job(_ client: any TestClientProtocol, _ id: String) async throws -> [String: Any] {
+        try await client.execute(uri: "/v1/workspaces/acme/jobs/\(id)", method: .get, headers: bearer(adminKey)).json
+    }
+}
+
+@Suite struct ApprovalRulesTests {
+    let base = ApprovalSnapshot(
+        status: .pending, requiredApprovals: 2, expiresAt: Date().addingTimeInterval(60), payloadHash: "h",
+        submitter: "api_key:k1", submitterPerson: "sam", votes: [:])
+
+    @Test func quorumCountsDistinctPeople() {
+        var snapshot = base
+        snapshot.votes = ["user:ann": CastVote(decision: .approve, person: "ann")]
+        #expect(ApprovalRules.vote(.approve, by: Reviewer(principal: "api_key:k9", person: "ann"), payloadHashSeen: nil, on: snapshot, now: Date())
+            == .success(.recorded(status: .pending, approvals: 1)))
+        #expect(ApprovalRules.vote(.approve, by: Reviewer(principal: "user:bob", person: "bob"), payloadHashSeen: "h", on: snapshot, now: Date())
+            == .success(.recorded(status: .approved, approvals: 2)))
+    }
+
+    @Test func refusals() {
+        let now = Date()
+        #expect(ApprovalRules.vote(.approve, by: Reviewer(principal: "api_key:k1", person: nil), payloadHashSeen: nil, on: base, now: now) == .failure(.ownJob))
+        #expect(ApprovalRules.vote(.approve, by: Reviewer(principal: "user:sam", person: "sam"), payloadHashSeen: nil, on: base, now: now) == .failure(.ownJob))
+        #expect(ApprovalRules.vote(.approve, by: Reviewer(principal: "user:x", person: "x"), payloadHashSeen: "other", on: base, now: now) == .failure(.payloadMismatch))
+        #expect(ApprovalRules.vote(.approve, by: Reviewer(principal: "user:x", person: "x"), payloadHashSeen: nil, on: base, now: now.addingTimeInterval(61)) == .failure(.expired))
+        var voted = base
+        voted.votes = ["user:x": CastVote(decision: .approve, person: "x")]
+        #expect(ApprovalRules.vote(.reject, by: Reviewer(principal: "user:x", person: "x"), payloadHashSeen: nil, on: voted, now: now) == .failure(.conflictingVote(.approve)))
+        #expect(ApprovalRules.vote(.approve, by: Reviewer(principal: "user:x", person: "x"), payloadHashSeen: nil, on: voted, now: now) == .success(.repeated))
+        #expect(ApprovalRules.vote(.reject, by: Reviewer(principal: "user:y", person: "y"), payloadHashSeen: nil, on: voted, now: now) == .success(.recorded(status: .rejected, approvals: 1)))
+    }
+}
+
+@Suite struct ApprovalGateTests {
+    @Test func quorumOfTwoNeedsTwoDistinctReviewers() async throws {
+        try await AuthFixture.with { fixture, client in
+            try await fixture.allowBothActions(client)
+            try await fixture.gate(client, approvals: 2)
+            let (jobID, approvalID, hash) = try await fixture.pendingEmail(client)
+            let alice = try await fixture.reviewer("alice")
+            let bob = try await fixture.reviewer("bob")
+
+            let detail = try await client.execute(uri: "/v1/workspaces/acme/approvals/\(approvalID)", method: .get, headers: bearer(alice))
+            #expect(detail.status == .ok)
+            #expect(detail.json["payload_hash"] as? String == hash)
+            let preview = detail.json["preview"] as? [String: Any]
+            #expect((preview?["headers"] as? [String])?.contains("Subject: Quarterly report") == true)
+
+            let first = try await fixture.decide(client, "approve", approvalID, as: alice, body: #"{"comment":"ok","payload_hash":"\#(hash)"}"#)
+            #expect(first.status == .ok)
+            #expect(first.json["status"] as? String == "pending")
+            #expect(first.json["approvals"] as? Int == 1)
+            // The same reviewer again: idempotent, still one approval.
+            let repeated = try await fixture.decide(client, "approve", approvalID, as: alice)
+            #expect(repeated.status == .ok && repeated.json["approvals"] as? Int == 1)
+            #expect(try await fixture.job(client, jobID)["status"] as? String == "pending_approval")
+
+            let second = try await fixture.decide(client, "approve", approvalID, as: bob)
+            #expect(second.json["status"] as? String == "approved")
+            #expect(try await fixture.job(client, jobID)["status"] as? String == "approved")
+            // Decided: a late rejection conflicts.
+            #expect(try await fixture.decide(client, "reject", approvalID, as: try await fixture.reviewer("carol"), body: #"{"reason":"no"}"#).status == .conflict)
+            #expect(try await fixture.count("SELECT count(*)::int FROM audit_events WHERE action = 'approval.voted'") == 2)
+            #expect(try await fixture.count("SELECT count(*)::int FROM audit_events WHERE action = 'approval.granted'") == 1)
+            #expect(try await fixture.count("SELECT count(*)::int FROM audit_events WHERE action = 'approval.requested'") == 1)
+        }
+    }
+
+    @Test func nobodyApprovesTheirOwnJob() async throws {
+        try await AuthFixture.with { fixture, client in
+            try await fixture.allowBothActions(client)
+            let (_, approvalID, _) = try await fixture.pendingEmail(client)
+            // The submitting key itself (it holds approvals:decide) …
+            #expect(try await fixture.decide(client, "approve", approvalID, as: fixture.adminKey).status == .forbidden)
+            // … and the person it acts for.
+            let owner = try await fixture.reviewer("admin-person")
+            #expect(try await fixture.decide(client, "approve", approvalID, as: owner).status == .forbidden)
+            #expect(try await fixture.auditRows(action: "approval.vote_refused").compactMap(\.2) == ["own_job", "own_job"])
+            #expect(try await fixture.decide(client, "approve", approvalID, as: try await fixture.reviewer("alice")).status == .ok)
+        }
+    }
+
+    @Test func oneRejectionRejectsAndTheReasonReachesTheAgent() async throws {
+        try await AuthFixture.with { fixture, client in
+            try await fixture.allowBothActions(client)
+            try await fixture.gate(client, approvals: 2)
+            let (jobID, approvalID, _) = try await fixture.pendingEmail(client)
+            #expect(try await fixture.decide(client, "approve", approvalID, as: try await fixture.reviewer("alice")).status == .ok)
+            #expect(try await fixture.decide(client, "reject", approvalID, as: try await fixture.reviewer("bob"), body: #"{"reason":""}"#).status == .unprocessableContent)
+            let rejected = try await fixture.decide(client, "reject", approvalID, as: try await fixture.reviewer("bob"), body: #"{"reason":"Wrong recipient","code":"recipient"}"#)
+            #expect(rejected.status == .ok && rejected.json["status"] as? String == "rejected")
+            let job = try await fixture.job(client, jobID)
+            #expect(job["status"] as? String == "rejected")
+            #expect(job["status_reason"] as? String == "Wrong recipient")
+            #expect(job["status_code"] as? String == "recipient")
+            #expect(try await fixture.count("SELECT count(*)::int FROM audit_events WHERE action = 'approval.rejected'") == 1)
+        }
+    }
+
+    @Test func aDifferentPayloadHashIsAConflict() async throws {
+        try await AuthFixture.with { fixture, client in
+            try await fixture.allowBothActions(client)
+            let (_, approvalID, hash) = try await fixture.pendingEmail(client)
+            let alice = try await fixture.reviewer("alice")
+            let stale = String(repeating: "0", count: 64)
+            #expect(try await fixture.decide(client, "approve", approvalID, as: alice, body: #"{"payload_hash":"\#(stale)"}"#).status == .conflict)
+            #expect(try await fixture.decide(client, "approve", approvalID, as: alice, body: #"{"payload_hash":"\#(hash)"}"#).status == .ok)
+        }
+    }
+
+    @Test func decidingAfterTheDeadlineIs409EvenBeforeTheSweeper() async throws {
+        try await AuthFixture.with(environment: ["BACKGROUND_WORKERS": "false"]) { fixture, client in
+            try await fixture.allowBothActions(client)
+            try await fixture.gate(client, timeout: 1)
+            let (jobID, approvalID, _) = try await fixture.pendingEmail(client)
+            try await Task.sleep(for: .milliseconds(1200))
+            #expect(try await fixture.job(client, jobID)["status"] as? String == "pending_approval")
+            let late = try await fixture.decide(client, "approve", approvalID, as: try await fixture.reviewer("alice"))
+            #expect(late.status == .conflict)
+            // Deny by default: the late vote expired it on the spot.
+            #expect(try await fixture.job(client, jobID)["status"] as? String == "expired")
+            #expect(try await fixture.count("SELECT count(*)::int FROM audit_events WHERE action = 'approval.expired'") == 1)
+        }
+    }
+
+    @Test func approveRacingExpiryNeverYieldsBothOutcomes() async throws {
+        try await AuthFixture.with(environment: ["BACKGROUND_WORKERS": "false", "RATE_LIMIT_BURST": "100000", "APPROVALS_RATE_LIMIT_PER_MINUTE": "1000000"]) { fixture, client in
+            try await fixture.allowBothActions(client)
+            var created: [String] = []
+            for _ in 0..<200 { created.append(try await fixture.pendingEmail(client).1) }
+            let approvals = created
+            let alice = try await fixture.reviewer("alice")
+            try await fixture.execute("UPDATE approvals SET expires_at = clock_timestamp() + interval '300 milliseconds'")
+            let answers = try await fixture.db.withClient { postgres in
+                let sweeper = ApprovalStore(client: postgres, logger: TestEnvironment.logger)
+                return try await withThrowingTaskGroup(of: [String: HTTPResponse.Status].self) { group in
+                    // A sweeper running flat out while every approval is voted on around its deadline.
+                    group.addTask {
+                        let end = ContinuousClock.now + .seconds(3)
+                        while ContinuousClock.now < end { _ = try await sweeper.expireDue(limit: 20) }
+                        return [:]
+                    }
+                    for chunk in stride(from: 0, to: approvals.count, by: 25) {
+                        let ids = Array(approvals[chunk..<min(chunk + 25, approvals.count)])
+                        group.addTask {
+                            try await Task.sleep(for: .milliseconds(200 + chunk))
+                            var statuses: [String: HTTPResponse.Status] = [:]
+                            for id in ids { statuses[id] = try await fixture.decide(client, "approve", id, as: alice).status }
+                            return statuses
+                        }
+                    }
+                    var all: [String: HTTPResponse.Status] = [:]
+                    for try await part in group { all.merge(part) { $1 } }
+                    return all
+                }
+            }
+            #expect(answers.count == 200)
+            let outcomes = try await fixture.db.withClient { postgres in
+                let rows = try await postgres.query("""
+                    SELECT a.id, a.status,
+                           (SELECT count(*)::int FROM audit_events e WHERE e.target_id = a.id AND e.action IN ('approval.granted', 'approval.expired'))
+                    FROM approvals a
+                    """)
+                var result: [String: (String, Int)] = [:]
+                for try await (id, status, events) in rows.decode((String, String, Int).self) { result[id] = (status, events) }
+                return result
+            }
+            var granted = 0
+            for id in approvals {
+                let (status, events) = try #require(outcomes[id])
+                #expect(events == 1, "\(id) has \(events) outcome events")
+                switch answers[id] {
+                case .ok?:
+                    #expect(status == "approved")
+                    granted += 1
+                case .conflict?: #expect(status == "expired")
+                default: Issue.record("unexpected answer \(String(describing: answers[id]))")
+                }
+            }
+            // Both outcomes happened in the run, so the race was real.
+            #expect(granted > 0 && granted < 200, "granted \(granted)")
+        }
+    }
+
+    @Test func twoInstancesExpireEachApprovalExactlyOnce() async throws {
+        try await AuthFixture.with(environment: ["SWEEP_INTERVAL_MS": "50"]) { fixture, client in
+            try await fixture.allowBothActions(client)
+            try await fixture.gate(client, timeout: 1)
+            let environment = fixture.identity.environment.merging(["SWEEP_INTERVAL_MS": "50"]) { $1 }
+            try await withTestApp(databaseURL: fixture.db.url, environment: environment) { second in
+                var jobs: [String] = []
+                for _ in 0..<30 { jobs.append(try await fixture.pendingEmail(client).0) }
+                try await Task.sleep(for: .milliseconds(2500))
+                #expect(try await fixture.count("SELECT count(*)::int FROM jobs WHERE status = 'expired'") == 30)
+                #expect(try await fixture.count("SELECT count(*)::int FROM audit_events WHERE action = 'approval.expired'") == 30)
+                #expect(try await fixture.count("SELECT count(DISTINCT target_id)::int FROM audit_events WHERE action = 'approval.expired'") == 30)
+                let answer = try await second.execute(uri: "/v1/workspaces/acme/jobs/\(jobs[0])", method: .get, headers: bearer(fixture.adminKey))
+                #expect(answer.json["status_reason"] as? String == "approval expired")
+            }
+        }
+    }
+
+    @Test func eventStreamAndLongPollSeeADecisionMadeOnAnotherInstance() async throws {
+        try await AuthFixture.with { fixture, client in
+            try await fixture.allowBothActions(client)
+            let (jobID, approvalID, _) = try await fixture.pendingEmail(client)
+            let (jobID2, approvalID2, _) = try await fixture.pendingEmail(client)
+            let alice = try await fixture.reviewer("alice")
+            try await withTestApp(databaseURL: fixture.db.url, environment: fixture.identity.environment) { other in
+                async let streamed = client.execute(
+                    uri: "/v1/workspaces/acme/jobs/\(jobID)/events", method: .get, headers: bearer(fixture.adminKey))
+                async let polled = client.execute(
+                    uri: "/v1/workspaces/acme/jobs/\(jobID2)?wait=20", method: .get, headers: bearer(fixture.adminKey))
+                try await Task.sleep(for: .milliseconds(500))
+                let started = ContinuousClock.now
+                #expect(try await fixture.decide(other, "reject", approvalID, as: alice, body: #"{"reason":"not today"}"#).status == .ok)
+                #expect(try await fixture.decide(other, "approve", approvalID2, as: alice).status == .ok)
+
+                let stream = try await streamed
+                #expect(stream.status == .ok)
+                #expect(stream.headers[.contentType] == "text/event-stream")
+                let events = String(buffer: stream.body).components(separatedBy: "\n\n").filter { $0.contains("event: job") }
+                #expect(events.count == 2)
+                #expect(events.first?.contains(#""status":"pending_approval""#) == true)
+                #expect(events.last?.contains(#""status":"rejected""#) == true)
+                #expect(events.last?.contains("not today") == true)
+
+                let poll = try await polled
+                #expect(poll.json["status"] as? String == "approved")
+                // Woken by the notification, not by the 20 s limit.
+                #expect(ContinuousClock.now - started < .seconds(5))
+            }
+            // A job already past the awaited status answers at once.
+            let immediate = try await client.execute(
+                uri: "/v1/workspaces/acme/jobs/\(jobID2)?wait=20&status=pending_approval", method: .get, headers: bearer(fixture.adminKey))
+            #expect(immediate.json["status"] as? String == "approved")
+            #expect(try await client.execute(uri: "/v1/workspaces/acme/jobs/\(jobID2)?wait=61", method: .get, headers: bearer(fixture.adminKey)).status == .badRequest)
+        }
+    }
+
+    @Test func cancelBySubmitterOrAdminWhilePending() async throws {
+        try await AuthFixture.with { fixture, client in
+            try await fixture.allowBothActions(client)
+            let agent = try await client.execute(
+                uri: "/v1/workspaces/acme/api-keys", method: .post, headers: bearer(fixture.adminKey),
+                body: ByteBuffer(string: #"{"name":"agent","scopes":["jobs:write","jobs:read"],"acts_for":"agent-owner"}"#))
+            let agentKey = try #require(agent.json["key"] as? String)
+            let other = try await client.execute(
+                uri: "/v1/workspaces/acme/api-keys", method: .post, headers: bearer(fixture.adminKey),
+                body: ByteBuffer(string: #"{"name":"other agent","scopes":["jobs:write","jobs:read"]}"#))
+            let otherKey = try #require(other.json["key"] as? String)
+
+            let job = try await fixture.submit(client, key: "to-cancel", body: emailBody, credential: agentKey)
+            let jobID = try #require(job.json["id"] as? String)
+            let cancelURI = "/v1/workspaces/acme/jobs/\(jobID)/cancel"
+            #expect(try await client.execute(uri: cancelURI, method: .post, headers: bearer(otherKey)).status == .forbidden)
+            let cancelled = try await client.execute(uri: cancelURI, method: .post, headers: bearer(agentKey))
+            #expect(cancelled.status == .ok && cancelled.json["status"] as? String == "cancelled")
+            #expect(try await client.execute(uri: cancelURI, method: .post, headers: bearer(agentKey)).status == .ok)
+            #expect(try await fixture.count("SELECT count(*)::int FROM approvals WHERE status = 'cancelled'") == 1)
+            #expect(try await fixture.count("SELECT count(*)::int FROM audit_events WHERE action = 'job.cancelled'") == 1)
+
+            // An admin may cancel anyone's pending job; a decided job cannot be cancelled.
+            let second = try await fixture.submit(client, key: "admin-cancels", body: emailBody, credential: agentKey)
+            let secondID = try #require(second.json["id"] as? String)
+            #expect(try await client.execute(uri: "/v1/workspaces/acme/jobs/\(secondID)/cancel", method: .post, headers: bearer(fixture.adminKey)).status == .ok)
+            let (approvedJob, approvalID, _) = try await fixture.pendingEmail(client)
+            _ = try await fixture.decide(client, "approve", approvalID, as: try await fixture.reviewer("alice"))
+            #expect(try await client.execute(uri: "/v1/workspaces/acme/jobs/\(approvedJob)/cancel", method: .post, headers: bearer(fixture.adminKey)).status == .conflict)
+        }
+    }
+
+    @Test func reviewerQueueAndHistory() async throws {
+        try await AuthFixture.with { fixture, client in
+            try await fixture.allowBothActions(client)
+            var ids: [String] = []
+            for _ in 0..<3 { ids.append(try await fixture.pendingEmail(client).1) }
+            // The middle one expires first.
+            try await fixture.execute("UPDATE approvals SET expires_at = now() + interval '10 minutes' WHERE id = '\(ids[1])'")
+            let alice = try await fixture.reviewer("alice")
+            let queue = try await client.execute(uri: "/v1/workspaces/acme/approvals?limit=2", method: .get, headers: bearer(alice))
+            let first = (queue.json["items"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+            #expect(first == [ids[1], ids[0]])
+            let cursor = try #require(queue.json["next_cursor"] as? String)
+            let rest = try await client.execute(uri: "/v1/workspaces/acme/approvals?cursor=\(cursor)", method: .get, headers: bearer(alice))
+            #expect((rest.json["items"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String } == [ids[2]])
+            _ = try await fixture.decide(client, "reject", ids[0], as: alice, body: #"{"reason":"no"}"#)
+            let history = try await client.execute(uri: "/v1/workspaces/acme/approvals?status=decided", method: .get, headers: bearer(alice))
+            #expect((history.json["items"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String } == [ids[0]])
+            // Reading needs approvals:read; deciding needs approvals:decide.
+            let reader = try await fixture.reviewer("reader", scopes: ["approvals:read"])
+            #expect(try await fixture.decide(client, "approve", ids[2], as: reader).status == .forbidden)
+            #expect(try await client.execute(uri: "/v1/workspaces/acme/approvals/apr_nonexistent", method: .get, headers: bearer(alice)).status == .notFound)
+        }
+    }
+
+    @Test func purgeRespectsTheTTLAndTheCapAndKeepsTheAuditLog() async throws {
+        try await AuthFixture.with { fixture, client in
+            try await fixture.allowBothActions(client)
+            var jobs: [String] = []
+            for i in 0..<6 { jobs.append(try await fixture.submit(client, key: "purge-\(i)", body: taskBody).json["id"] as! String) }
+            let pending = try await fixture.pendingEmail(client).0
+            // jobs[0] is old; jobs[1...5] recent; all six terminal.
+            try await fixture.execute("UPDATE jobs SET status = 'succeeded' WHERE action = 'task.create'")
+            try await fixture.execute("UPDATE jobs SET updated_at = now() - interval '2 days' WHERE id = '\(jobs[0])'")
+            let purged = try await fixture.db.withClient { postgres in
+                try await JobStore(client: postgres, logger: TestEnvironment.logger).purgeHistory(ttlSeconds: 86400, maxPerWorkspace: 3, batch: 1)
+            }
+            // jobs[0] by age, then jobs[1] and jobs[2] beyond the newest three; the pending job stays.
+            #expect(purged == 3)
+            for (index, id) in jobs.enumerated() {
+                let status = try await client.execute(uri: "/v1/workspaces/acme/jobs/\(id)", method: .get, headers: bearer(fixture.adminKey)).status
+                #expect(status == (index < 3 ? .notFound : .ok), "job \(index)")
+            }
+            #expect(try await client.execute(uri: "/v1/workspaces/acme/jobs/\(pending)", method: .get, headers: bearer(fixture.adminKey)).status == .ok)
+            #expect(try await fixture.count("SELECT count(*)::int FROM audit_events WHERE action = 'job.submitted'") == 7)
+        }
+    }
+}
