@@ -94,7 +94,7 @@ start_postgres() {
         return 0
     fi
     local opts="-p $port -k $dir -c listen_addresses=127.0.0.1"
-    [ "$mode" = fast ] && opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300"
+    [ "$mode" = fast ] && opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=500"
     as_pg_owner "$bin/pg_ctl" -D "$dir" -o "$opts" -l "$dir/server.log" -w -t 60 start >/dev/null ||
         { tail -n 20 "$dir/server.log" >&2; die "postgres did not start"; }
 }

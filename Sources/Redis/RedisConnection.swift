@@ -26,12 +26,22 @@ public final class RedisConnection: Sendable {
         let request = RedisRequest(bytes: bytes, replyCount: commands.count, promise: promise)
         let channel = self.channel
         let deadline = channel.eventLoop.scheduleTask(in: commandTimeout) {
+            // Fail this command even if the handler is gone (channel already closed),
+            // then have the handler fail the rest and close: replies can no longer be paired.
+            promise.fail(RedisError.timeout)
             channel.triggerUserOutboundEvent(RedisCommandTimedOut(), promise: nil)
         }
         // Cancelling on the loop that runs the deadline means a completed command never
         // fires a stale timeout at the commands behind it.
         promise.futureResult.whenComplete { _ in deadline.cancel() }
-        channel.writeAndFlush(request, promise: nil)
+        // A write to a channel that closed after `isActive` was checked never reaches the
+        // handler; without this the caller would wait for a reply that cannot come.
+        // (Completing a promise twice is a no-op in NIO, so racing the handler is safe.)
+        let written = channel.eventLoop.makePromise(of: Void.self)
+        written.futureResult.whenFailure { error in
+            promise.fail(RedisError.unavailable("write failed: \(error)"))
+        }
+        channel.writeAndFlush(request, promise: written)
         do {
             return try await promise.futureResult.get()
         } catch let error as RedisError {

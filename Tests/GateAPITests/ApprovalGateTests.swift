@@ -255,7 +255,7 @@ extension AuthFixture {
                     uri: "/v1/workspaces/acme/jobs/\(jobID)/events", method: .get, headers: bearer(fixture.adminKey))
                 async let polled = client.execute(
                     uri: "/v1/workspaces/acme/jobs/\(jobID2)?wait=20", method: .get, headers: bearer(fixture.adminKey))
-                try await Task.sleep(for: .milliseconds(500))
+                try await Task.sleep(for: .milliseconds(1000))
                 let started = ContinuousClock.now
                 #expect(try await fixture.decide(other, "reject", approvalID, as: alice, body: #"{"reason":"not today"}"#).status == .ok)
                 #expect(try await fixture.decide(other, "approve", approvalID2, as: alice).status == .ok)
@@ -264,8 +264,10 @@ extension AuthFixture {
                 #expect(stream.status == .ok)
                 #expect(stream.headers[.contentType] == "text/event-stream")
                 let events = String(buffer: stream.body).components(separatedBy: "\n\n").filter { $0.contains("event: job") }
-                #expect(events.count == 2)
-                #expect(events.first?.contains(#""status":"pending_approval""#) == true)
+                // The state when the stream opened (pending, unless a very slow machine opened
+                // it after the decision), then the decision; the stream ends at the terminal state.
+                #expect((1...2).contains(events.count))
+                if events.count == 2 { #expect(events.first?.contains(#""status":"pending_approval""#) == true) }
                 #expect(events.last?.contains(#""status":"rejected""#) == true)
                 #expect(events.last?.contains("not today") == true)
 

@@ -132,11 +132,11 @@ import Testing
     }
 
     @Test func slowReplyTimesOutAndTheClientRecovers() async throws {
-        let redis = try client { $0.commandTimeout = .milliseconds(200); $0.poolSize = 1 }
+        let redis = try client { $0.commandTimeout = .seconds(1); $0.poolSize = 1 }
         defer { Task { await redis.shutdown() } }
         let started = ContinuousClock.now
-        await #expect(throws: RedisError.timeout) { try await redis.send("BLPOP", prefix + "never", "5") }
-        #expect(ContinuousClock.now - started < .seconds(2))
+        await #expect(throws: RedisError.timeout) { try await redis.send("BLPOP", prefix + "never", "30") }
+        #expect(ContinuousClock.now - started < .seconds(10))
         try await redis.ping()
     }
 

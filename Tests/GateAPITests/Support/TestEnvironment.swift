@@ -43,6 +43,8 @@ enum TestEnvironment {
             "PORT": "0",
             "LOG_LEVEL": "warning",
             "MIGRATIONS_DIR": migrationsDirectory,
+            // Dozens of apps run at once against one throwaway server.
+            "DATABASE_POOL_SIZE": "8",
             // Each app its own Redis keys: tests share one Redis server.
             "REDIS_KEY_PREFIX": "test-\(UUID().uuidString):",
         ]
