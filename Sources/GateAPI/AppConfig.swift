@@ -35,6 +35,7 @@ struct AppConfig: Sendable {
     var backgroundWorkers: Bool
     var sweepInterval: Duration
     var purgeInterval: Duration
+    var webhooks: WebhookSettings
 
     /// Reads the configuration from `environment`; the error names the first bad variable.
     static func load(from environment: [String: String]) throws(ConfigError) -> AppConfig {
@@ -135,7 +136,12 @@ struct AppConfig: Sendable {
             rateLimits: rateLimits,
             backgroundWorkers: try env.bool("BACKGROUND_WORKERS", default: true),
             sweepInterval: .milliseconds(try env.int("SWEEP_INTERVAL_MS", default: 1000, in: 50...60000)),
-            purgeInterval: .seconds(try env.int("PURGE_INTERVAL_SECONDS", default: 60, in: 1...86400))
+            purgeInterval: .seconds(try env.int("PURGE_INTERVAL_SECONDS", default: 60, in: 1...86400)),
+            webhooks: WebhookSettings(
+                secret: try env.secret("WEBHOOK_SECRET", minimumBytes: 32),
+                maxAttempts: try env.int("WEBHOOK_MAX_ATTEMPTS", default: 8, in: 1...50),
+                retryBase: .milliseconds(try env.int("WEBHOOK_RETRY_BASE_MS", default: 1000, in: 10...3_600_000)),
+                allowPrivateNetworks: try env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default: false))
         )
     }
 }
@@ -157,6 +163,14 @@ private struct Environment {
     }
 
     func string(_ name: String, default fallback: String) -> String { optional(name) ?? fallback }
+
+    func secret(_ name: String, minimumBytes: Int) throws(ConfigError) -> String? {
+        guard let value = optional(name) else { return nil }
+        guard value.utf8.count >= minimumBytes else {
+            throw ConfigError(variable: name, problem: "must be at least \(minimumBytes) bytes")
+        }
+        return value
+    }
 
     func bool(_ name: String, default fallback: Bool) throws(ConfigError) -> Bool {
         guard let raw = optional(name)?.lowercased() else { return fallback }

@@ -71,6 +71,7 @@ func buildApplication(config: AppConfig, services: AppServices, logger: Logger) 
     JobsController(
         jobs: services.jobs, approvals: services.approvals, events: services.events, policies: services.policies,
         idempotency: IdempotencyGuard(redis: services.redis, ttlSeconds: config.idempotencyTTLSeconds, keyPrefix: config.redisKeyPrefix),
+        webhooksEnabled: config.webhooks.secret != nil,
         audit: audit, timeout: databaseTimeout
     ).addRoutes(to: workspace)
 
@@ -87,6 +88,12 @@ func buildApplication(config: AppConfig, services: AppServices, logger: Logger) 
         background.append(
             ApprovalExpirySweeper(
                 approvals: services.approvals, interval: config.sweepInterval, gateMetrics: services.gateMetrics, logger: logger))
+        if let secret = config.webhooks.secret {
+            background.append(
+                WebhookDeliverer(
+                    store: WebhookStore(client: services.postgres, logger: logger), settings: config.webhooks,
+                    secret: secret, interval: .milliseconds(250), logger: logger))
+        }
         background.append(
             HistoryPurger(
                 jobs: services.jobs, ttlSeconds: config.approvalHistoryTTLSeconds, maxPerWorkspace: config.maxApprovalHistory,

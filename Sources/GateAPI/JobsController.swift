@@ -20,6 +20,8 @@ struct JobsController: Sendable {
     let events: JobEvents
     let policies: PolicyStore
     let idempotency: IdempotencyGuard
+    /// Whether WEBHOOK_SECRET is set: callbacks are never sent unsigned.
+    let webhooksEnabled: Bool
     let audit: SecurityAudit
     let timeout: Duration
 
@@ -58,6 +60,10 @@ struct JobsController: Sendable {
         var callbackURL: String?
         switch body["callback_url"] {
         case nil, .null?: break
+        case .string? where !webhooksEnabled:
+            throw try await refuse(
+                .unprocessableContent, reason: "validation_failed", detail: "this server does not deliver webhooks (WEBHOOK_SECRET is not set)",
+                errors: [FieldError(field: "callback_url", message: "is not supported by this server")])
         case .string(let url)? where CallbackURL.isAcceptable(url): callbackURL = url
         default:
             throw try await refuse(
