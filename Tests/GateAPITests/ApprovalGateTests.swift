@@ -240,6 +240,14 @@ extension AuthFixture {
                 #expect(try await fixture.count("SELECT count(DISTINCT target_id)::int FROM audit_events WHERE action = 'approval.expired'") == 30)
                 let answer = try await second.execute(uri: "/v1/workspaces/acme/jobs/\(jobs[0])", method: .get, headers: bearer(fixture.adminKey))
                 #expect(answer.json["status_reason"] as? String == "approval expired")
+                // Each replica counts what it expired; together, exactly the 30.
+                var expired = 0.0
+                for replica in [client, second] {
+                    let text = String(buffer: try await replica.execute(uri: "/metrics", method: .get).body)
+                    let line = text.split(separator: "\n").first { $0.hasPrefix("gateapi_approvals_expired_total ") }
+                    expired += line.flatMap { Double($0.split(separator: " ").last!) } ?? 0
+                }
+                #expect(expired == 30)
             }
         }
     }

@@ -47,6 +47,17 @@ import Testing
         }
     }
 
+    @Test func approvalsHaveTheirOwnBudget() async throws {
+        try await AuthFixture.with(environment: ["RATE_LIMIT_PER_MINUTE": "20", "RATE_LIMIT_BURST": "2", "APPROVALS_RATE_LIMIT_PER_MINUTE": "600"]) { fixture, client in
+            for _ in 0..<2 { #expect(try await client.execute(uri: path, method: .get, headers: bearer(fixture.adminKey)).status == .ok) }
+            #expect(try await client.execute(uri: path, method: .get, headers: bearer(fixture.adminKey)).status == .tooManyRequests)
+            // The same principal, spent on the default budget, still reaches the approvals queue.
+            let queue = try await client.execute(uri: "/v1/workspaces/acme/approvals", method: .get, headers: bearer(fixture.adminKey))
+            #expect(queue.status == .ok)
+            #expect(queue.headers[.rateLimitPolicy]?.hasPrefix("\"approvals\";q=600") == true)
+        }
+    }
+
     @Test func theWorkspaceLimitCapsAllPrincipalsTogether() async throws {
         try await AuthFixture.with(environment: ["RATE_LIMIT_PER_MINUTE": "600", "RATE_LIMIT_BURST": "50", "WORKSPACE_RATE_LIMIT_PER_MINUTE": "30"]) { fixture, client in
             let token = try await fixture.identity.token(TestIdentity.claims(ws: ["acme": ["keys:admin"]]))
