@@ -6,6 +6,13 @@ die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
 is_root() { [ "$(id -u)" -eq 0 ]; }
 
+# A machine-wide package mirror owned by root (as on the machines this project is
+# built on) is "dubious ownership" to a normal user's git, so SwiftPM could not
+# fetch from it. Trust it for the git processes SwiftPM starts, for normal users only.
+if ! is_root && [ -d /opt/swift-packages ]; then
+    export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*'
+fi
+
 pg_bindir() {
     local dir
     dir=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)

@@ -73,15 +73,6 @@ struct APIKeysController: Sendable {
         }
     }
 
-    struct Page: Encodable, Sendable {
-        let items: [KeyView]
-        let nextCursor: String?
-        enum CodingKeys: String, CodingKey {
-            case items
-            case nextCursor = "next_cursor"
-        }
-    }
-
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.post(use: create)
         group.get(use: list)
@@ -123,7 +114,7 @@ struct APIKeysController: Sendable {
         return JSONResponse(status: .created, body: KeyView(record, secret: token), noStore: true)
     }
 
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page> {
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<KeyView>> {
         let workspace = try context.parameters.require("ws")
         let limit = try Pagination.limit(request)
         let cursor = request.uri.queryParameters.get("cursor")
@@ -131,8 +122,7 @@ struct APIKeysController: Sendable {
         let records = try await withTimeout(timeout, dependency: "postgres") {
             try await store.list(workspaceID: workspace, limit: limit + 1, after: cursor)
         }
-        let page = Array(records.prefix(limit))
-        return JSONResponse(body: Page(items: page.map { KeyView($0) }, nextCursor: records.count > limit ? page.last?.id : nil))
+        return JSONResponse(body: Page(records, limit: limit, cursor: \.id, view: { KeyView($0) }))
     }
 
     @Sendable func revoke(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -176,6 +166,35 @@ struct APIKeysController: Sendable {
         var problem = Problem(.unprocessableContent, title: "Validation Failed", detail: "\(field) \(message)")
         problem.extensions["errors"] = [["field": field, "message": message]]
         return problem
+    }
+}
+
+/// A page of a listing: `{"items": […], "next_cursor": "…" | null}`.
+struct Page<Item: Encodable & Sendable>: Encodable, Sendable {
+    let items: [Item]
+    let nextCursor: String?
+
+    /// From `limit + 1` fetched records: the extra one only says that there is a next page.
+    init<Record>(_ records: [Record], limit: Int, cursor: (Record) -> String, view: (Record) -> Item) {
+        let page = records.prefix(limit)
+        items = page.map(view)
+        nextCursor = records.count > limit ? page.last.map(cursor) : nil
+    }
+
+    init(items: [Item]) {
+        self.items = items
+        nextCursor = nil
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case items
+        case nextCursor = "next_cursor"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(items, forKey: .items)
+        try container.encode(nextCursor, forKey: .nextCursor)
     }
 }
 

@@ -53,23 +53,9 @@ struct ApprovalsController: Sendable {
         }
     }
 
-    struct Page: Encodable, Sendable {
-        let items: [ApprovalView]
-        let nextCursor: String?
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(items, forKey: .items)
-            try c.encode(nextCursor, forKey: .nextCursor)
-        }
-        enum CodingKeys: String, CodingKey {
-            case items
-            case nextCursor = "next_cursor"
-        }
-    }
-
     /// `?status=pending` (default: the queue, expiring first), `decided`, or one decided
     /// status (history, newest first); `action`, `limit`, `cursor`.
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page> {
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<ApprovalView>> {
         let workspace = try context.parameters.require("ws")
         let query = request.uri.queryParameters
         let limit = try Pagination.limit(request)
@@ -90,8 +76,7 @@ struct ApprovalsController: Sendable {
         let records = try await withTimeout(timeout, dependency: "postgres") {
             try await approvals.list(workspaceID: workspace, listing: listing, action: action, after: cursor, limit: limit + 1)
         }
-        let page = Array(records.prefix(limit))
-        return JSONResponse(body: Page(items: page.map { ApprovalView(approval: $0, preview: nil) }, nextCursor: records.count > limit ? page.last?.id : nil))
+        return JSONResponse(body: Page(records, limit: limit, cursor: \.id, view: { ApprovalView(approval: $0, preview: nil) }))
     }
 
     /// The approval with the exact preview of what will run and its payload hash.

@@ -13,21 +13,13 @@ struct ApprovalExpirySweeper: Service {
     let logger: Logger
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    var swept: Int
-                    repeat {
-                        swept = try await approvals.expireDue(limit: 100).count
-                        gateMetrics.expiries.increment(by: swept)
-                    } while swept == 100
-                    gateMetrics.pendingApprovals.set(Int64(try await approvals.pendingCount()))
-                } catch {
-                    if Task.isCancelled { break }
-                    logger.warning("expiry sweep failed", metadata: ["error": "\(describe(error))"])
-                }
-                try? await Task.sleep(for: interval)
-            }
+        try await runPeriodically(every: interval, logger: logger, task: "expiry sweep") {
+            var swept: Int
+            repeat {
+                swept = try await approvals.expireDue(limit: 100).count
+                gateMetrics.expiries.increment(by: swept)
+            } while swept == 100
+            gateMetrics.pendingApprovals.set(Int64(try await approvals.pendingCount()))
         }
     }
 }
@@ -42,17 +34,28 @@ struct HistoryPurger: Service {
     let logger: Logger
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    let purged = try await jobs.purgeHistory(ttlSeconds: ttlSeconds, maxPerWorkspace: maxPerWorkspace, batch: 500)
-                    if purged > 0 { logger.info("history purged", metadata: ["jobs": "\(purged)"]) }
-                } catch {
-                    if Task.isCancelled { break }
-                    logger.warning("history purge failed", metadata: ["error": "\(describe(error))"])
-                }
-                try? await Task.sleep(for: interval)
+        try await runPeriodically(every: interval, logger: logger, task: "history purge") {
+            let purged = try await jobs.purgeHistory(ttlSeconds: ttlSeconds, maxPerWorkspace: maxPerWorkspace, batch: 500)
+            if purged > 0 { logger.info("history purged", metadata: ["jobs": "\(purged)"]) }
+        }
+    }
+}
+
+/// The loop of every background worker: `work`, then a pause of `interval`, until
+/// graceful shutdown. A failure (a database outage, say) is logged and the work
+/// simply runs again next time, so workers recover by themselves.
+func runPeriodically(
+    every interval: Duration, logger: Logger, task: String, _ work: @escaping @Sendable () async throws -> Void
+) async throws {
+    try await cancelWhenGracefulShutdown {
+        while !Task.isCancelled {
+            do {
+                try await work()
+            } catch {
+                if Task.isCancelled { break }
+                logger.warning("\(task) failed", metadata: ["error": "\(describe(error))"])
             }
+            try? await Task.sleep(for: interval)
         }
     }
 }

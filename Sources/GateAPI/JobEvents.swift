@@ -110,19 +110,12 @@ struct JobEventsListener: Service {
     let logger: Logger
 
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    try await postgres.withConnection { connection in
-                        try await connection.listen(on: jobEventsChannel) { notifications in
-                            for try await notification in notifications { events.publish(notification.payload) }
-                        }
-                    }
-                } catch {
-                    if Task.isCancelled { break }
-                    logger.warning("job events listener lost its connection; retrying", metadata: ["error": "\(describe(error))"])
+        // Returns only when the connection drops; then listen again a second later.
+        try await runPeriodically(every: .seconds(1), logger: logger, task: "job events listener") {
+            try await postgres.withConnection { connection in
+                try await connection.listen(on: jobEventsChannel) { notifications in
+                    for try await notification in notifications { events.publish(notification.payload) }
                 }
-                try? await Task.sleep(for: .seconds(1))
             }
         }
     }

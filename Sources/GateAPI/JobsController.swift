@@ -296,22 +296,8 @@ struct JobsController: Sendable {
         }
     }
 
-    struct Page: Encodable, Sendable {
-        let items: [JobView]
-        let nextCursor: String?
-        enum CodingKeys: String, CodingKey {
-            case items
-            case nextCursor = "next_cursor"
-        }
-        func encode(to encoder: any Encoder) throws {
-            var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(items, forKey: .items)
-            try c.encode(nextCursor, forKey: .nextCursor)
-        }
-    }
-
     /// Newest first; filters `status` and `action`; `cursor` is the previous page's `next_cursor`.
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page> {
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<JobView>> {
         let workspace = try context.parameters.require("ws")
         let query = request.uri.queryParameters
         let limit = try Pagination.limit(request)
@@ -331,8 +317,7 @@ struct JobsController: Sendable {
         let records = try await withTimeout(timeout, dependency: "postgres") {
             try await jobs.list(workspaceID: workspace, status: filter, action: action, before: cursor, limit: limit + 1)
         }
-        let page = Array(records.prefix(limit))
-        return JSONResponse(body: Page(items: page.map(JobView.init), nextCursor: records.count > limit ? page.last?.id : nil))
+        return JSONResponse(body: Page(records, limit: limit, cursor: \.id, view: JobView.init))
     }
 }
 

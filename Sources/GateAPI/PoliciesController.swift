@@ -32,11 +32,7 @@ struct PoliciesController: Sendable {
         }
     }
 
-    struct Page: Encodable, Sendable {
-        let items: [PolicyView]
-    }
-
-    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page> {
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<PolicyView>> {
         let workspace = try context.parameters.require("ws")
         let store = self.store
         let policies = try await withTimeout(timeout, dependency: "postgres") { try await store.list(workspaceID: workspace) }

@@ -28,20 +28,14 @@ struct WebhookDeliverer: Service {
 
     /// Runs until graceful shutdown (a service that returns early stops the whole group).
     func run() async throws {
-        try await cancelWhenGracefulShutdown {
-            while !Task.isCancelled {
-                do {
-                    let due = try await store.claimDue(limit: 10, leaseSeconds: 60)
-                    await withTaskGroup(of: Void.self) { group in
-                        for delivery in due { group.addTask { await deliver(delivery, secret: secret) } }
-                    }
-                    if due.count == 10 { continue }
-                } catch {
-                    if Task.isCancelled { break }
-                    logger.warning("webhook claim failed", metadata: ["error": "\(describe(error))"])
+        try await runPeriodically(every: interval, logger: logger, task: "webhook delivery") {
+            var due: [WebhookDelivery]
+            repeat {
+                due = try await store.claimDue(limit: 10, leaseSeconds: 60)
+                await withTaskGroup(of: Void.self) { group in
+                    for delivery in due { group.addTask { await deliver(delivery, secret: secret) } }
                 }
-                try? await Task.sleep(for: interval)
-            }
+            } while due.count == 10
         }
     }
 

@@ -7,11 +7,7 @@ extension PostgresClient {
     public func transaction<Result: Sendable>(
         logger: Logger, _ body: (PostgresConnection) async throws -> sending Result
     ) async throws -> Result {
-        do {
-            return try await withTransaction(logger: logger, body)
-        } catch let error as PostgresTransactionError {
-            throw error.underlying
-        }
+        try await unwrappingTransactionError { try await withTransaction(logger: logger, body) }
     }
 }
 
@@ -19,11 +15,15 @@ extension PostgresConnection {
     public func transaction<Result: Sendable>(
         logger: Logger, _ body: (PostgresConnection) async throws -> sending Result
     ) async throws -> Result {
-        do {
-            return try await withTransaction(logger: logger, body)
-        } catch let error as PostgresTransactionError {
-            throw error.underlying
-        }
+        try await unwrappingTransactionError { try await withTransaction(logger: logger, body) }
+    }
+}
+
+private func unwrappingTransactionError<Result>(_ body: () async throws -> Result) async throws -> Result {
+    do {
+        return try await body()
+    } catch let error as PostgresTransactionError {
+        throw error.underlying
     }
 }
 
