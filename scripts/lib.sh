@@ -8,9 +8,12 @@ is_root() { [ "$(id -u)" -eq 0 ]; }
 
 # A machine-wide package mirror owned by root (as on the machines this project is
 # built on) is "dubious ownership" to a normal user's git, so SwiftPM could not
-# fetch from it. Trust it for the git processes SwiftPM starts, for normal users only.
+# fetch from it. git honours safe.directory only from global (or system) config, so
+# normal users get a global config that includes their own and trusts the mirror.
 if ! is_root && [ -d /opt/swift-packages ]; then
-    export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*'
+    gitconfig="${TMPDIR:-/tmp}/gateapi-gitconfig-$(id -u)"
+    printf '[include]\n\tpath = %s/.gitconfig\n[safe]\n\tdirectory = *\n' "$HOME" > "$gitconfig"
+    export GIT_CONFIG_GLOBAL="$gitconfig"
 fi
 
 pg_bindir() {
