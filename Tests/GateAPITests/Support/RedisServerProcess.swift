@@ -12,18 +12,37 @@ final class RedisServerProcess: Sendable {
     private let extraArguments: [String]
     private let child = NIOLockedValueBox<ChildProcess?>(nil)
 
+    /// Starts on a free port; if another program takes that port between the probe
+    /// and redis-server's bind, tries another one.
     init(extraArguments: [String] = []) async throws {
-        self.port = try TestEnvironment.freePort()
-        self.directory = "\(TestEnvironment.serversDirectory)/redis-\(port)"
         self.extraArguments = extraArguments
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        try await start()
+        var attempt = 0
+        while true {
+            attempt += 1
+            let port = try TestEnvironment.freePort()
+            let directory = "\(TestEnvironment.serversDirectory)/redis-\(port)"
+            do {
+                let process = try await Self.launch(port: port, directory: directory, extraArguments: extraArguments)
+                self.port = port
+                self.directory = directory
+                child.withLockedValue { $0 = process }
+                return
+            } catch is RedisServerDidNotStart where attempt < 5 {
+                continue
+            }
+        }
     }
 
     var url: String { "redis://127.0.0.1:\(port)" }
-    private var pidFile: String { "\(TestEnvironment.serversDirectory)/redis-\(port).pid" }
 
+    /// Starts it again on the same port, after `stop()`.
     func start() async throws {
+        let process = try await Self.launch(port: port, directory: directory, extraArguments: extraArguments)
+        child.withLockedValue { $0 = process }
+    }
+
+    private static func launch(port: Int, directory: String, extraArguments: [String]) async throws -> ChildProcess {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         // With TLS arguments the plain port is 0 and the TLS port is ours.
         let portArguments = extraArguments.contains("--tls-port") ? [] : ["--port", String(port)]
         let process = try ChildProcess(
@@ -31,21 +50,31 @@ final class RedisServerProcess: Sendable {
                 "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no",
                 "--dir", directory, "--logfile", "\(directory)/redis.log",
             ] + extraArguments.map { $0 == "{port}" ? String(port) : $0 })
-        child.withLockedValue { $0 = process }
-        try String(process.pid).write(toFile: pidFile, atomically: true, encoding: .utf8)
-        try await waitUntilListening()
+        try String(process.pid).write(toFile: pidFile(port), atomically: true, encoding: .utf8)
+        let log = "\(directory)/redis.log"
+        do {
+            try await waitUntilListening(port: port)
+        } catch {
+            await process.stop()
+            throw RedisServerDidNotStart(port: port, log: (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+        }
         // Listening, but is it ours? A server that could not bind has exited.
-        guard process.isRunning else { throw RedisServerDidNotStart(port: port) }
+        guard process.isRunning else {
+            throw RedisServerDidNotStart(port: port, log: (try? String(contentsOfFile: log, encoding: .utf8)) ?? "")
+        }
+        return process
     }
+
+    private static func pidFile(_ port: Int) -> String { "\(TestEnvironment.serversDirectory)/redis-\(port).pid" }
 
     func stop() async {
         guard let process = child.withLockedValue({ $0 }) else { return }
         await process.stop()
         child.withLockedValue { $0 = nil }
-        try? FileManager.default.removeItem(atPath: pidFile)
+        try? FileManager.default.removeItem(atPath: Self.pidFile(port))
     }
 
-    private func waitUntilListening() async throws {
+    private static func waitUntilListening(port: Int) async throws {
         for _ in 0..<200 {
             if let channel = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connect(host: "127.0.0.1", port: port).get()
@@ -55,8 +84,12 @@ final class RedisServerProcess: Sendable {
             }
             try await Task.sleep(for: .milliseconds(25))
         }
-        throw RedisServerDidNotStart(port: port)
+        throw RedisServerDidNotStart(port: port, log: "")
     }
 }
 
-struct RedisServerDidNotStart: Error { let port: Int }
+/// The server's own log says why (port in use, bad TLS file, ...).
+struct RedisServerDidNotStart: Error {
+    let port: Int
+    let log: String
+}

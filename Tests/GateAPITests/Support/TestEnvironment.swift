@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Persistence
@@ -55,9 +56,12 @@ enum TestEnvironment {
     /// A TCP port on 127.0.0.1 that was free a moment ago. It is below Linux's
     /// ephemeral range (32768+), so an outgoing connection cannot take it while a
     /// test has its server stopped for a restart.
+    /// Never the same port twice in one run, so two tests cannot pick one port in
+    /// the moment between the probe and their server's bind.
     static func freePort() throws -> Int {
         for _ in 0..<100 {
             let port = Int.random(in: 20000..<32768)
+            guard handedOutPorts.withLockedValue({ $0.insert(port).inserted }) else { continue }
             if let channel = try? ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .bind(host: "127.0.0.1", port: port).wait()
@@ -68,6 +72,8 @@ enum TestEnvironment {
         }
         throw NoFreePort()
     }
+
+    private static let handedOutPorts = NIOLockedValueBox<Set<Int>>([])
 
     /// The directory holding the built `gate-api` executable.
     static var productsDirectory: URL {
