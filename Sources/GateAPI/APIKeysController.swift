@@ -199,11 +199,12 @@ struct Page<Item: Encodable & Sendable>: Encodable, Sendable {
 }
 
 enum Pagination {
-    /// `limit` from the query: 1…100, default 50; anything else is a 400.
-    static func limit(_ request: Request, default fallback: Int = 50) throws -> Int {
+    /// `limit` from the query: 1…`max` (100 unless a route allows more), default 50;
+    /// anything else is a 400.
+    static func limit(_ request: Request, default fallback: Int = 50, max: Int = 100) throws -> Int {
         guard let raw = request.uri.queryParameters.get("limit") else { return fallback }
-        guard let limit = Int(raw), (1...100).contains(limit) else {
-            throw Problem(.badRequest, detail: "limit must be a whole number from 1 to 100")
+        guard let limit = Int(raw), (1...max).contains(limit) else {
+            throw Problem(.badRequest, detail: "limit must be a whole number from 1 to \(max)")
         }
         return limit
     }

@@ -35,6 +35,8 @@ struct AppConfig: Sendable {
     var backgroundWorkers: Bool
     var sweepInterval: Duration
     var purgeInterval: Duration
+    /// How often committed audit events are chained (`AUDIT_SEAL_INTERVAL_MS`).
+    var auditSealInterval: Duration
     var webhooks: WebhookSettings
 
     /// Reads the configuration from `environment`; the error names the first bad variable.
@@ -137,6 +139,7 @@ struct AppConfig: Sendable {
             backgroundWorkers: try env.bool("BACKGROUND_WORKERS", default: true),
             sweepInterval: .milliseconds(try env.int("SWEEP_INTERVAL_MS", default: 1000, in: 50...60000)),
             purgeInterval: .seconds(try env.int("PURGE_INTERVAL_SECONDS", default: 60, in: 1...86400)),
+            auditSealInterval: .milliseconds(try env.int("AUDIT_SEAL_INTERVAL_MS", default: 250, in: 10...60000)),
             webhooks: WebhookSettings(
                 secret: try env.secret("WEBHOOK_SECRET", minimumBytes: 32),
                 maxAttempts: try env.int("WEBHOOK_MAX_ATTEMPTS", default: 8, in: 1...50),

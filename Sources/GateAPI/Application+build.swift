@@ -19,6 +19,7 @@ struct AppServices: Sendable {
     let jobs: JobStore
     let policies: PolicyStore
     let approvals: ApprovalStore
+    let auditLog: AuditStore
     let events: JobEvents
     let gateMetrics: GateMetrics
 
@@ -30,6 +31,7 @@ struct AppServices: Sendable {
         jobs = JobStore(client: postgres, logger: logger)
         policies = PolicyStore(client: postgres, logger: logger)
         approvals = ApprovalStore(client: postgres, logger: logger)
+        auditLog = AuditStore(client: postgres, logger: logger)
         events = JobEvents()
         gateMetrics = GateMetrics(registry: metrics.registry)
         let jwt = try await JWTVerifier(settings: config.jwt, logger: logger)
@@ -39,6 +41,10 @@ struct AppServices: Sendable {
 
 /// How long a request waits for Postgres before it is answered 503.
 let databaseTimeout: Duration = .seconds(2)
+
+/// How long an audit verify, or the seal before an export, may take (a large backlog
+/// or a long log); the connection itself still has to answer within `databaseTimeout`.
+let auditTimeout: Duration = .seconds(300)
 
 /// Builds the whole HTTP application; shared by `gate-api serve` and the tests so
 /// that what is tested is what runs.
@@ -80,6 +86,9 @@ func buildApplication(config: AppConfig, services: AppServices, logger: Logger) 
         timeout: databaseTimeout
     ).addRoutes(to: workspace)
 
+    AuditController(store: services.auditLog, audit: audit, timeout: databaseTimeout, longTimeout: auditTimeout)
+        .addRoutes(to: workspace)
+
     // Started after, and stopped before, the clients they use.
     var background: [any Service] = [
         JobEventsListener(postgres: services.postgres, events: services.events, logger: logger)
@@ -94,6 +103,7 @@ func buildApplication(config: AppConfig, services: AppServices, logger: Logger) 
                     store: WebhookStore(client: services.postgres, logger: logger), settings: config.webhooks,
                     secret: secret, interval: .milliseconds(250), logger: logger))
         }
+        background.append(AuditSealer(store: services.auditLog, interval: config.auditSealInterval, logger: logger))
         background.append(
             HistoryPurger(
                 jobs: services.jobs, ttlSeconds: config.approvalHistoryTTLSeconds, maxPerWorkspace: config.maxApprovalHistory,

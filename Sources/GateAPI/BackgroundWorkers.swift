@@ -59,3 +59,21 @@ func runPeriodically(
         }
     }
 }
+
+/// Chains committed audit events (docs/audit.md). Runs in every replica: each
+/// workspace is sealed by one session at a time (a per-workspace advisory lock taken
+/// with try-lock, so replicas skip a workspace another one is sealing), and inserts
+/// never wait for it.
+struct AuditSealer: Service {
+    let store: AuditStore
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        try await runPeriodically(every: interval, logger: logger, task: "audit seal") {
+            for workspace in try await store.workspacesWithUnsealedEvents() {
+                while try await store.seal(workspaceID: workspace) == AuditStore.sealBatch, !Task.isCancelled {}
+            }
+        }
+    }
+}

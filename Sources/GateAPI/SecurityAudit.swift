@@ -33,14 +33,15 @@ struct SecurityAudit: Sendable {
         try await write(event, context: context)
     }
 
-    /// A refusal that is not about access (e.g. a job the policy does not allow).
+    /// A refusal that is not about access (e.g. a job the policy does not allow), or
+    /// (`outcome: .success`) an event that changes no row of its own (an audit export).
     func record(
         workspace: String, action: String, principal: Principal, targetType: String, targetID: String?,
-        details: [String: JSONValue], context: AppRequestContext
+        details: [String: JSONValue], outcome: AuditEvent.Outcome = .denied, context: AppRequestContext
     ) async throws {
         let event = AuditEvent(
             workspaceID: workspace, actor: Self.actor(principal, context: context), action: action,
-            targetType: targetType, targetID: targetID, outcome: .denied, details: details)
+            targetType: targetType, targetID: targetID, outcome: outcome, details: details)
         try await write(event, context: context)
     }
 

@@ -1,0 +1,128 @@
+import Actions
+import Foundation
+import GateCore
+import Hummingbird
+import Persistence
+
+/// `/v1/workspaces/{ws}/audit`: the query (`audit:read`), the streamed export
+/// (`audit:export`) and the chain check (`audit:read`). docs/audit.md has the formats.
+struct AuditController: Sendable {
+    let store: AuditStore
+    let audit: SecurityAudit
+    let timeout: Duration
+    /// Verify and the seal before an export may chain a backlog and read the whole log.
+    let longTimeout: Duration
+
+    func addRoutes(to workspace: RouterGroup<AppRequestContext>) {
+        let read = workspace.group("audit").add(middleware: RequireScope(.auditRead, audit: audit))
+        read.get(use: list)
+        read.get("verify", use: verify)
+        workspace.group("audit/export").add(middleware: RequireScope(.auditExport, audit: audit)).get(use: export)
+    }
+
+    /// Sealed events in chain order (oldest first), filtered; `next_cursor` continues
+    /// after the last one. Events committed just now are chained first, so they show.
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let workspace = try context.parameters.require("ws")
+        let filter = try AuditParameters.filter(request)
+        let limit = try Pagination.limit(request, max: 500)
+        let after = try AuditParameters.cursor(request)
+        let store = self.store
+        let records = try await withTimeout(timeout, dependency: "postgres") {
+            // Best effort: if another replica is sealing right now, its events show on the next call.
+            try await store.seal(workspaceID: workspace, lockWaitMilliseconds: 500)
+            return try await store.list(workspaceID: workspace, filter: filter, after: after, limit: limit + 1)
+        }
+        let page = records.prefix(limit)
+        var body = ByteBuffer()
+        body.reserveCapacity(512 * page.count + 64)
+        body.writeString("{\"items\":[")
+        for (index, record) in page.enumerated() {
+            if index > 0 { body.writeString(",") }
+            AuditJSON.append(record, to: &body)
+        }
+        body.writeString("],\"next_cursor\":")
+        AuditJSON.string(records.count > limit ? page.last.map { String($0.position) } : nil, to: &body)
+        body.writeString("}")
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
+    }
+
+    @Sendable func verify(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let workspace = try context.parameters.require("ws")
+        let result = try await sealThen(workspace: workspace) { store in try await store.verify(workspaceID: workspace) }
+        return try JSONResponse(body: Self.verificationJSON(result)).response(from: request, context: context)
+    }
+
+    static func verificationJSON(_ result: AuditVerification) -> JSONValue {
+        [
+            "ok": .bool(result.ok), "events_checked": .integer(Int(result.eventsChecked)),
+            "first_bad_sequence": result.firstBadSequence.map { .integer(Int($0)) } ?? .null,
+            "first_bad_position": result.firstBadPosition.map { .integer(Int($0)) } ?? .null,
+            "reason": result.reason.map { .string($0) } ?? .null,
+            "unsealed": .integer(Int(result.unsealed)),
+            "head": result.headPosition.map { .object(["position": .integer(Int($0)), "hash": .string(result.headHash ?? "")]) } ?? .null,
+        ]
+    }
+
+    /// The `audit.exported` event is written first (no record, no export), then what
+    /// is committed is chained, then the chain is streamed from one snapshot.
+    @Sendable func export(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let principal = try context.requirePrincipal()
+        let workspace = try context.parameters.require("ws")
+        let format = try AuditParameters.format(request)
+        let filter = try AuditParameters.filter(request, timesOnly: true)
+        try await audit.record(
+            workspace: workspace, action: "audit.exported", principal: principal, targetType: "audit_log",
+            targetID: workspace, details: Self.exportDetails(format: format, filter: filter), outcome: .success, context: context)
+        try await sealThen(workspace: workspace) { _ in }
+
+        let store = self.store
+        let logger = context.logger
+        let stamp = RFC3339.format(Date()).replacingOccurrences(of: ":", with: "")
+        let headers: HTTPFields = [
+            .contentType: format.contentType, .cacheControl: "no-store",
+            .contentDisposition: "attachment; filename=\"audit-\(workspace)-\(stamp).\(format.rawValue)\"",
+        ]
+        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            if !format.header.isEmpty { try await writer.write(ByteBuffer(string: format.header)) }
+            do {
+                _ = try await store.export(workspaceID: workspace, filter: filter) { batch in
+                    var buffer = ByteBuffer()
+                    buffer.reserveCapacity(512 * batch.count)
+                    for record in batch { format.append(record, to: &buffer) }
+                    try await writer.write(buffer)
+                }
+            } catch {
+                // Headers are gone: the connection is closed without the final chunk, so
+                // the client sees a truncated transfer rather than a short "complete" file.
+                logger.error("audit export aborted", metadata: ["workspace": "\(workspace)", "error": "\(describe(error))"])
+                throw error
+            }
+            try await writer.finish(nil)
+        })
+    }
+
+    static func exportDetails(format: AuditFormat, filter: AuditFilter) -> [String: JSONValue] {
+        ["format": .string(format.rawValue), "from": filter.from.map { .string($0) } ?? .null, "to": filter.to.map { .string($0) } ?? .null]
+    }
+
+    /// Chains what is committed in the workspace, then runs `body`. The first seal
+    /// call has the normal 2 s limit, so an outage is a quick 503; a long backlog
+    /// and the work itself get `longTimeout`.
+    private func sealThen<T: Sendable>(workspace: String, _ body: @escaping @Sendable (AuditStore) async throws -> T) async throws -> T {
+        let store = self.store
+        do {
+            let sealed = try await withTimeout(timeout, dependency: "postgres") {
+                try await store.seal(workspaceID: workspace, lockWaitMilliseconds: 1000)
+            }
+            return try await withTimeout(longTimeout, dependency: "postgres") {
+                if sealed < 0 || sealed == AuditStore.sealBatch { try await store.sealCommitted(workspaceID: workspace) }
+                return try await body(store)
+            }
+        } catch AuditStoreError.sealerBusy {
+            var problem = Problem(.serviceUnavailable, detail: "the audit log of this workspace is being sealed; retry shortly")
+            problem.headers[.retryAfter] = "1"
+            throw problem
+        }
+    }
+}

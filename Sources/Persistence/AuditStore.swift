@@ -1,0 +1,208 @@
+import Logging
+import PostgresNIO
+
+/// What `verify` found (docs/audit.md). `ok` is false at the first problem, with the
+/// event's seq and chain position and a `reason`.
+public struct AuditVerification: Sendable, Equatable {
+    public var ok: Bool
+    /// Chain entries examined: all of them, or up to and including the first bad one.
+    public var eventsChecked: Int64
+    public var firstBadSequence: Int64?
+    public var firstBadPosition: Int64?
+    /// position_gap, event_missing, event_moved, broken_link, hash_mismatch, event_not_chained.
+    public var reason: String?
+    /// The newest chain entry: record it elsewhere to detect a rewrite of the whole chain later.
+    public var headPosition: Int64?
+    public var headHash: String?
+    /// Committed events still waiting in the queue (committed after the seal that preceded the check).
+    public var unsealed: Int64
+}
+
+public enum AuditStoreError: Error, Equatable {
+    /// Another session kept the workspace's seal lock for longer than we would wait.
+    case sealerBusy
+}
+
+/// Reads and chains the audit log: the sealer, the query, the export and the check.
+/// Writing events stays with `AuditLog`, in the transaction of the change it records.
+public struct AuditStore: Sendable {
+    /// Events chained per seal call (one short transaction).
+    public static let sealBatch = 1000
+
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Chains up to `max` committed events of the workspace; -1 when another session
+    /// is sealing it and the lock did not come within `lockWaitMilliseconds`.
+    @discardableResult
+    public func seal(workspaceID: String, max: Int = sealBatch, lockWaitMilliseconds: Int = 0) async throws -> Int {
+        let rows = try await client.query(
+            "SELECT audit_seal(\(workspaceID), \(max), \(lockWaitMilliseconds))", logger: logger)
+        for try await (count) in rows.decode(Int.self) { return count }
+        return 0
+    }
+
+    /// Chains every event of the workspace committed so far (for verify and export,
+    /// whose answers must not depend on how far the background sealer got).
+    @discardableResult
+    public func sealCommitted(workspaceID: String, lockWaitMilliseconds: Int = 10_000) async throws -> Int {
+        var total = 0
+        while true {
+            let count = try await seal(workspaceID: workspaceID, lockWaitMilliseconds: lockWaitMilliseconds)
+            if count < 0 { throw AuditStoreError.sealerBusy }
+            total += count
+            if count < Self.sealBatch { return total }
+        }
+    }
+
+    /// Workspaces with events waiting to be chained.
+    public func workspacesWithUnsealedEvents(limit: Int = 1000) async throws -> [String] {
+        var workspaces: [String] = []
+        let rows = try await client.query(
+            "SELECT DISTINCT workspace_id FROM audit_unsealed LIMIT \(limit)", logger: logger)
+        for try await (workspace) in rows.decode(String.self) { workspaces.append(workspace) }
+        return workspaces
+    }
+
+    public func unsealedCount() async throws -> Int {
+        let rows = try await client.query("SELECT count(*)::int8 FROM audit_unsealed", logger: logger)
+        for try await (count) in rows.decode(Int.self) { return count }
+        return 0
+    }
+
+    /// Sealed events in chain order after `position`, at most `limit`.
+    public func list(workspaceID: String, filter: AuditFilter, after position: Int64, limit: Int) async throws
+        -> [AuditRecord]
+    {
+        try await Self.records(
+            client.query(Self.page(workspaceID: workspaceID, filter: filter, after: position, limit: limit), logger: logger))
+    }
+
+    /// The workspace's sealed events matching `filter`, in chain order, handed to
+    /// `sink` `batchSize` at a time, all from one REPEATABLE READ snapshot (a
+    /// consistent export however long the client takes). Returns how many.
+    public func export(
+        workspaceID: String, filter: AuditFilter, batchSize: Int = 1000,
+        _ sink: ([AuditRecord]) async throws -> Void
+    ) async throws -> Int64 {
+        try await client.withConnection { connection in
+            // BEGIN and COMMIT by hand: `sink` is not Sendable, so it cannot go into withTransaction.
+            try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
+            do {
+                var after: Int64 = 0
+                var total: Int64 = 0
+                while true {
+                    let batch = try await Self.records(
+                        connection.query(Self.page(workspaceID: workspaceID, filter: filter, after: after, limit: batchSize), logger: logger))
+                    if let last = batch.last {
+                        try await sink(batch)
+                        total += Int64(batch.count)
+                        after = last.position
+                    }
+                    if batch.count < batchSize { break }
+                }
+                try await connection.query("COMMIT", logger: logger)
+                return total
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    /// Recomputes the workspace's chain from the stored events (after sealing what
+    /// is committed), in one snapshot. See docs/audit.md for what each reason means.
+    public func verify(workspaceID: String) async throws -> AuditVerification {
+        try await client.withConnection { connection in
+            try await connection.transaction(logger: logger) { tx in
+                try await tx.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
+                var result = AuditVerification(ok: true, eventsChecked: 0, unsealed: 0)
+                let head = try await tx.query(
+                    """
+                    SELECT position, encode(hash, 'hex') FROM audit_chain WHERE workspace_id = \(workspaceID)
+                    ORDER BY position DESC LIMIT 1
+                    """, logger: logger)
+                for try await (position, hash) in head.decode((Int64, String).self) {
+                    result.headPosition = position
+                    result.headHash = hash
+                }
+                result.eventsChecked = result.headPosition ?? 0
+                // Window functions over the chain in position order; LIMIT 1 stops at the first problem.
+                let bad = try await tx.query(
+                    """
+                    WITH chain AS (
+                        SELECT c.position, c.seq, c.prev_hash, c.hash,
+                               lag(c.hash) OVER (ORDER BY c.position) AS link,
+                               row_number() OVER (ORDER BY c.position) AS expected,
+                               e.seq IS NOT NULL AS present, e.workspace_id AS event_workspace, e AS event
+                        FROM audit_chain c LEFT JOIN audit_events e ON e.seq = c.seq
+                        WHERE c.workspace_id = \(workspaceID)
+                    ), checked AS (
+                        SELECT position, seq, expected, CASE
+                            WHEN position <> expected THEN 'position_gap'
+                            WHEN NOT present THEN 'event_missing'
+                            WHEN event_workspace <> \(workspaceID) THEN 'event_moved'
+                            WHEN prev_hash IS DISTINCT FROM link THEN 'broken_link'
+                            WHEN hash <> sha256(convert_to(audit_canonical(event, position, prev_hash), 'UTF8')) THEN 'hash_mismatch'
+                        END AS problem
+                        FROM chain
+                    )
+                    SELECT position, seq, expected, problem FROM checked WHERE problem IS NOT NULL ORDER BY position LIMIT 1
+                    """, logger: logger)
+                for try await (position, seq, expected, problem) in bad.decode((Int64, Int64, Int64, String).self) {
+                    result.ok = false
+                    result.firstBadPosition = position
+                    result.firstBadSequence = seq
+                    result.reason = problem
+                    result.eventsChecked = expected
+                }
+                let pending = try await tx.query(
+                    "SELECT count(*)::int8 FROM audit_unsealed WHERE workspace_id = \(workspaceID)", logger: logger)
+                for try await (count) in pending.decode(Int64.self) { result.unsealed = count }
+                if result.ok {
+                    // An event that is neither chained here nor queued was dropped from the queue (or moved in).
+                    let lost = try await tx.query(
+                        """
+                        SELECT e.seq FROM audit_events e
+                        WHERE e.workspace_id = \(workspaceID)
+                          AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.seq = e.seq AND c.workspace_id = e.workspace_id)
+                          AND NOT EXISTS (SELECT 1 FROM audit_unsealed u WHERE u.workspace_id = e.workspace_id AND u.seq = e.seq)
+                        ORDER BY e.seq LIMIT 1
+                        """, logger: logger)
+                    for try await (seq) in lost.decode(Int64.self) {
+                        result.ok = false
+                        result.firstBadSequence = seq
+                        result.reason = "event_not_chained"
+                    }
+                }
+                return result
+            }
+        }
+    }
+
+    static func page(workspaceID: String, filter: AuditFilter, after position: Int64, limit: Int) -> PostgresQuery {
+        """
+        SELECT \(unescaped: AuditRecord.columns)
+        FROM audit_chain c JOIN audit_events e ON e.seq = c.seq AND e.workspace_id = c.workspace_id
+        WHERE c.workspace_id = \(workspaceID) AND c.position > \(position)
+          AND (\(filter.from)::timestamptz IS NULL OR e.occurred_at >= \(filter.from)::timestamptz)
+          AND (\(filter.to)::timestamptz IS NULL OR e.occurred_at < \(filter.to)::timestamptz)
+          AND (\(filter.action)::text IS NULL OR e.action = \(filter.action))
+          AND (\(filter.actorID)::text IS NULL OR e.actor_id = \(filter.actorID))
+          AND (\(filter.targetID)::text IS NULL OR e.target_id = \(filter.targetID))
+          AND (\(filter.outcome)::text IS NULL OR e.outcome = \(filter.outcome))
+        ORDER BY c.position LIMIT \(limit)
+        """
+    }
+
+    static func records(_ rows: PostgresRowSequence) async throws -> [AuditRecord] {
+        var records: [AuditRecord] = []
+        for try await row in rows { records.append(try AuditRecord(row: row)) }
+        return records
+    }
+}

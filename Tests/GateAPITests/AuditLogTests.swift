@@ -1,0 +1,364 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import PostgresNIO
+import Testing
+
+@testable import GateAPI
+@testable import Persistence
+
+/// The tamper-evident audit log (SPEC §4 Audit, docs/audit.md): append-only in the
+/// database, a hash chain per workspace, query, export and verify.
+@Suite struct AuditLogTests {
+    @Test func theDatabaseRefusesUpdateDeleteAndTruncate() async throws {
+        try await AuthFixture.with { fixture, client in
+            try await fixture.writeEvents(3)
+            #expect(try await fixture.getAudit(client, "/verify").status == .ok)  // seals them
+            for statement in [
+                "UPDATE audit_events SET details = '{}'", "DELETE FROM audit_events", "TRUNCATE audit_events",
+                "UPDATE audit_chain SET hash = sha256('x')", "DELETE FROM audit_chain", "TRUNCATE audit_chain",
+            ] {
+                await #expect(throws: (any Error).self, "\(statement)") { try await fixture.execute(statement) }
+            }
+            #expect(try await fixture.count("SELECT count(*)::int FROM audit_events WHERE action = 'test.event'") == 3)
+            #expect(try await fixture.count("SELECT count(*)::int FROM audit_chain c JOIN audit_events e USING (seq) WHERE e.action = 'test.event'") == 3)
+        }
+    }
+
+    @Test func everyEventIsChainedAndTheChainVerifies() async throws {
+        try await AuthFixture.with { fixture, client in
+            try await fixture.allowBothActions(client)
+            for index in 0..<5 { #expect(try await fixture.submit(client, key: "k\(index)", body: taskBody).status == .created) }
+            try await fixture.writeEvents(20, workspace: "other")
+            let verified = try await fixture.getAudit(client, "/verify")
+            #expect(verified.status == .ok)
+            let total = try await fixture.count("SELECT count(*)::int FROM audit_events WHERE workspace_id = 'acme'")
+            #expect(verified.json["ok"] as? Bool == true)
+            #expect(verified.json["events_checked"] as? Int == total)
+            #expect(verified.json["first_bad_sequence"] is NSNull)
+            let head = verified.json["head"] as? [String: Any]
+            #expect(head?["position"] as? Int == total)
+            // Positions 1…n per workspace, each linked to the previous hash.
+            #expect(try await fixture.count(
+                """
+                SELECT count(*)::int FROM audit_chain c
+                LEFT JOIN audit_chain p ON p.workspace_id = c.workspace_id AND p.position = c.position - 1
+                WHERE c.workspace_id = 'acme' AND (c.prev_hash IS DISTINCT FROM p.hash)
+                """) == 0)
+            #expect(try await fixture.count("SELECT max(position)::int FROM audit_chain WHERE workspace_id = 'other'") == 20)
+            #expect(try await fixture.chainRows().allSatisfy { $0.1 != nil })
+        }
+    }
+
+    @Test func theBackgroundSealerChainsWithoutAnyRead() async throws {
+        try await AuthFixture.with(environment: ["AUDIT_SEAL_INTERVAL_MS": "20"]) { fixture, _ in
+            try await fixture.writeEvents(30)
+            let deadline = ContinuousClock.now + .seconds(10)
+            while try await fixture.count("SELECT count(*)::int FROM audit_unsealed") > 0, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(try await fixture.count("SELECT count(*)::int FROM audit_unsealed") == 0)
+            #expect(try await fixture.chainRows().allSatisfy { $0.1 != nil })
+        }
+    }
+
+    @Test func editsBehindTheTriggersAreFoundAtTheirSequence() async throws {
+        try await AuthFixture.with { fixture, client in
+            let seqs = try await fixture.writeEvents(12)
+            #expect(try await fixture.getAudit(client, "/verify").json["ok"] as? Bool == true)
+
+            // An owner disables the triggers and edits one event.
+            try await fixture.asSuperuser([
+                "ALTER TABLE audit_events DISABLE TRIGGER USER",
+                "UPDATE audit_events SET details = '{\"n\": 999}' WHERE seq = \(seqs[8])",
+                "ALTER TABLE audit_events ENABLE TRIGGER USER",
+            ])
+            var verified = try await fixture.getAudit(client, "/verify").json
+            #expect(verified["ok"] as? Bool == false)
+            #expect(verified["first_bad_sequence"] as? Int == Int(seqs[8]))
+            #expect(verified["reason"] as? String == "hash_mismatch")
+
+            // A superuser in replica mode edits an earlier one: that one is reported first.
+            try await fixture.asSuperuser([
+                "SET session_replication_role = replica",
+                "UPDATE audit_events SET actor_id = 'someone-else' WHERE seq = \(seqs[5])",
+                "RESET session_replication_role",
+            ])
+            verified = try await fixture.getAudit(client, "/verify").json
+            #expect(verified["first_bad_sequence"] as? Int == Int(seqs[5]))
+
+            // …and deletes an even earlier one (replica mode skips the foreign key too).
+            try await fixture.asSuperuser([
+                "SET session_replication_role = replica",
+                "DELETE FROM audit_events WHERE seq = \(seqs[2])",
+                "RESET session_replication_role",
+            ])
+            verified = try await fixture.getAudit(client, "/verify").json
+            #expect(verified["first_bad_sequence"] as? Int == Int(seqs[2]))
+            #expect(verified["reason"] as? String == "event_missing")
+
+            // Rewriting a stored hash breaks the link to the next entry.
+            try await fixture.asSuperuser([
+                "ALTER TABLE audit_chain DISABLE TRIGGER USER",
+                "UPDATE audit_chain SET hash = sha256('forged') WHERE seq = \(seqs[0])",
+                "ALTER TABLE audit_chain ENABLE TRIGGER USER",
+            ])
+            verified = try await fixture.getAudit(client, "/verify").json
+            #expect(verified["first_bad_sequence"] as? Int == Int(seqs[0]))
+            #expect(verified["reason"] as? String == "hash_mismatch")
+        }
+    }
+
+    @Test func anEventDroppedFromTheSealingQueueIsReported() async throws {
+        try await AuthFixture.with { fixture, client in
+            #expect(try await fixture.getAudit(client, "/verify").json["ok"] as? Bool == true)
+            // Insert with the queue trigger off: the event is never chained.
+            let seq = try await fixture.db.withClient { client in
+                try await client.withConnection { connection in
+                    try await connection.query("SET session_replication_role = replica", logger: TestEnvironment.logger)
+                    let rows = try await connection.query(
+                        "INSERT INTO audit_events (workspace_id, actor_type, action, outcome) VALUES ('acme', 'system', 'sneaky', 'success') RETURNING seq",
+                        logger: TestEnvironment.logger)
+                    for try await (seq) in rows.decode(Int64.self) { return seq }
+                    return Int64(0)
+                }
+            }
+            let verified = try await fixture.getAudit(client, "/verify").json
+            #expect(verified["ok"] as? Bool == false)
+            #expect(verified["reason"] as? String == "event_not_chained")
+            #expect(verified["first_bad_sequence"] as? Int == Int(seq))
+        }
+    }
+
+    @Test func concurrentSealersBuildOneGaplessChain() async throws {
+        try await AuthFixture.with { fixture, _ in
+            try await fixture.db.withClient { pg in
+                let store = AuditStore(client: pg, logger: TestEnvironment.logger)
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for writer in 0..<4 {
+                        group.addTask { try await fixture.writeEvents(50, actor: "writer-\(writer)") }
+                    }
+                    for _ in 0..<4 {
+                        group.addTask {
+                            for _ in 0..<40 {
+                                _ = try await store.seal(workspaceID: "acme", max: 7, lockWaitMilliseconds: 200)
+                            }
+                        }
+                    }
+                    try await group.waitForAll()
+                }
+                try await store.sealCommitted(workspaceID: "acme")
+                let result = try await store.verify(workspaceID: "acme")
+                #expect(result.ok, "\(result)")
+                #expect(result.eventsChecked == Int64(try await fixture.count("SELECT count(*)::int FROM audit_events WHERE workspace_id = 'acme'")))
+            }
+        }
+    }
+
+    @Test func paginationReturnsEachEventExactlyOnceWhileEventsArrive() async throws {
+        try await AuthFixture.with { fixture, client in
+            try await fixture.writeEvents(60)
+            let writing = Task {
+                // Four writers at once, so commits land out of seq order.
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    for writer in 0..<4 { group.addTask { try await fixture.writeEvents(40, actor: "late-\(writer)") } }
+                    try await group.waitForAll()
+                }
+            }
+            var seen: [Int64] = []
+            var positions: [Int] = []
+            var cursor: String?
+            var pages = 0
+            func page() async throws -> String? {
+                let response = try await fixture.getAudit(client, "?limit=7" + (cursor.map { "&cursor=\($0)" } ?? ""))
+                #expect(response.status == .ok)
+                let items = response.json["items"] as? [[String: Any]] ?? []
+                seen += items.compactMap { ($0["seq"] as? Int).map(Int64.init) }
+                positions += items.compactMap { $0["position"] as? Int }
+                #expect(items.allSatisfy { ($0["hash"] as? String)?.count == 64 })
+                pages += 1
+                return response.json["next_cursor"] as? String
+                    ?? items.last.flatMap { ($0["position"] as? Int).map(String.init) } ?? cursor
+            }
+            // Page (and keep tailing from the last position) while the writers run, then
+            // tail until nothing new comes.
+            for _ in 0..<40 {
+                cursor = try await page()
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            try await writing.value
+            while true {
+                let next = try await page()
+                if next == cursor { break }
+                cursor = next
+            }
+            let all = try await fixture.chainRows().map(\.0)
+            #expect(seen.count == Set(seen).count, "an event came twice")
+            #expect(Set(seen) == Set(all), "missing: \(Set(all).subtracting(seen).sorted().prefix(10))")
+            #expect(positions == Array(1...positions.count))
+        }
+    }
+
+    @Test func filtersSelectEventsAndBadParametersAreNamed() async throws {
+        try await AuthFixture.with { fixture, client in
+            try await fixture.writeEvents(3, action: "a.one", actor: "ann")
+            try await fixture.writeEvents(2, action: "a.two", actor: "bob")
+            try await fixture.execute(
+                "INSERT INTO audit_events (workspace_id, occurred_at, actor_type, action, target_id, outcome) VALUES ('acme', '2020-01-01T00:00:00Z', 'system', 'old', 'job-x', 'failure')")
+            func items(_ query: String) async throws -> [[String: Any]] {
+                let response = try await fixture.getAudit(client, "?limit=500&" + query)
+                #expect(response.status == .ok, "\(query): \(String(buffer: response.body))")
+                return response.json["items"] as? [[String: Any]] ?? []
+            }
+            #expect(try await items("action=a.one").count == 3)
+            #expect(try await items("actor=bob").count == 2)
+            #expect(try await items("actor=bob&action=a.one").isEmpty)
+            #expect(try await items("target=job-x").count == 1)
+            #expect(try await items("outcome=failure").map { $0["action"] as? String } == ["old"])
+            #expect(try await items("to=2021-01-01T00:00:00Z").map { $0["action"] as? String } == ["old"])
+            #expect(try await items("from=2020-01-01T00:00:00Z&to=2020-01-01T00:00:00.000001Z").count == 1)
+            #expect(try await items("from=2021-01-01T00:00:00%2B01:00").allSatisfy { $0["action"] as? String != "old" })
+            let event = try await items("action=old").first ?? [:]
+            #expect((event["actor"] as? [String: Any])?["type"] as? String == "system")
+            #expect((event["target"] as? [String: Any])?["id"] as? String == "job-x")
+            #expect(event["occurred_at"] as? String == "2020-01-01T00:00:00.000000Z")
+            #expect(event["workspace"] as? String == "acme")
+
+            for (query, parameter) in [
+                ("from=yesterday", "from"), ("to=2026-02-30T00:00:00Z", "to"), ("from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z", "to"),
+                ("outcome=maybe", "outcome"), ("cursor=abc", "cursor"), ("cursor=-1", "cursor"), ("action=", "action"),
+                ("actor=%01", "actor"),
+            ] {
+                let response = try await fixture.getAudit(client, "?" + query)
+                #expect(response.status == .badRequest, "\(query)")
+                #expect(response.headers[.contentType] == "application/problem+json")
+                let field = (response.json["errors"] as? [[String: Any]])?.first?["field"] as? String
+                #expect(field == parameter, "\(query)")
+            }
+            #expect(try await fixture.getAudit(client, "?limit=501").status == .badRequest)
+            #expect(try await fixture.getAudit(client, "?limit=500").status == .ok)
+            let badExport = try await fixture.getAudit(client, "/export?format=xml")
+            #expect(badExport.status == .badRequest)
+            #expect(try await fixture.count("SELECT count(*)::int FROM audit_events WHERE action = 'audit.exported'") == 0)
+        }
+    }
+
+    @Test func scopesAndMembershipAreEnforced() async throws {
+        try await AuthFixture.with { fixture, client in
+            try await fixture.writeEvents(2)
+            try await fixture.writeEvents(3, workspace: "other", action: "other.event")
+            let stranger = try await fixture.auditToken(["audit:read", "audit:export"], workspace: "other")
+            for path in ["", "/verify", "/export"] {
+                #expect(try await fixture.getAudit(client, path, credential: stranger).status == .notFound, "\(path)")
+            }
+            let reader = try await fixture.auditToken(["audit:read"])
+            #expect(try await fixture.getAudit(client, "", credential: reader).status == .ok)
+            #expect(try await fixture.getAudit(client, "/verify", credential: reader).status == .ok)
+            let noExport = try await fixture.getAudit(client, "/export", credential: reader)
+            #expect(noExport.status == .forbidden)
+            #expect(noExport.json["detail"] as? String == "this requires the scope audit:export")
+            let exporter = try await fixture.auditToken(["audit:export"])
+            #expect(try await fixture.getAudit(client, "/export", credential: exporter).status == .ok)
+            for path in ["", "/verify"] {
+                #expect(try await fixture.getAudit(client, path, credential: exporter).status == .forbidden, "\(path)")
+            }
+            let jobsOnly = try await fixture.auditToken(["jobs:read"])
+            #expect(try await fixture.getAudit(client, "", credential: jobsOnly).status == .forbidden)
+
+            // A member of `other` sees only `other`'s events.
+            let response = try await client.execute(uri: "/v1/workspaces/other/audit?limit=500", method: .get, headers: bearer(stranger))
+            let items = response.json["items"] as? [[String: Any]] ?? []
+            #expect(!items.isEmpty)
+            #expect(items.allSatisfy { $0["workspace"] as? String == "other" })
+            #expect(!items.contains { $0["action"] as? String == "test.event" })
+            #expect(try await fixture.auditRows(action: "authz.denied").count >= 6)
+        }
+    }
+
+    /// Events whose fields exercise every escaping rule of both formats.
+    static let awkwardEvents = """
+        INSERT INTO audit_events (workspace_id, actor_type, actor_id, actor_ip, action, target_type, target_id, outcome, request_id, details) VALUES
+        ('acme', 'user', '=HYPERLINK("http://evil.example","x")', '::1', 'csv.formula', 'job', '-2+3', 'success', '@req', '{"text": "a,b \\"quoted\\"\\r\\nnext line", "n": 1.50, "big": 123456789012345678901234567890, "e": 1e2, "nested": {"zz": [true, null, -0.5], "a": "é ☃ 𝄞"}, "ctl": "\\u0001\\t"}'),
+        ('acme', 'user', '', NULL, 'empty.actor', NULL, '''quoted', 'denied', NULL, '{}'),
+        ('acme', 'api_key', 'k1', '10.0.0.1', 'tabbed', 'job', E'\\tcell', 'failure', '+1', '{"k:\\"": "colon-quote key"}')
+        """
+
+    @Test func exportsRoundTripAndVerifyIndependently() async throws {
+        try await AuthFixture.with { fixture, client in
+            try await fixture.allowBothActions(client)
+            #expect(try await fixture.submit(client, key: "k1", body: taskBody).status == .created)
+            try await fixture.execute(Self.awkwardEvents)
+            try await fixture.writeEvents(25)
+
+            for format in ["jsonl", "csv"] {
+                let response = try await fixture.getAudit(client, "/export?format=\(format)")
+                #expect(response.status == .ok)
+                #expect(response.headers[.contentType]?.hasPrefix(format == "csv" ? "text/csv" : "application/x-ndjson") == true)
+                let chain = try await fixture.chainRows()  // after the export: its own event is chained too
+                let path = "\(TestEnvironment.serversDirectory)/export-\(UUID().uuidString).\(format)"
+                try Data(buffer: response.body).write(to: URL(fileURLWithPath: path))
+                let (status, result) = try await runExportVerifier(path)
+                #expect(status == 0, "\(result)")
+                #expect(result["ok"] as? Bool == true)
+                #expect(result["events_checked"] as? Int == chain.count)
+                #expect((result["head"] as? [String: Any])?["hash"] as? String == chain.last?.1)
+
+                let text = String(buffer: response.body)
+                if format == "jsonl" {
+                    let lines = text.split(separator: "\n")
+                    #expect(lines.count == chain.count)
+                    let parsed = lines.map { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] ?? [:] }
+                    #expect(parsed.map { Int64($0["seq"] as? Int ?? 0) } == chain.map(\.0))
+                    #expect(parsed.map { $0["hash"] as? String } == chain.map(\.1))
+                    #expect(parsed.last?["action"] as? String == "audit.exported")
+                    #expect((parsed.last?["details"] as? [String: Any])?["format"] as? String == "jsonl")
+                    #expect(text.contains(#""n": 1.50"#), "details are exported as stored")
+                } else {
+                    #expect(text.hasPrefix(AuditFormat.csvColumns.joined(separator: ",") + "\r\n"))
+                    #expect(text.contains(#""'=HYPERLINK(""http://evil.example"",""x"")""#), "formula cells are guarded")
+                    #expect(text.contains(",'-2+3,"))
+                    #expect(text.contains(",'@req,"))
+                    #expect(text.contains(",''quoted,"))
+                }
+
+                // One changed byte in the file is found at its event.
+                let tampered = "\(path).tampered"
+                let victim = chain[chain.count / 2].0
+                var lines = text.components(separatedBy: format == "csv" ? "\r\n" : "\n")
+                let index = lines.firstIndex { line in
+                    format == "csv" ? line.hasPrefix("\(chain.count / 2 + 1),\(victim),") : line.hasPrefix("{\"seq\":\(victim),")
+                }
+                #expect(index != nil)
+                if let index { lines[index] = lines[index].replacingOccurrences(of: "success", with: "failure") }
+                try lines.joined(separator: format == "csv" ? "\r\n" : "\n").write(toFile: tampered, atomically: true, encoding: .utf8)
+                let (badStatus, bad) = try await runExportVerifier(tampered)
+                #expect(badStatus == 1)
+                #expect(bad["first_bad_sequence"] as? Int == Int(victim), "\(bad)")
+            }
+            #expect(try await fixture.auditRows(action: "audit.exported").count == 2)
+        }
+    }
+
+    @Test func aRangedExportHoldsOnlyItsRangeAndIsRecorded() async throws {
+        try await AuthFixture.with { fixture, client in
+            try await fixture.execute(
+                "INSERT INTO audit_events (workspace_id, occurred_at, actor_type, action, outcome) VALUES ('acme', '2020-06-01T00:00:00Z', 'system', 'old', 'success')")
+            try await fixture.writeEvents(5)
+            let response = try await fixture.getAudit(client, "/export?format=jsonl&to=2021-01-01T00:00:00Z")
+            let lines = String(buffer: response.body).split(separator: "\n")
+            #expect(lines.count == 1)
+            #expect(lines.first?.contains(#""action":"old""#) == true)
+            let recorded = try await fixture.db.withClient { client in
+                let rows = try await client.query(
+                    "SELECT details->>'format', details->>'to', actor_type FROM audit_events WHERE action = 'audit.exported'")
+                var result: [(String, String, String)] = []
+                for try await row in rows.decode((String, String, String).self) { result.append(row) }
+                return result
+            }
+            #expect(recorded.count == 1)
+            #expect(recorded.first?.0 == "jsonl" && recorded.first?.1 == "2021-01-01T00:00:00Z" && recorded.first?.2 == "api_key")
+        }
+    }
+}
