@@ -42,7 +42,7 @@ public struct AuditStore: Sendable {
     @discardableResult
     public func seal(workspaceID: String, max: Int = sealBatch, lockWaitMilliseconds: Int = 0) async throws -> Int {
         let rows = try await client.query(
-            "SELECT audit_seal(\(workspaceID), \(max), \(lockWaitMilliseconds))", logger: logger)
+            "SELECT audit_seal(\(workspaceID), \(max)::int4, \(lockWaitMilliseconds)::int4)", logger: logger)
         for try await (count) in rows.decode(Int.self) { return count }
         return 0
     }

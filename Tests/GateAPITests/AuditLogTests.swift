@@ -47,6 +47,7 @@ import Testing
                 LEFT JOIN audit_chain p ON p.workspace_id = c.workspace_id AND p.position = c.position - 1
                 WHERE c.workspace_id = 'acme' AND (c.prev_hash IS DISTINCT FROM p.hash)
                 """) == 0)
+            _ = try await fixture.count("SELECT audit_seal('other', 1000, 5000)")  // unless the background sealer did
             #expect(try await fixture.count("SELECT max(position)::int FROM audit_chain WHERE workspace_id = 'other'") == 20)
             #expect(try await fixture.chainRows().allSatisfy { $0.1 != nil })
         }
