@@ -2,7 +2,7 @@
 """Verify a GateAPI audit export (JSONL or CSV) without GateAPI: recompute every
 event's SHA-256 from the canonical encoding in docs/audit.md and check the links.
 
-    scripts/verify-audit-export.py audit.jsonl [--expect-head HASH]
+    scripts/verify-audit-export.py audit.jsonl [--anchor HASH ...]
 
 Prints {"ok", "events_checked", "first_bad_sequence", "reason", "head"} as JSON and
 exits 0 when the export verifies, 1 when it does not, 2 when it cannot be read.
@@ -88,10 +88,11 @@ def csv_events(lines):
         yield cells, cells["details"]
 
 
-def verify(events):
+def verify(events, seen_hashes):
     checked, previous, head = 0, None, None
     for event, details_text in events:
         checked += 1
+        seen_hashes.add(event["hash"])
         bad = None
         computed = hashlib.sha256(canonical(event, details_text).encode("utf-8")).hexdigest()
         if event["position"] == 1 and event["prev_hash"] is not None:
@@ -116,20 +117,23 @@ def main():
     parser = argparse.ArgumentParser(description="Verify a GateAPI audit export (JSONL or CSV).")
     parser.add_argument("file", help="the export; '-' for standard input")
     parser.add_argument("--format", choices=["jsonl", "csv"], help="default: from the first line")
-    parser.add_argument("--expect-head", metavar="HASH", help="the head hash recorded earlier: the export must end there")
+    parser.add_argument("--anchor", metavar="HASH", action="append", default=[],
+                        help="a head hash recorded earlier: the exported chain must still contain it (repeatable)")
     args = parser.parse_args()
     stream = sys.stdin if args.file == "-" else open(args.file, encoding="utf-8", newline="")
     with stream:
         first = stream.readline()
         fmt = args.format or ("jsonl" if first.lstrip().startswith("{") or not first.strip() else "csv")
         lines = (line for source in ([first], stream) for line in source)
+        seen = set()
         try:
-            result = verify(jsonl_events(lines) if fmt == "jsonl" else csv_events(lines))
+            result = verify(jsonl_events(lines) if fmt == "jsonl" else csv_events(lines), seen)
         except (ValueError, KeyError, TypeError) as error:
             print(json.dumps({"ok": False, "error": f"unreadable export: {error}"}))
             return 2
-    if result["ok"] and args.expect_head and (result["head"] or {}).get("hash") != args.expect_head:
-        result.update(ok=False, reason="head_mismatch")
+    missing = [anchor for anchor in args.anchor if anchor not in seen]
+    if result["ok"] and missing:
+        result.update(ok=False, reason="anchor_missing", missing_anchors=missing)
     print(json.dumps(result))
     return 0 if result["ok"] else 1
 
