@@ -94,6 +94,7 @@ public struct AuditStore: Sendable {
             // BEGIN and COMMIT by hand: `sink` is not Sendable, so it cannot go into withTransaction.
             try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
             do {
+                try await connection.query("SET LOCAL statement_timeout = '60s'", logger: logger)
                 var after: Int64 = 0
                 var total: Int64 = 0
                 while true {
@@ -121,6 +122,8 @@ public struct AuditStore: Sendable {
         try await client.withConnection { connection in
             try await connection.transaction(logger: logger) { tx in
                 try await tx.query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
+                // The server stops on its own too: a client-side timeout does not cancel a running query.
+                try await tx.query("SET LOCAL statement_timeout = '300s'", logger: logger)
                 var result = AuditVerification(ok: true, eventsChecked: 0, unsealed: 0)
                 let head = try await tx.query(
                     """
@@ -165,19 +168,31 @@ public struct AuditStore: Sendable {
                     "SELECT count(*)::int8 FROM audit_unsealed WHERE workspace_id = \(workspaceID)", logger: logger)
                 for try await (count) in pending.decode(Int64.self) { result.unsealed = count }
                 if result.ok {
-                    // An event that is neither chained here nor queued was dropped from the queue (or moved in).
-                    let lost = try await tx.query(
+                    // With the chain intact, every event of the workspace is chained or queued:
+                    // counting is cheap, and only a mismatch needs the search for the culprit.
+                    let counts = try await tx.query(
                         """
-                        SELECT e.seq FROM audit_events e
-                        WHERE e.workspace_id = \(workspaceID)
-                          AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.seq = e.seq AND c.workspace_id = e.workspace_id)
-                          AND NOT EXISTS (SELECT 1 FROM audit_unsealed u WHERE u.workspace_id = e.workspace_id AND u.seq = e.seq)
-                        ORDER BY e.seq LIMIT 1
+                        SELECT (SELECT count(*) FROM audit_events WHERE workspace_id = \(workspaceID))
+                             - (SELECT count(*) FROM audit_chain WHERE workspace_id = \(workspaceID))
+                             - (SELECT count(*) FROM audit_unsealed u JOIN audit_events e ON e.seq = u.seq
+                                WHERE u.workspace_id = \(workspaceID) AND e.workspace_id = u.workspace_id)
                         """, logger: logger)
-                    for try await (seq) in lost.decode(Int64.self) {
+                    var unaccounted: Int64 = 0
+                    for try await (count) in counts.decode(Int64.self) { unaccounted = count }
+                    if unaccounted != 0 {
+                        // Hash or merge anti-joins: linear whatever the queue's statistics say.
+                        try await tx.query("SET LOCAL enable_nestloop = off", logger: logger)
+                        let lost = try await tx.query(
+                            """
+                            SELECT e.seq FROM audit_events e
+                            WHERE e.workspace_id = \(workspaceID)
+                              AND NOT EXISTS (SELECT 1 FROM audit_chain c WHERE c.seq = e.seq AND c.workspace_id = e.workspace_id)
+                              AND NOT EXISTS (SELECT 1 FROM audit_unsealed u WHERE u.workspace_id = e.workspace_id AND u.seq = e.seq)
+                            ORDER BY e.seq LIMIT 1
+                            """, logger: logger)
                         result.ok = false
-                        result.firstBadSequence = seq
                         result.reason = "event_not_chained"
+                        for try await (seq) in lost.decode(Int64.self) { result.firstBadSequence = seq }
                     }
                 }
                 return result
