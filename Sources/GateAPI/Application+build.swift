@@ -103,7 +103,8 @@ func buildApplication(config: AppConfig, services: AppServices, logger: Logger) 
                     store: WebhookStore(client: services.postgres, logger: logger), settings: config.webhooks,
                     secret: secret, interval: .milliseconds(250), logger: logger))
         }
-        background.append(AuditSealer(store: services.auditLog, interval: config.auditSealInterval, logger: logger))
+        background.append(AuditSealer(
+                store: services.auditLog, interval: config.auditSealInterval, gateMetrics: services.gateMetrics, logger: logger))
         background.append(
             HistoryPurger(
                 jobs: services.jobs, ttlSeconds: config.approvalHistoryTTLSeconds, maxPerWorkspace: config.maxApprovalHistory,

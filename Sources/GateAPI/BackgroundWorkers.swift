@@ -67,13 +67,19 @@ func runPeriodically(
 struct AuditSealer: Service {
     let store: AuditStore
     let interval: Duration
+    let gateMetrics: GateMetrics
     let logger: Logger
 
     func run() async throws {
         try await runPeriodically(every: interval, logger: logger, task: "audit seal") {
             for workspace in try await store.workspacesWithUnsealedEvents() {
-                while try await store.seal(workspaceID: workspace) == AuditStore.sealBatch, !Task.isCancelled {}
+                var sealed: Int
+                repeat {
+                    sealed = try await store.seal(workspaceID: workspace)
+                    gateMetrics.auditSealed.increment(by: sealed)
+                } while sealed == AuditStore.sealBatch && !Task.isCancelled
             }
+            gateMetrics.auditUnsealed.set(Int64(try await store.unsealedCount()))
         }
     }
 }

@@ -5,6 +5,8 @@ struct GateMetrics: Sendable {
     let pendingApprovals: Gauge
     let expiries: Counter
     let decisionLatency: DurationHistogram
+    let auditUnsealed: Gauge
+    let auditSealed: Counter
 
     init(registry: PrometheusCollectorRegistry) {
         pendingApprovals = registry.makeGauge(
@@ -19,6 +21,14 @@ struct GateMetrics: Sendable {
                 namespace: "gateapi", metricName: "approval_decision_latency", unitName: "seconds",
                 helpText: "Time from approval request to decision"),
             buckets: [.seconds(1), .seconds(10), .seconds(60), .seconds(300), .seconds(1800), .seconds(3600), .seconds(14400), .seconds(86400)])
+        auditUnsealed = registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "gateapi", metricName: "audit_unsealed", unitName: "",
+                helpText: "Committed audit events not yet hash-chained"))
+        auditSealed = registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "gateapi", metricName: "audit_sealed", unitName: "total",
+                helpText: "Audit events chained by this replica's background sealer"))
     }
 }
 

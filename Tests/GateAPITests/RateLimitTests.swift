@@ -39,7 +39,7 @@ import Testing
     }
 
     @Test func eachPrincipalHasItsOwnBudget() async throws {
-        try await AuthFixture.with(environment: ["RATE_LIMIT_PER_MINUTE": "60", "RATE_LIMIT_BURST": "2"]) { fixture, client in
+        try await AuthFixture.with(environment: ["RATE_LIMIT_PER_MINUTE": "6", "RATE_LIMIT_BURST": "2"]) { fixture, client in
             let token = try await fixture.identity.token(TestIdentity.claims(ws: ["acme": ["keys:admin"]]))
             for _ in 0..<2 { #expect(try await client.execute(uri: path, method: .get, headers: bearer(fixture.adminKey)).status == .ok) }
             #expect(try await client.execute(uri: path, method: .get, headers: bearer(fixture.adminKey)).status == .tooManyRequests)
