@@ -10,8 +10,10 @@ import Testing
 @testable import Persistence
 
 /// The tamper-evident audit log (SPEC §4 Audit, docs/audit.md): append-only in the
-/// database, a hash chain per workspace, query, export and verify.
-@Suite struct AuditLogTests {
+/// database, a hash chain per workspace, query, export and verify. Serialized: each
+/// test is heavy (concurrent writers, child processes), and the rest of the suite has
+/// timing checks that a burst of them would starve.
+@Suite(.serialized) struct AuditLogTests {
     @Test func theDatabaseRefusesUpdateDeleteAndTruncate() async throws {
         try await AuthFixture.with { fixture, client in
             try await fixture.writeEvents(3)
