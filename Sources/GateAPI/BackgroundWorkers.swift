@@ -72,14 +72,18 @@ struct AuditSealer: Service {
 
     func run() async throws {
         try await runPeriodically(every: interval, logger: logger, task: "audit seal") {
-            for workspace in try await store.workspacesWithUnsealedEvents() {
+            let pending = try await store.unsealedByWorkspace()
+            var backlog = pending.reduce(0) { $0 + $1.count }
+            gateMetrics.auditUnsealed.set(Int64(backlog))
+            for (workspace, _) in pending {
                 var sealed: Int
                 repeat {
                     sealed = try await store.seal(workspaceID: workspace)
                     gateMetrics.auditSealed.increment(by: sealed)
+                    backlog = max(0, backlog - max(0, sealed))
+                    gateMetrics.auditUnsealed.set(Int64(backlog))
                 } while sealed == AuditStore.sealBatch && !Task.isCancelled
             }
-            gateMetrics.auditUnsealed.set(Int64(try await store.unsealedCount()))
         }
     }
 }

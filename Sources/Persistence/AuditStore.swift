@@ -60,19 +60,14 @@ public struct AuditStore: Sendable {
         }
     }
 
-    /// Workspaces with events waiting to be chained.
-    public func workspacesWithUnsealedEvents(limit: Int = 1000) async throws -> [String] {
-        var workspaces: [String] = []
+    /// Workspaces with events waiting to be chained, and how many each (one cheap
+    /// query per background tick: the queue holds only what is not chained yet).
+    public func unsealedByWorkspace(limit: Int = 1000) async throws -> [(workspace: String, count: Int)] {
+        var result: [(workspace: String, count: Int)] = []
         let rows = try await client.query(
-            "SELECT DISTINCT workspace_id FROM audit_unsealed LIMIT \(limit)", logger: logger)
-        for try await (workspace) in rows.decode(String.self) { workspaces.append(workspace) }
-        return workspaces
-    }
-
-    public func unsealedCount() async throws -> Int {
-        let rows = try await client.query("SELECT count(*)::int8 FROM audit_unsealed", logger: logger)
-        for try await (count) in rows.decode(Int.self) { return count }
-        return 0
+            "SELECT workspace_id, count(*)::int8 FROM audit_unsealed GROUP BY workspace_id LIMIT \(limit)", logger: logger)
+        for try await (workspace, count) in rows.decode((String, Int).self) { result.append((workspace, count)) }
+        return result
     }
 
     /// Sealed events in chain order after `position`, at most `limit`.

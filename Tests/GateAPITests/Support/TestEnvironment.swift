@@ -48,6 +48,8 @@ enum TestEnvironment {
             "DATABASE_POOL_SIZE": "8",
             // Each app its own Redis keys: tests share one Redis server.
             "REDIS_KEY_PREFIX": "test-\(UUID().uuidString):",
+            // Dozens of idle sealers polling one server; audit reads seal on their own.
+            "AUDIT_SEAL_INTERVAL_MS": "1000",
         ]
         env.merge(overrides) { $1 }
         return env
