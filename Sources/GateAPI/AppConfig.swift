@@ -1,4 +1,5 @@
 import Foundation
+import GateCore
 import Logging
 import NIOCore
 import Actions
@@ -27,7 +28,8 @@ struct AppConfig: Sendable {
     var maxApprovalHistory: Int
     var idempotencyTTLSeconds: Int
     var allowedActionsDefault: [String]
-    var actionMaxAttempts: Int
+    var executor: ExecutorSettings
+    var gmail: GmailSettings
     var jwt: JWTSettings
     var keyRotationOverlapSeconds: Int
     var rateLimits: RateLimitSettings
@@ -114,6 +116,27 @@ struct AppConfig: Sendable {
             workspacePerMinute: try env.int("WORKSPACE_RATE_LIMIT_PER_MINUTE", default: perMinute * 10, in: 1...10_000_000),
             approvalsPerMinute: try env.int("APPROVALS_RATE_LIMIT_PER_MINUTE", default: 120, in: 1...1_000_000))
 
+        let leaseSeconds = try env.int("EXECUTOR_LEASE_SECONDS", default: 120, in: 5...3600)
+        let attemptTimeout = try env.int("ACTION_TIMEOUT_SECONDS", default: 30, in: 1...3600)
+        guard attemptTimeout < leaseSeconds else {
+            throw ConfigError(variable: "ACTION_TIMEOUT_SECONDS", problem: "must be shorter than EXECUTOR_LEASE_SECONDS (\(leaseSeconds))")
+        }
+        let executor = ExecutorSettings(
+            concurrency: try env.int("EXECUTOR_CONCURRENCY", default: 4, in: 0...256),
+            pollInterval: .milliseconds(try env.int("EXECUTOR_POLL_INTERVAL_MS", default: 500, in: 10...60000)),
+            leaseSeconds: leaseSeconds,
+            attemptTimeout: .seconds(attemptTimeout),
+            maxAttempts: try env.int("ACTION_MAX_ATTEMPTS", default: 5, in: 1...100),
+            backoff: Backoff(
+                base: .milliseconds(try env.int("ACTION_RETRY_BASE_MS", default: 2000, in: 10...3_600_000)),
+                maximum: .seconds(try env.int("ACTION_RETRY_MAX_SECONDS", default: 900, in: 1...86400))))
+        let gmail = GmailSettings(
+            apiBaseURL: try env.httpURL("GMAIL_API_BASE_URL", default: "https://gmail.googleapis.com"),
+            tokenURL: try env.httpURL("GOOGLE_TOKEN_URL", default: "https://oauth2.googleapis.com/token"),
+            requestTimeout: .seconds(try env.int("GMAIL_REQUEST_TIMEOUT_SECONDS", default: 10, in: 1...300)),
+            messageIDDomain: env.string("GMAIL_MESSAGE_ID_DOMAIN", default: "gateapi.invalid"),
+            secretsKey: try env.secretsKey("SECRETS_KEY"))
+
         return AppConfig(
             host: env.string("HOST", default: "127.0.0.1"),
             port: try env.int("PORT", default: 8080, in: 0...65535),
@@ -130,7 +153,8 @@ struct AppConfig: Sendable {
             maxApprovalHistory: try env.int("MAX_APPROVAL_HISTORY", default: 1000, in: 1...10_000_000),
             idempotencyTTLSeconds: try env.int("IDEMPOTENCY_TTL_SECONDS", default: 86400, in: 1...31_536_000),
             allowedActionsDefault: actions,
-            actionMaxAttempts: try env.int("ACTION_MAX_ATTEMPTS", default: 5, in: 1...100),
+            executor: executor,
+            gmail: gmail,
             jwt: jwt,
             keyRotationOverlapSeconds: try env.int("API_KEY_ROTATION_OVERLAP_SECONDS", default: 86400, in: 0...2_592_000),
             rateLimits: rateLimits,
@@ -185,6 +209,23 @@ private struct Environment {
     func list(_ name: String, default fallback: String) -> [String] {
         string(name, default: fallback).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }
+    }
+
+    func httpURL(_ name: String, default fallback: String) throws(ConfigError) -> String {
+        let value = string(name, default: fallback)
+        guard let url = URLComponents(string: value), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
+            url.host?.isEmpty == false
+        else { throw ConfigError(variable: name, problem: "must be an http(s) URL") }
+        return value.hasSuffix("/") ? String(value.dropLast()) : value
+    }
+
+    /// 32 random bytes, base64 (e.g. `openssl rand -base64 32`).
+    func secretsKey(_ name: String) throws(ConfigError) -> [UInt8]? {
+        guard let value = optional(name) else { return nil }
+        guard let bytes = Data(base64Encoded: value), bytes.count == 32 else {
+            throw ConfigError(variable: name, problem: "must be 32 bytes, base64-encoded (openssl rand -base64 32)")
+        }
+        return Array(bytes)
     }
 
     func required(_ name: String) throws(ConfigError) -> String {

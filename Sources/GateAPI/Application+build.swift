@@ -21,6 +21,10 @@ struct AppServices: Sendable {
     let approvals: ApprovalStore
     let events: JobEvents
     let gateMetrics: GateMetrics
+    let execution: ExecutionStore
+    let tasks: TaskStore
+    let executionMetrics: ExecutionMetrics
+    let email: any EmailDelivery
 
     init(config: AppConfig, logger: Logger) async throws {
         postgres = PostgresClient(configuration: config.database, backgroundLogger: logger)
@@ -32,6 +36,10 @@ struct AppServices: Sendable {
         approvals = ApprovalStore(client: postgres, logger: logger)
         events = JobEvents()
         gateMetrics = GateMetrics(registry: metrics.registry)
+        execution = ExecutionStore(client: postgres, logger: logger)
+        tasks = TaskStore(client: postgres, logger: logger)
+        executionMetrics = ExecutionMetrics(registry: metrics.registry)
+        email = UnconfiguredEmailDelivery()
         let jwt = try await JWTVerifier(settings: config.jwt, logger: logger)
         authenticator = Authenticator(keys: apiKeys, jwt: jwt, logger: logger)
     }
@@ -80,6 +88,10 @@ func buildApplication(config: AppConfig, services: AppServices, logger: Logger) 
         timeout: databaseTimeout
     ).addRoutes(to: workspace)
 
+    TasksController(store: services.tasks, audit: audit, timeout: databaseTimeout).addRoutes(to: workspace)
+    DeadLettersController(jobs: services.jobs, execution: services.execution, audit: audit, timeout: databaseTimeout)
+        .addRoutes(to: workspace)
+
     // Started after, and stopped before, the clients they use.
     var background: [any Service] = [
         JobEventsListener(postgres: services.postgres, events: services.events, logger: logger)
@@ -98,6 +110,12 @@ func buildApplication(config: AppConfig, services: AppServices, logger: Logger) 
             HistoryPurger(
                 jobs: services.jobs, ttlSeconds: config.approvalHistoryTTLSeconds, maxPerWorkspace: config.maxApprovalHistory,
                 interval: config.purgeInterval, logger: logger))
+    }
+    if config.executor.concurrency > 0 {
+        background.append(
+            JobExecutor(
+                store: services.execution, policies: services.policies, email: services.email, events: services.events,
+                settings: config.executor, metrics: services.executionMetrics, name: ExecutorName.make(), logger: logger))
     }
     return Application(
         router: router,
