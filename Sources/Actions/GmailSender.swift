@@ -30,9 +30,14 @@ public struct GmailSender: Sendable {
         /// The right-hand side of generated Message-IDs. `.invalid` is reserved and never
         /// resolves; a domain of your own looks less odd to spam filters.
         public var messageIDDomain: String
+        /// The least wait before retrying a send that may have reached Gmail (timeout,
+        /// lost connection, 5xx, unreadable answer): the retry searches for the message,
+        /// and Gmail's search needs a moment to see a message just sent.
+        public var maybeSentRetryDelay: Duration
 
-        public init(messageIDDomain: String = defaultMessageIDDomain) {
+        public init(messageIDDomain: String = defaultMessageIDDomain, maybeSentRetryDelay: Duration = .seconds(30)) {
             self.messageIDDomain = messageIDDomain
+            self.maybeSentRetryDelay = maybeSentRetryDelay
         }
 
         /// `GMAIL_MESSAGE_ID_DOMAIN` (default `gateapi.invalid`).
@@ -80,8 +85,16 @@ public struct GmailSender: Sendable {
         let rfc822MessageID = "<\(messageID)>"
 
         if checkAlreadySent || attempt > 1 {
-            let found = try await withFreshTokenOn401(workspaceID, credentials) { token in
-                try await client.findSentMessage(rfc822MessageID: messageID, accessToken: token)
+            let found: GmailSentMessage?
+            do {
+                found = try await withFreshTokenOn401(workspaceID, credentials) { token in
+                    try await client.findSentMessage(rfc822MessageID: messageID, accessToken: token)
+                }
+            } catch let failure as ExecutionFailure where failure.code == "gmail_forbidden" {
+                // Not knowing whether it was sent, sending again could send twice.
+                throw ExecutionFailure.permanent(
+                    "gmail_search_forbidden",
+                    "cannot check whether an earlier attempt sent the message: searching needs the gmail.readonly scope (\(failure.message))")
             }
             if let found {
                 return GmailSendResult(
@@ -91,8 +104,14 @@ public struct GmailSender: Sendable {
 
         let raw = MIMEMessage(email: email).render(
             date: now(), messageID: messageID, boundary: Self.boundary(jobID: jobID))
-        let sent = try await withFreshTokenOn401(workspaceID, credentials) { token in
-            try await client.send(raw: raw, accessToken: token)
+        let sent: GmailSentMessage
+        do {
+            sent = try await withFreshTokenOn401(workspaceID, credentials) { token in
+                try await client.send(raw: raw, accessToken: token)
+            }
+        } catch let failure as ExecutionFailure where failure.isRetryable && Self.maybeSentCodes.contains(failure.code) {
+            let wait = max(failure.retryAfter ?? .zero, configuration.maybeSentRetryDelay)
+            throw ExecutionFailure(kind: .retryable, code: failure.code, message: failure.message, retryAfter: wait)
         }
         return GmailSendResult(messageID: sent.id, threadID: sent.threadID, rfc822MessageID: rfc822MessageID, alreadySent: false)
     }
@@ -124,6 +143,9 @@ public struct GmailSender: Sendable {
             }
         }
     }
+
+    /// Failures of a send after which the message may nevertheless have been sent.
+    static let maybeSentCodes: Set = ["timeout", "connection_failed", "gmail_unavailable", "gmail_bad_response"]
 
     /// `jobID@domain`; a job id that is not a dot-atom (it always is for GateAPI's ids) is
     /// replaced by its SHA-256 so the header stays valid.

@@ -163,6 +163,7 @@ import Testing
                     checkAlreadySent: false)
             }
             #expect(failure?.code == "timeout" && failure?.kind == .retryable)
+            #expect(failure?.retryAfter == .seconds(30))  // long enough for Gmail's search to see it
             // Gmail finishes the send after the client gave up.
             while google.sentMessages.isEmpty { try await Task.sleep(for: .milliseconds(50)) }
             let retry = try await sender(google).send(
@@ -214,19 +215,40 @@ import Testing
 
     @Test func retryableFailuresPassThroughAndNothingIsSent() async throws {
         try await withFakeGoogle { google in
-            google.enqueueSendResponses([.gmailError(503, retryAfter: "3")])
+            google.enqueueSendResponses([.gmailError(503, retryAfter: "3"), .gmailError(503, retryAfter: "45"), .gmailError(429)])
             let failure = await executionFailure {
                 try await sender(google).send(
                     email, workspaceID: "acme", credentials: google.refreshCredentials, jobID: "job_7", attempt: 1,
                     checkAlreadySent: false)
             }
-            #expect(failure?.kind == .retryable && failure?.retryAfter == .seconds(3))
+            #expect(failure?.kind == .retryable && failure?.retryAfter == .seconds(30))
+            for expected: Duration? in [.seconds(45), nil] {  // Gmail's longer wait; a 429 surely sent nothing
+                let next = await executionFailure {
+                    try await sender(google).send(
+                        email, workspaceID: "acme", credentials: google.refreshCredentials, jobID: "job_7", attempt: 1,
+                        checkAlreadySent: false)
+                }
+                #expect(next?.isRetryable == true && next?.retryAfter == expected)
+            }
             let bad = await executionFailure {
                 try await sender(google).send(
                     email, workspaceID: "acme", credentials: .accessToken(""), jobID: "job_8", attempt: 1, checkAlreadySent: false)
             }
             #expect(bad?.kind == .permanent && bad?.code == "credentials_invalid")
             #expect(google.sentMessages.isEmpty)
+        }
+    }
+
+    @Test func aRetryThatCannotSearchDoesNotSend() async throws {
+        try await withFakeGoogle { google in
+            google.enqueueListResponses([.gmailError(403, reason: "insufficientPermissions", message: "Insufficient Permission")])
+            let failure = await executionFailure {
+                try await sender(google).send(
+                    email, workspaceID: "acme", credentials: google.refreshCredentials, jobID: "job_9", attempt: 2,
+                    checkAlreadySent: false)
+            }
+            #expect(failure?.kind == .permanent && failure?.code == "gmail_search_forbidden")
+            #expect(google.sendRequests.isEmpty)
         }
     }
 

@@ -4,31 +4,6 @@ import Testing
 
 @testable import Actions
 
-/// Runs `body` against a fresh FakeGoogle and always stops it.
-func withFakeGoogle(_ body: (FakeGoogle) async throws -> Void) async throws {
-    let google = try await FakeGoogle.start()
-    do {
-        try await body(google)
-    } catch {
-        await google.stop()
-        throw error
-    }
-    await google.stop()
-}
-
-/// The failure `operation` throws; records an issue if it succeeds or throws something else.
-func executionFailure<T>(_ operation: () async throws -> T) async -> ExecutionFailure? {
-    do {
-        _ = try await operation()
-        Issue.record("expected an ExecutionFailure, got success")
-    } catch let failure as ExecutionFailure {
-        return failure
-    } catch {
-        Issue.record("expected an ExecutionFailure, got \(error)")
-    }
-    return nil
-}
-
 @Suite struct GoogleTokenProviderTests {
     @Test func staticAccessTokenIsReturnedWithoutAnExchange() async throws {
         try await withFakeGoogle { google in

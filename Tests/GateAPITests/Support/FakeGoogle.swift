@@ -11,12 +11,12 @@ import NIOCore
 /// (`POST /token`), Gmail's `users.messages.send` (`POST /gmail/v1/users/me/messages/send`)
 /// and the message search by Message-ID (`GET /gmail/v1/users/me/messages?q=rfc822msgid:…`).
 ///
-///     let google = try await FakeGoogle.start()
-///     defer { Task { await google.stop() } }     // or `await google.stop()` at the end
-///     let gmail = GmailClient(configuration: .init(baseURL: google.gmailBaseURL))
-///     let tokens = GoogleTokenProvider(configuration: .init(tokenURL: google.tokenURL))
-///     google.enqueueSendResponses([.gmailError(503, retryAfter: "7"), .normal])
-///     … google.sentMessages[0].message.subject …
+///     try await withFakeGoogle { google in   // or: let google = try await FakeGoogle.start() … await google.stop()
+///         let gmail = GmailClient(configuration: .init(baseURL: google.gmailBaseURL))
+///         let tokens = GoogleTokenProvider(configuration: .init(tokenURL: google.tokenURL))
+///         google.enqueueSendResponses([.gmailError(503, retryAfter: "7"), .normal])
+///         … google.refreshCredentials, google.sentMessages[0].message.subject …
+///     }
 ///
 /// Without scripted replies it behaves like Google: the token endpoint accepts only
 /// `refreshCredentials` and mints a new access token per exchange; Gmail accepts only
@@ -342,6 +342,18 @@ final class FakeGoogle: Sendable {
         }
         return fields
     }
+}
+
+/// Runs `body` against a fresh FakeGoogle and always stops it.
+func withFakeGoogle(_ body: (FakeGoogle) async throws -> Void) async throws {
+    let google = try await FakeGoogle.start()
+    do {
+        try await body(google)
+    } catch {
+        await google.stop()
+        throw error
+    }
+    await google.stop()
 }
 
 enum FakeGoogleError: Error {
