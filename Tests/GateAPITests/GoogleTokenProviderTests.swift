@@ -133,8 +133,9 @@ import Testing
         let refused = await executionFailure {
             try await tokens.accessToken(workspaceID: "acme", credentials: stopped.refreshCredentials)
         }
-        // AHC retries a refused connection until the deadline, then reports the connect error.
-        #expect(refused?.kind == .retryable && refused?.code == "connection_failed")
+        // AHC retries a refused connection until the deadline, then reports the connect
+        // error, or the deadline itself on a busy machine: retryable either way.
+        #expect(refused?.kind == .retryable && ["connection_failed", "timeout"].contains(refused?.code))
     }
 
     @Test func configurationComesFromTheEnvironment() throws {
