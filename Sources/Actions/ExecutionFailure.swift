@@ -1,20 +1,39 @@
-/// Why an execution attempt failed, classified: a permanent failure ends the job
-/// (`failed`), a retryable one is tried again later. `message` is safe to store and
-/// log: never a token, a secret or a message body.
-public struct ExecutionFailure: Error, Sendable, Equatable {
-    public enum Kind: Sendable, Equatable {
-        case permanent, retryable
+/// Why an action did not run, classified so the executor knows what to do next:
+/// retry later (`retryable`, optionally not before `retryAfter`) or give up and
+/// dead-letter the job (`permanent`). `message` goes to the audit log and logs, so it
+/// never holds a token, a secret or an email body.
+public struct ExecutionFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Equatable {
+        case permanent
+        case retryable
     }
 
-    public var kind: Kind
-    public var code: String
-    public var message: String
-    public var retryAfter: Duration?
+    public let kind: Kind
+    /// Stable machine code, e.g. `gmail_rate_limited`; dashboards and tests match on it.
+    public let code: String
+    public let message: String
+    /// The server asked us to wait at least this long (HTTP `Retry-After`).
+    public let retryAfter: Duration?
 
-    public init(_ kind: Kind, code: String, message: String, retryAfter: Duration? = nil) {
+    public init(kind: Kind, code: String, message: String, retryAfter: Duration? = nil) {
         self.kind = kind
         self.code = code
         self.message = message
         self.retryAfter = retryAfter
+    }
+
+    public static func permanent(_ code: String, _ message: String) -> ExecutionFailure {
+        ExecutionFailure(kind: .permanent, code: code, message: message)
+    }
+
+    public static func retryable(_ code: String, _ message: String, retryAfter: Duration? = nil) -> ExecutionFailure {
+        ExecutionFailure(kind: .retryable, code: code, message: message, retryAfter: retryAfter)
+    }
+
+    public var isRetryable: Bool { kind == .retryable }
+
+    public var description: String {
+        let wait = retryAfter.map { ", retry after \($0)" } ?? ""
+        return "\(kind.rawValue) \(code): \(message)\(wait)"
     }
 }

@@ -117,7 +117,7 @@ struct AppConfig: Sendable {
             approvalsPerMinute: try env.int("APPROVALS_RATE_LIMIT_PER_MINUTE", default: 120, in: 1...1_000_000))
 
         let leaseSeconds = try env.int("EXECUTOR_LEASE_SECONDS", default: 120, in: 5...3600)
-        let attemptTimeout = try env.int("ACTION_TIMEOUT_SECONDS", default: 30, in: 1...3600)
+        let attemptTimeout = try env.int("ACTION_TIMEOUT_SECONDS", default: 60, in: 1...3600)
         guard attemptTimeout < leaseSeconds else {
             throw ConfigError(variable: "ACTION_TIMEOUT_SECONDS", problem: "must be shorter than EXECUTOR_LEASE_SECONDS (\(leaseSeconds))")
         }
@@ -130,12 +130,25 @@ struct AppConfig: Sendable {
             backoff: Backoff(
                 base: .milliseconds(try env.int("ACTION_RETRY_BASE_MS", default: 2000, in: 10...3_600_000)),
                 maximum: .seconds(try env.int("ACTION_RETRY_MAX_SECONDS", default: 900, in: 1...86400))))
-        let gmail = GmailSettings(
-            apiBaseURL: try env.httpURL("GMAIL_API_BASE_URL", default: "https://gmail.googleapis.com"),
-            tokenURL: try env.httpURL("GOOGLE_TOKEN_URL", default: "https://oauth2.googleapis.com/token"),
-            requestTimeout: .seconds(try env.int("GMAIL_REQUEST_TIMEOUT_SECONDS", default: 10, in: 1...300)),
-            messageIDDomain: env.string("GMAIL_MESSAGE_ID_DOMAIN", default: "gateapi.invalid"),
-            secretsKey: try env.secretsKey("SECRETS_KEY"))
+        var gmail: GmailSettings
+        do {
+            gmail = GmailSettings(
+                client: try GmailClient.Configuration.fromEnvironment(environment),
+                tokens: try GoogleTokenProvider.Configuration.fromEnvironment(environment),
+                sender: try GmailSender.Configuration.fromEnvironment(environment))
+        } catch {
+            throw ConfigError(variable: error.variable, problem: error.reason)
+        }
+        let googleTimeout = Duration.seconds(try env.int("GMAIL_REQUEST_TIMEOUT_SECONDS", default: 10, in: 1...300))
+        gmail.client.requestTimeout = googleTimeout
+        gmail.tokens.requestTimeout = googleTimeout
+        if env.optional("SECRETS_KEY") != nil {
+            do {
+                gmail.secrets = try SecretBox.fromEnvironment(environment)
+            } catch {
+                throw ConfigError(variable: "SECRETS_KEY", problem: "(or SECRETS_KEY_PREVIOUS) is invalid: \(error)")
+            }
+        }
 
         return AppConfig(
             host: env.string("HOST", default: "127.0.0.1"),
@@ -209,23 +222,6 @@ private struct Environment {
     func list(_ name: String, default fallback: String) -> [String] {
         string(name, default: fallback).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             .filter { !$0.isEmpty }
-    }
-
-    func httpURL(_ name: String, default fallback: String) throws(ConfigError) -> String {
-        let value = string(name, default: fallback)
-        guard let url = URLComponents(string: value), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
-            url.host?.isEmpty == false
-        else { throw ConfigError(variable: name, problem: "must be an http(s) URL") }
-        return value.hasSuffix("/") ? String(value.dropLast()) : value
-    }
-
-    /// 32 random bytes, base64 (e.g. `openssl rand -base64 32`).
-    func secretsKey(_ name: String) throws(ConfigError) -> [UInt8]? {
-        guard let value = optional(name) else { return nil }
-        guard let bytes = Data(base64Encoded: value), bytes.count == 32 else {
-            throw ConfigError(variable: name, problem: "must be 32 bytes, base64-encoded (openssl rand -base64 32)")
-        }
-        return Array(bytes)
     }
 
     func required(_ name: String) throws(ConfigError) -> String {

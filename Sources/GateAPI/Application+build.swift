@@ -1,3 +1,4 @@
+import Actions
 import Auth
 import Hummingbird
 import Logging
@@ -24,6 +25,7 @@ struct AppServices: Sendable {
     let execution: ExecutionStore
     let tasks: TaskStore
     let executionMetrics: ExecutionMetrics
+    let gmailCredentials: GmailCredentialStore
     let email: any EmailDelivery
 
     init(config: AppConfig, logger: Logger) async throws {
@@ -39,7 +41,13 @@ struct AppServices: Sendable {
         execution = ExecutionStore(client: postgres, logger: logger)
         tasks = TaskStore(client: postgres, logger: logger)
         executionMetrics = ExecutionMetrics(registry: metrics.registry)
-        email = UnconfiguredEmailDelivery()
+        gmailCredentials = GmailCredentialStore(client: postgres, logger: logger)
+        email = GmailDelivery(
+            credentials: gmailCredentials, secrets: config.gmail.secrets,
+            sender: GmailSender(
+                client: GmailClient(configuration: config.gmail.client),
+                tokens: GoogleTokenProvider(configuration: config.gmail.tokens),
+                configuration: config.gmail.sender))
         let jwt = try await JWTVerifier(settings: config.jwt, logger: logger)
         authenticator = Authenticator(keys: apiKeys, jwt: jwt, logger: logger)
     }
@@ -91,6 +99,9 @@ func buildApplication(config: AppConfig, services: AppServices, logger: Logger) 
     TasksController(store: services.tasks, audit: audit, timeout: databaseTimeout).addRoutes(to: workspace)
     DeadLettersController(jobs: services.jobs, execution: services.execution, audit: audit, timeout: databaseTimeout)
         .addRoutes(to: workspace)
+    GmailCredentialsController(
+        store: services.gmailCredentials, secrets: config.gmail.secrets, audit: audit, timeout: databaseTimeout
+    ).addRoutes(to: workspace)
 
     // Started after, and stopped before, the clients they use.
     var background: [any Service] = [

@@ -9,10 +9,36 @@ protocol EmailDelivery: Sendable {
     func send(_ email: GmailSend, job: JobRecord, attempt: Int, checkAlreadySent: Bool) async throws -> JSONValue
 }
 
-/// Until Gmail is wired: every send is a retryable "not configured" failure, so
-/// the job ends in the dead letters, from where it can be requeued.
-struct UnconfiguredEmailDelivery: EmailDelivery {
+/// `gmail.send` through the workspace's own Gmail account: its sealed credentials
+/// are opened with SECRETS_KEY for each attempt (never cached in the clear beyond the
+/// token provider's access tokens), and `GmailSender` does the rest.
+struct GmailDelivery: EmailDelivery {
+    let credentials: GmailCredentialStore
+    let secrets: SecretBox?
+    let sender: GmailSender
+
     func send(_ email: GmailSend, job: JobRecord, attempt: Int, checkAlreadySent: Bool) async throws -> JSONValue {
-        throw ExecutionFailure(.retryable, code: "gmail_not_configured", message: "Gmail is not configured for this workspace")
+        // Missing configuration is retryable: the job waits in the dead letters until an
+        // admin sets credentials and requeues it.
+        guard let secrets else {
+            throw ExecutionFailure.retryable("gmail_not_configured", "SECRETS_KEY is not set on this server")
+        }
+        guard let stored = try await credentials.find(workspaceID: job.workspaceID) else {
+            throw ExecutionFailure.retryable("gmail_not_configured", "the workspace has no Gmail credentials")
+        }
+        let opened: GoogleCredentials
+        do {
+            opened = try GoogleCredentials.open(stored.sealed, with: secrets, workspaceID: job.workspaceID)
+        } catch {
+            throw ExecutionFailure.retryable(
+                "gmail_credentials_unreadable", "the stored Gmail credentials cannot be opened with SECRETS_KEY; set them again")
+        }
+        let sent = try await sender.send(
+            email, workspaceID: job.workspaceID, credentials: opened, jobID: job.id, attempt: attempt,
+            checkAlreadySent: checkAlreadySent)
+        return [
+            "message_id": .string(sent.messageID), "thread_id": sent.threadID.map(JSONValue.string) ?? .null,
+            "rfc822_message_id": .string(sent.rfc822MessageID), "already_sent": .bool(sent.alreadySent),
+        ]
     }
 }

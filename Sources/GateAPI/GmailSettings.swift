@@ -1,11 +1,12 @@
-/// Where and how `gmail.send` reaches Google; base URLs are settings so tests and
-/// staging can point them at a local server.
+import Actions
+
+/// Where and how `gmail.send` reaches Google (base URLs are settings, so tests and
+/// staging point them at a local server), and the key that seals stored credentials.
 struct GmailSettings: Sendable {
-    var apiBaseURL: String
-    var tokenURL: String
-    var requestTimeout: Duration
-    /// The right-hand side of each job's Message-ID (`<job-…@domain>`).
-    var messageIDDomain: String
-    /// Seals stored Gmail credentials; without it they cannot be stored or used.
-    var secretsKey: [UInt8]?
+    var client: GmailClient.Configuration
+    var tokens: GoogleTokenProvider.Configuration
+    var sender: GmailSender.Configuration
+    /// From SECRETS_KEY (and SECRETS_KEY_PREVIOUS); without it credentials can be
+    /// neither stored nor used.
+    var secrets: SecretBox? = nil
 }

@@ -89,16 +89,23 @@ struct JobExecutor: Service {
                     try await perform(claim)
                 }
                 outcome = .succeeded(result: result, task: task)
+            } catch is CancellationError {
+                // Shut down mid-attempt: whatever happened, the lease runs out and the job
+                // is claimed again, checking first whether the email already went out.
+                logger.notice("execution interrupted by shutdown", metadata: ["job": "\(claim.job.id)"])
+                return
             } catch let failure as ExecutionFailure {
                 outcome = decide(failure, attempt: claim.attempt)
             } catch is DependencyTimeout {
                 outcome = decide(
-                    ExecutionFailure(.retryable, code: "timeout", message: "the attempt took longer than \(settings.attemptTimeout)"),
+                    // It may have done its work without hearing back: give a provider's
+                    // search time to see it before the retry looks.
+                    ExecutionFailure.retryable("timeout", "the attempt took longer than \(settings.attemptTimeout)", retryAfter: .seconds(30)),
                     attempt: claim.attempt)
             } catch {
                 logger.error("execution failed unexpectedly", metadata: ["job": "\(claim.job.id)", "error": "\(describe(error))"])
                 outcome = decide(
-                    ExecutionFailure(.retryable, code: "internal_error", message: "unexpected error during execution"),
+                    ExecutionFailure.retryable("internal_error", "unexpected error during execution"),
                     attempt: claim.attempt)
             }
         }
@@ -134,23 +141,21 @@ struct JobExecutor: Service {
     func perform(_ claim: ExecutionClaim) async throws -> (JSONValue, NewTask?) {
         let job = claim.job
         guard case .success(let validated) = ActionRegistry.validate(action: job.action, params: job.params) else {
-            throw ExecutionFailure(.permanent, code: "invalid_params", message: "the stored params are no longer valid")
+            throw ExecutionFailure.permanent("invalid_params", "the stored params are no longer valid")
         }
         let gated = job.expiresAt != nil
         guard validated.payloadHash == job.payloadHash,
             gated ? claim.approvedPayloadHash == validated.payloadHash : claim.approvedPayloadHash == nil
         else {
-            throw ExecutionFailure(
-                .permanent, code: "payload_hash_mismatch",
-                message: "the params do not hash to the approved payload_hash; nothing was executed")
+            throw ExecutionFailure.permanent("payload_hash_mismatch", "the params do not hash to the approved payload_hash; nothing was executed")
         }
         guard let policy = try await policies.find(workspaceID: job.workspaceID, action: job.action), policy.enabled else {
-            throw ExecutionFailure(.permanent, code: "action_not_allowed", message: "the workspace's policy no longer allows \(job.action)")
+            throw ExecutionFailure.permanent("action_not_allowed", "the workspace's policy no longer allows \(job.action)")
         }
         if case .success(let constraints) = PolicyConstraints.parse(policy.constraints, for: validated.action),
             let violation = constraints.violation(of: validated)
         {
-            throw ExecutionFailure(.permanent, code: "constraint_violated", message: violation)
+            throw ExecutionFailure.permanent("constraint_violated", violation)
         }
         switch validated.typed {
         case .taskCreate(let task):
