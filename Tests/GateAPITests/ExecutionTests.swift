@@ -52,6 +52,9 @@ import Testing
             #expect(items.first?["labels"] as? [String] == ["sales"])
             #expect(items.first?["due_at"] as? String == "2026-12-01T09:00:00Z")
             #expect(try await fixture.auditTrail(target: id) == ["job.submitted", "job.execution_started", "job.execution_succeeded"])
+            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(metrics.contains(#"gateapi_executions_total{action="task.create",outcome="succeeded"} 1"#))
+            #expect(metrics.contains(#"gateapi_execution_duration_seconds_count{action="task.create"} 1"#))
 
             // Nobody outside the workspace sees its tasks.
             let outsider = try await fixture.identity.token(TestIdentity.claims(sub: "eve", ws: ["other": ["jobs:read"]]))
@@ -133,8 +136,11 @@ import Testing
             // No Gmail credentials in this workspace: every attempt fails, retryably.
             let (id, approvalID, _) = try await fixture.pendingEmail(client)
             #expect(try await fixture.decide(client, "approve", approvalID, as: try await fixture.reviewer("rita")).status == .ok)
-            try await fixture.withExecutor(environment: ["ACTION_MAX_ATTEMPTS": "3"]) { _ in
+            try await fixture.withExecutor(environment: ["ACTION_MAX_ATTEMPTS": "3"]) { executor in
                 try await fixture.waitForJob(client, id) { $0 == "dead" }
+                let metrics = String(buffer: try await executor.execute(uri: "/metrics", method: .get).body)
+                #expect(metrics.contains(#"gateapi_execution_retries_total{action="gmail.send"} 2"#))
+                #expect(metrics.contains(#"gateapi_dead_letters_total{action="gmail.send"} 1"#))
             }
             let dead = try await fixture.job(client, id)
             #expect(dead["attempts"] as? Int == 3)
