@@ -64,7 +64,17 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
-        .target(name: "Actions", dependencies: ["GateCore"]),
+        .target(
+            name: "Actions",
+            dependencies: [
+                "GateCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         .target(name: "Approvals", dependencies: ["GateCore"]),
         .executableTarget(
             name: "GateAPI",

@@ -1,9 +1,16 @@
 import GateCore
 
+/// The typed params of each action, for the executor.
+public enum ActionParams: Sendable, Equatable {
+    case gmailSend(GmailSend)
+    case taskCreate(TaskCreate)
+}
+
 /// An action request that passed validation: what will be stored, hashed, previewed
 /// and (once approved) executed.
 public struct ValidatedAction: Sendable {
     public let action: ActionName
+    public let typed: ActionParams
     /// The params in normal form; exactly these are executed.
     public let params: JSONValue
     /// SHA-256 of the canonical JSON of `{action, params}`.
@@ -24,11 +31,11 @@ public enum ActionRegistry {
         switch action {
         case .gmailSend:
             return GmailSend.parse(params).map { email in
-                make(action, params: email.normalized, preview: email.preview, recipients: email.recipients)
+                make(.gmailSend(email), params: email.normalized, preview: email.preview, recipients: email.recipients)
             }
         case .taskCreate:
             return TaskCreate.parse(params).map { task in
-                make(action, params: task.normalized, preview: task.preview, recipients: [])
+                make(.taskCreate(task), params: task.normalized, preview: task.preview, recipients: [])
             }
         }
     }
@@ -37,11 +44,16 @@ public enum ActionRegistry {
         CanonicalJSON.sha256(.object(["action": .string(action.rawValue), "params": params]))
     }
 
-    private static func make(_ action: ActionName, params: JSONValue, preview: JSONValue, recipients: [EmailAddress])
+    private static func make(_ typed: ActionParams, params: JSONValue, preview: JSONValue, recipients: [EmailAddress])
         -> ValidatedAction
     {
-        ValidatedAction(
-            action: action, params: params, payloadHash: payloadHash(action: action, params: params), preview: preview,
+        let action: ActionName
+        switch typed {
+        case .gmailSend: action = .gmailSend
+        case .taskCreate: action = .taskCreate
+        }
+        return ValidatedAction(
+            action: action, typed: typed, params: params, payloadHash: payloadHash(action: action, params: params), preview: preview,
             recipients: recipients)
     }
 }

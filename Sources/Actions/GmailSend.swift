@@ -16,7 +16,8 @@ public struct GmailSend: Sendable, Equatable {
 
     public var recipients: [EmailAddress] { to + cc + bcc }
 
-    static func parse(_ params: JSONValue) -> Result<GmailSend, ValidationFailure> {
+    /// Validates params as submitted, or as stored (the executor re-parses what was approved).
+    public static func parse(_ params: JSONValue) -> Result<GmailSend, ValidationFailure> {
         var reader: ParamReader
         switch ParamReader.object(params, path: "params") {
         case .success(let object): reader = object

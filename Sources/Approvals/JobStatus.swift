@@ -1,5 +1,7 @@
 /// A job's lifecycle (SPEC §2). Terminal states never change; every other move
-/// must be one of `allowedNext`.
+/// must be one of `allowedNext`. A failed attempt that will be retried returns a
+/// running job to where it was runnable from (`approved` or `queued`); one that has
+/// used up its attempts is `dead` (a dead letter) until an admin requeues it.
 public enum JobStatus: String, Sendable, CaseIterable, Codable {
     case pendingApproval = "pending_approval"
     case queued
@@ -10,6 +12,7 @@ public enum JobStatus: String, Sendable, CaseIterable, Codable {
     case rejected
     case expired
     case cancelled
+    case dead
 
     public var isTerminal: Bool { allowedNext.isEmpty }
 
@@ -17,7 +20,8 @@ public enum JobStatus: String, Sendable, CaseIterable, Codable {
         switch self {
         case .pendingApproval: return [.approved, .rejected, .expired, .cancelled]
         case .approved, .queued: return [.running]
-        case .running: return [.succeeded, .failed]
+        case .running: return [.succeeded, .failed, .dead, .approved, .queued]
+        case .dead: return [.approved, .queued]
         case .succeeded, .failed, .rejected, .expired, .cancelled: return []
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import GateCore
 import Logging
 import NIOCore
 import Actions
@@ -27,7 +28,8 @@ struct AppConfig: Sendable {
     var maxApprovalHistory: Int
     var idempotencyTTLSeconds: Int
     var allowedActionsDefault: [String]
-    var actionMaxAttempts: Int
+    var executor: ExecutorSettings
+    var gmail: GmailSettings
     var jwt: JWTSettings
     var keyRotationOverlapSeconds: Int
     var rateLimits: RateLimitSettings
@@ -116,6 +118,40 @@ struct AppConfig: Sendable {
             workspacePerMinute: try env.int("WORKSPACE_RATE_LIMIT_PER_MINUTE", default: perMinute * 10, in: 1...10_000_000),
             approvalsPerMinute: try env.int("APPROVALS_RATE_LIMIT_PER_MINUTE", default: 120, in: 1...1_000_000))
 
+        let leaseSeconds = try env.int("EXECUTOR_LEASE_SECONDS", default: 120, in: 5...3600)
+        let attemptTimeout = try env.int("ACTION_TIMEOUT_SECONDS", default: 60, in: 1...3600)
+        guard attemptTimeout < leaseSeconds else {
+            throw ConfigError(variable: "ACTION_TIMEOUT_SECONDS", problem: "must be shorter than EXECUTOR_LEASE_SECONDS (\(leaseSeconds))")
+        }
+        let executor = ExecutorSettings(
+            concurrency: try env.int("EXECUTOR_CONCURRENCY", default: 4, in: 0...256),
+            pollInterval: .milliseconds(try env.int("EXECUTOR_POLL_INTERVAL_MS", default: 500, in: 10...60000)),
+            leaseSeconds: leaseSeconds,
+            attemptTimeout: .seconds(attemptTimeout),
+            maxAttempts: try env.int("ACTION_MAX_ATTEMPTS", default: 5, in: 1...100),
+            backoff: Backoff(
+                base: .milliseconds(try env.int("ACTION_RETRY_BASE_MS", default: 2000, in: 10...3_600_000)),
+                maximum: .seconds(try env.int("ACTION_RETRY_MAX_SECONDS", default: 900, in: 1...86400))))
+        var gmail: GmailSettings
+        do {
+            gmail = GmailSettings(
+                client: try GmailClient.Configuration.fromEnvironment(environment),
+                tokens: try GoogleTokenProvider.Configuration.fromEnvironment(environment),
+                sender: try GmailSender.Configuration.fromEnvironment(environment))
+        } catch {
+            throw ConfigError(variable: error.variable, problem: error.reason)
+        }
+        let googleTimeout = Duration.seconds(try env.int("GMAIL_REQUEST_TIMEOUT_SECONDS", default: 10, in: 1...300))
+        gmail.client.requestTimeout = googleTimeout
+        gmail.tokens.requestTimeout = googleTimeout
+        if env.optional("SECRETS_KEY") != nil {
+            do {
+                gmail.secrets = try SecretBox.fromEnvironment(environment)
+            } catch {
+                throw ConfigError(variable: "SECRETS_KEY", problem: "(or SECRETS_KEY_PREVIOUS) is invalid: \(error)")
+            }
+        }
+
         return AppConfig(
             host: env.string("HOST", default: "127.0.0.1"),
             port: try env.int("PORT", default: 8080, in: 0...65535),
@@ -132,7 +168,8 @@ struct AppConfig: Sendable {
             maxApprovalHistory: try env.int("MAX_APPROVAL_HISTORY", default: 1000, in: 1...10_000_000),
             idempotencyTTLSeconds: try env.int("IDEMPOTENCY_TTL_SECONDS", default: 86400, in: 1...31_536_000),
             allowedActionsDefault: actions,
-            actionMaxAttempts: try env.int("ACTION_MAX_ATTEMPTS", default: 5, in: 1...100),
+            executor: executor,
+            gmail: gmail,
             jwt: jwt,
             keyRotationOverlapSeconds: try env.int("API_KEY_ROTATION_OVERLAP_SECONDS", default: 86400, in: 0...2_592_000),
             rateLimits: rateLimits,

@@ -1,3 +1,4 @@
+import Actions
 import Auth
 import Hummingbird
 import Logging
@@ -22,6 +23,11 @@ struct AppServices: Sendable {
     let auditLog: AuditStore
     let events: JobEvents
     let gateMetrics: GateMetrics
+    let execution: ExecutionStore
+    let tasks: TaskStore
+    let executionMetrics: ExecutionMetrics
+    let gmailCredentials: GmailCredentialStore
+    let email: any EmailDelivery
 
     init(config: AppConfig, logger: Logger) async throws {
         postgres = PostgresClient(configuration: config.database, backgroundLogger: logger)
@@ -34,6 +40,16 @@ struct AppServices: Sendable {
         auditLog = AuditStore(client: postgres, logger: logger)
         events = JobEvents()
         gateMetrics = GateMetrics(registry: metrics.registry)
+        execution = ExecutionStore(client: postgres, logger: logger)
+        tasks = TaskStore(client: postgres, logger: logger)
+        executionMetrics = ExecutionMetrics(registry: metrics.registry)
+        gmailCredentials = GmailCredentialStore(client: postgres, logger: logger)
+        email = GmailDelivery(
+            credentials: gmailCredentials, secrets: config.gmail.secrets,
+            sender: GmailSender(
+                client: GmailClient(configuration: config.gmail.client),
+                tokens: GoogleTokenProvider(configuration: config.gmail.tokens),
+                configuration: config.gmail.sender))
         let jwt = try await JWTVerifier(settings: config.jwt, logger: logger)
         authenticator = Authenticator(keys: apiKeys, jwt: jwt, logger: logger)
     }
@@ -86,6 +102,12 @@ func buildApplication(config: AppConfig, services: AppServices, logger: Logger) 
         timeout: databaseTimeout
     ).addRoutes(to: workspace)
 
+    TasksController(store: services.tasks, audit: audit, timeout: databaseTimeout).addRoutes(to: workspace)
+    DeadLettersController(jobs: services.jobs, execution: services.execution, audit: audit, timeout: databaseTimeout)
+        .addRoutes(to: workspace)
+    GmailCredentialsController(
+        store: services.gmailCredentials, secrets: config.gmail.secrets, audit: audit, timeout: databaseTimeout
+    ).addRoutes(to: workspace)
     AuditController(store: services.auditLog, audit: audit, timeout: databaseTimeout, longTimeout: auditTimeout)
         .addRoutes(to: workspace)
 
@@ -109,6 +131,12 @@ func buildApplication(config: AppConfig, services: AppServices, logger: Logger) 
             HistoryPurger(
                 jobs: services.jobs, ttlSeconds: config.approvalHistoryTTLSeconds, maxPerWorkspace: config.maxApprovalHistory,
                 interval: config.purgeInterval, logger: logger))
+    }
+    if config.executor.concurrency > 0 {
+        background.append(
+            JobExecutor(
+                store: services.execution, policies: services.policies, email: services.email, events: services.events,
+                settings: config.executor, metrics: services.executionMetrics, name: ExecutorName.make(), logger: logger))
     }
     return Application(
         router: router,

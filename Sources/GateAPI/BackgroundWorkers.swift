@@ -47,7 +47,7 @@ struct HistoryPurger: Service {
 func runPeriodically(
     every interval: Duration, logger: Logger, task: String, _ work: @escaping @Sendable () async throws -> Void
 ) async throws {
-    try await cancelWhenGracefulShutdown {
+    await cancelWhenGracefulShutdown {
         while !Task.isCancelled {
             do {
                 try await work()

@@ -12,9 +12,16 @@ final class JobEvents: Sendable {
 
     static func key(workspace: String, job: String) -> String { "\(workspace):\(job)" }
 
+    /// Announced when a job becomes runnable (approved, queued, retried, requeued):
+    /// wakes the executors.
+    static let runnableKey = "*runnable"
+
     /// A signal fired on each change of the job; `cancel` unsubscribes it.
     func subscribe(workspace: String, job: String) -> (signal: JobSignal, cancel: @Sendable () -> Void) {
-        let key = Self.key(workspace: workspace, job: job)
+        subscribe(key: Self.key(workspace: workspace, job: job))
+    }
+
+    func subscribe(key: String) -> (signal: JobSignal, cancel: @Sendable () -> Void) {
         let signal = JobSignal()
         let id = ObjectIdentifier(signal)
         subscribers.withLockedValue { $0[key, default: [:]][id] = signal }

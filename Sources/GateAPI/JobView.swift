@@ -1,4 +1,5 @@
 import Foundation
+import Approvals
 import GateCore
 import Persistence
 
@@ -25,6 +26,10 @@ struct JobView: Encodable, Sendable {
     let updatedAt: Date
     let statusReason: String?
     let statusCode: String?
+    let attempts: Int
+    /// While a failed attempt waits to be retried: when the next one starts.
+    let nextAttemptAt: Date?
+    let result: JSONValue?
 
     init(_ job: JobRecord) {
         id = job.id
@@ -43,6 +48,9 @@ struct JobView: Encodable, Sendable {
         updatedAt = job.updatedAt
         statusReason = job.statusReason
         statusCode = job.statusCode
+        attempts = job.attempts
+        nextAttemptAt = job.attempts > 0 && (job.status == .approved || job.status == .queued) ? job.nextAttemptAt : nil
+        result = job.result
     }
 
     enum CodingKeys: String, CodingKey {
@@ -58,6 +66,9 @@ struct JobView: Encodable, Sendable {
         case updatedAt = "updated_at"
         case statusReason = "status_reason"
         case statusCode = "status_code"
+        case attempts
+        case nextAttemptAt = "next_attempt_at"
+        case result
     }
 
     /// Every key present, nulls included: clients can rely on the shape.
@@ -79,5 +90,8 @@ struct JobView: Encodable, Sendable {
         try c.encode(updatedAt, forKey: .updatedAt)
         try c.encode(statusReason, forKey: .statusReason)
         try c.encode(statusCode, forKey: .statusCode)
+        try c.encode(attempts, forKey: .attempts)
+        try c.encode(nextAttemptAt, forKey: .nextAttemptAt)
+        try c.encode(result, forKey: .result)
     }
 }

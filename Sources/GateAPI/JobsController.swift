@@ -135,6 +135,8 @@ struct JobsController: Sendable {
         switch outcome {
         case .created(let job):
             await markDone(workspace: workspace, key: key, job: job, context: context)
+            // This replica's executors start at once; the others find it when they next poll.
+            if job.status == .queued { events.publish(JobEvents.runnableKey) }
             return try JSONResponse(
                 status: .created, body: JobView(job), headers: [.location: "/v1/workspaces/\(workspace)/jobs/\(job.id)"]
             ).response(from: request, context: context)
@@ -241,7 +243,14 @@ struct JobsController: Sendable {
             var quiet = Duration.zero
             while !job.status.isTerminal {
                 let notified = await subscription.signal.wait(for: .seconds(2))
-                let current = try await load(workspace: workspace, id: id)
+                let current: JobRecord
+                do {
+                    current = try await load(workspace: workspace, id: id)
+                } catch is DependencyTimeout {
+                    // A slow or briefly unavailable database: keep the stream, read again next round.
+                    quiet += .seconds(2)
+                    continue
+                }
                 if current.status != job.status || current.updatedAt != job.updatedAt {
                     job = current
                     try await writer.write(Self.event(job))

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Crypto
 import Foundation
+import GateCore
 import Logging
 import NIOCore
 import NIOPosix
@@ -76,10 +77,8 @@ struct WebhookDeliverer: Service {
             try await store.markFailed(delivery.id, error: error, retryAfterSeconds: nil)
             return
         }
-        // Exponential backoff with full jitter, at most an hour.
-        let base = Double(settings.retryBase.components.seconds) + Double(settings.retryBase.components.attoseconds) / 1e18
-        let ceiling = min(3600, base * pow(2, Double(delivery.attempts - 1)))
-        try await store.markFailed(delivery.id, error: error, retryAfterSeconds: Double.random(in: ceiling / 2...ceiling))
+        let delay = Backoff(base: settings.retryBase, maximum: .seconds(3600)).delay(beforeRetry: delivery.attempts)
+        try await store.markFailed(delivery.id, error: error, retryAfterSeconds: delay.seconds)
     }
 
     /// `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`, as receivers verify it.

@@ -132,7 +132,8 @@ public struct ApprovalStore: Sendable {
                 let now = try cells[14].decode(Date.self, context: .default)
                 found = (approval, submitter, submitterPerson, now)
             }
-            guard var (approval, submitter, submitterPerson, now) = found else { return nil }
+            guard let (found, submitter, submitterPerson, now) = found else { return nil }
+            var approval = found
             approval.votes = try await Self.votes(of: id, on: connection, logger: logger)
             let snapshot = ApprovalSnapshot(
                 status: approval.status, requiredApprovals: approval.requiredApprovals, expiresAt: approval.expiresAt,

@@ -24,6 +24,10 @@ public struct JobRecord: Sendable, Equatable {
     /// Why the job is in its status (a rejection reason, "approval expired", …).
     public var statusReason: String?
     public var statusCode: String?
+    /// Execution attempts so far, when the next may start, and the provider's answer.
+    public var attempts: Int
+    public var nextAttemptAt: Date
+    public var result: JSONValue?
 }
 
 /// What a submission asks to store.
@@ -80,7 +84,8 @@ public struct JobStore: Sendable {
 
     static let columns = """
         id, workspace_id, action, params::text, payload_hash, status, idempotency_key, submitted_by_type, submitted_by,
-        acts_for, callback_url, required_approvals, expires_at, created_at, updated_at, status_reason, status_code
+        acts_for, callback_url, required_approvals, expires_at, created_at, updated_at, status_reason, status_code,
+        attempts, next_attempt_at, result::text
         """
 
     /// Inserts the job and its `job.submitted` audit row — and for a gated job its
@@ -207,24 +212,28 @@ public struct JobStore: Sendable {
 
     static func records(_ rows: PostgresRowSequence) async throws -> [JobRecord] {
         var records: [JobRecord] = []
-        for try await row in rows {
-            let (
-                id, workspaceID, action, params, payloadHash, status, idempotencyKey, submittedByType, submittedBy,
-                actsFor, callbackURL, requiredApprovals, expiresAt, createdAt, updatedAt, statusReason, statusCode
-            ) = try row.decode(
-                (String, String, String, String, String, String, String, String, String, String?, String?, Int, Date?,
-                 Date, Date, String?, String?).self)
-            records.append(
-                JobRecord(
-                    id: id, workspaceID: workspaceID, action: action,
-                    params: (try? JSONDecoder().decode(JSONValue.self, from: Data(params.utf8))) ?? .null,
-                    payloadHash: payloadHash, status: JobStatus(rawValue: status) ?? .failed,
-                    idempotencyKey: idempotencyKey, submittedByType: submittedByType, submittedBy: submittedBy,
-                    actsFor: actsFor, callbackURL: callbackURL, requiredApprovals: requiredApprovals,
-                    expiresAt: expiresAt, createdAt: createdAt, updatedAt: updatedAt, statusReason: statusReason,
-                    statusCode: statusCode))
-        }
+        for try await row in rows { records.append(try record(row)) }
         return records
+    }
+
+    /// Decodes the leading `columns` of `row`; a query may select more after them.
+    static func record(_ row: PostgresRow) throws -> JobRecord {
+        let (
+            id, workspaceID, action, params, payloadHash, status, idempotencyKey, submittedByType, submittedBy,
+            actsFor, callbackURL, requiredApprovals, expiresAt, createdAt, updatedAt, statusReason, statusCode,
+            attempts, nextAttemptAt, result
+        ) = try row.decode(
+            (String, String, String, String, String, String, String, String, String, String?, String?, Int, Date?,
+             Date, Date, String?, String?, Int, Date, String?).self)
+        return JobRecord(
+            id: id, workspaceID: workspaceID, action: action,
+            params: (try? JSONDecoder().decode(JSONValue.self, from: Data(params.utf8))) ?? .null,
+            payloadHash: payloadHash, status: JobStatus(rawValue: status) ?? .failed,
+            idempotencyKey: idempotencyKey, submittedByType: submittedByType, submittedBy: submittedBy,
+            actsFor: actsFor, callbackURL: callbackURL, requiredApprovals: requiredApprovals,
+            expiresAt: expiresAt, createdAt: createdAt, updatedAt: updatedAt, statusReason: statusReason,
+            statusCode: statusCode, attempts: attempts, nextAttemptAt: nextAttemptAt,
+            result: result.flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) })
     }
 }
 

@@ -1,3 +1,4 @@
+import Actions
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -7,11 +8,12 @@ import Testing
 
 /// The operator's path: workspace, first admin key and a reviewer token from the CLI.
 @Suite struct CLITests {
-    func gateAPI(_ arguments: [String], environment: [String: String]) async throws -> (Int32?, String, String) {
+    func gateAPI(_ arguments: [String], environment: [String: String], stdin: String = "") async throws -> (Int32?, String, String) {
         let out = "\(TestEnvironment.serversDirectory)/cli-\(UUID().uuidString)"
+        try stdin.write(toFile: out + ".in", atomically: true, encoding: .utf8)
         let process = try ChildProcess(
             [TestEnvironment.productsDirectory.appendingPathComponent("gate-api").path] + arguments,
-            environment: environment, stdoutPath: out + ".out", stderrPath: out + ".err")
+            environment: environment, stdinPath: out + ".in", stdoutPath: out + ".out", stderrPath: out + ".err")
         let status = await process.wait()
         let stdout = (try? String(contentsOfFile: out + ".out", encoding: .utf8)) ?? ""
         let stderr = (try? String(contentsOfFile: out + ".err", encoding: .utf8)) ?? ""
@@ -66,6 +68,39 @@ import Testing
                 return result
             }
             #expect(policies == ["gmail.send", "task.create"])
+        }
+    }
+
+    @Test func gmailCredentialsFromStandardInput() async throws {
+        try await TestDatabase.withFresh { db in
+            var env = TestEnvironment.appEnvironment(databaseURL: db.url)
+            #expect(try await gateAPI(["workspace", "create", "team-2"], environment: env).0 == 0)
+            let json = #"{"type":"refresh_token","refresh_token":"1//secret-refresh","client_id":"id.apps","client_secret":"s3cret"}"#
+            let unkeyed = try await gateAPI(["credentials", "set", "--workspace", "team-2"], environment: env, stdin: json)
+            #expect(unkeyed.0 == 1 && unkeyed.2.contains("SECRETS_KEY"))
+
+            env["SECRETS_KEY"] = GmailExecutionTests.secretsKey
+            let incomplete = try await gateAPI(
+                ["credentials", "set", "--workspace", "team-2"], environment: env, stdin: #"{"type":"refresh_token"}"#)
+            #expect(incomplete.0 == 1 && incomplete.2.contains("refresh_token is required"))
+            let stored = try await gateAPI(["credentials", "set", "--workspace", "team-2"], environment: env, stdin: json)
+            #expect(stored.0 == 0, "\(stored.2)")
+            #expect(!stored.1.contains("s3cret") && !stored.2.contains("s3cret"))
+            let shown = try await gateAPI(["credentials", "show", "--workspace", "team-2"], environment: env)
+            #expect(shown.0 == 0 && shown.1.hasPrefix("refresh_token set by cli:"))
+
+            let sealed = try await db.withClient { client in
+                let rows = try await client.query("SELECT sealed FROM gmail_credentials WHERE workspace_id = 'team-2'")
+                for try await (text) in rows.decode(String.self) { return text }
+                return ""
+            }
+            let box = try SecretBox(base64Key: GmailExecutionTests.secretsKey)
+            #expect(try GoogleCredentials.open(sealed, with: box, workspaceID: "team-2")
+                == .refreshToken(refreshToken: "1//secret-refresh", clientID: "id.apps", clientSecret: "s3cret"))
+            #expect(throws: (any Error).self) { try GoogleCredentials.open(sealed, with: box, workspaceID: "other") }
+
+            #expect(try await gateAPI(["credentials", "delete", "--workspace", "team-2"], environment: env).0 == 0)
+            #expect(try await gateAPI(["credentials", "show", "--workspace", "team-2"], environment: env).0 == 1)
         }
     }
 }

@@ -232,7 +232,7 @@ import Testing
     @Test func nothingCrossesWorkspaces() async throws {
         try await AuthFixture.with { fixture, client in
             try await fixture.allowBothActions(client)
-            try await fixture.db.withClient { db in
+            _ = try await fixture.db.withClient { db in
                 try await PolicyStore(client: db, logger: TestEnvironment.logger).put(
                     workspaceID: "other",
                     policy: .init(action: "task.create", enabled: true, approval: .auto, approvalTimeoutSeconds: 60, requiredApprovals: 1, constraints: [:]),

@@ -9,7 +9,8 @@ struct GateCommand: AsyncParsableCommand {
         commandName: "gate-api",
         abstract: "GateAPI: a human-in-the-loop gated job API for AI agents.",
         subcommands: [
-            ServeCommand.self, MigrateCommand.self, WorkspaceCommand.self, KeysCommand.self, TokenCommand.self, AuditCommand.self,
+            ServeCommand.self, MigrateCommand.self, WorkspaceCommand.self, KeysCommand.self, CredentialsCommand.self,
+            TokenCommand.self, AuditCommand.self,
         ],
         defaultSubcommand: ServeCommand.self
     )

@@ -13,13 +13,13 @@ final class ChildProcess: Sendable {
     let pid: pid_t
     private let exitStatus = NIOLockedValueBox<Int32?>(nil)
 
-    /// Starts `arguments[0]` (looked up in PATH) with stdout and stderr sent to files.
-    init(_ arguments: [String], environment: [String: String]? = nil, stdoutPath: String = "/dev/null",
-         stderrPath: String = "/dev/null") throws {
+    /// Starts `arguments[0]` (looked up in PATH) with stdin read from, and stdout and stderr sent to, files.
+    init(_ arguments: [String], environment: [String: String]? = nil, stdinPath: String = "/dev/null",
+         stdoutPath: String = "/dev/null", stderrPath: String = "/dev/null") throws {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 0, stdinPath, O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, stdoutPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
         posix_spawn_file_actions_addopen(&actions, 2, stderrPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
 

@@ -46,6 +46,8 @@ enum TestEnvironment {
             "MIGRATIONS_DIR": migrationsDirectory,
             // Dozens of apps run at once against one throwaway server.
             "DATABASE_POOL_SIZE": "8",
+            // Jobs stay where a test put them unless it starts executors (ExecutionFixture).
+            "EXECUTOR_CONCURRENCY": "0",
             // Each app its own Redis keys: tests share one Redis server.
             "REDIS_KEY_PREFIX": "test-\(UUID().uuidString):",
             // Dozens of idle sealers polling one server; audit reads seal on their own.
@@ -115,7 +117,7 @@ struct TestDatabase: Sendable {
 
     func migrate(directory: String = TestEnvironment.migrationsDirectory) async throws {
         let migrations = try Migration.load(from: directory)
-        try await withClient { try await Migrator(migrations: migrations, logger: TestEnvironment.logger).migrate($0) }
+        _ = try await withClient { try await Migrator(migrations: migrations, logger: TestEnvironment.logger).migrate($0) }
     }
 
     /// Runs `body` with a running client on this database.

@@ -1,0 +1,39 @@
+/// Why an action did not run, classified so the executor knows what to do next:
+/// retry later (`retryable`, optionally not before `retryAfter`) or give up and
+/// dead-letter the job (`permanent`). `message` goes to the audit log and logs, so it
+/// never holds a token, a secret or an email body.
+public struct ExecutionFailure: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Equatable {
+        case permanent
+        case retryable
+    }
+
+    public let kind: Kind
+    /// Stable machine code, e.g. `gmail_rate_limited`; dashboards and tests match on it.
+    public let code: String
+    public let message: String
+    /// The server asked us to wait at least this long (HTTP `Retry-After`).
+    public let retryAfter: Duration?
+
+    public init(kind: Kind, code: String, message: String, retryAfter: Duration? = nil) {
+        self.kind = kind
+        self.code = code
+        self.message = message
+        self.retryAfter = retryAfter
+    }
+
+    public static func permanent(_ code: String, _ message: String) -> ExecutionFailure {
+        ExecutionFailure(kind: .permanent, code: code, message: message)
+    }
+
+    public static func retryable(_ code: String, _ message: String, retryAfter: Duration? = nil) -> ExecutionFailure {
+        ExecutionFailure(kind: .retryable, code: code, message: message, retryAfter: retryAfter)
+    }
+
+    public var isRetryable: Bool { kind == .retryable }
+
+    public var description: String {
+        let wait = retryAfter.map { ", retry after \($0)" } ?? ""
+        return "\(kind.rawValue) \(code): \(message)\(wait)"
+    }
+}

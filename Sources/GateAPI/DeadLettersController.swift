@@ -1,0 +1,48 @@
+import Approvals
+import GateCore
+import Hummingbird
+import Persistence
+
+/// `/v1/workspaces/{ws}/dead-letters`: jobs that used up their attempts, for a
+/// workspace admin (`policies:admin`) to inspect and requeue once the cause is fixed.
+struct DeadLettersController: Sendable {
+    let jobs: JobStore
+    let execution: ExecutionStore
+    let audit: SecurityAudit
+    let timeout: Duration
+
+    func addRoutes(to workspace: RouterGroup<AppRequestContext>) {
+        let admin = workspace.group("dead-letters").add(middleware: RequireScope(.policiesAdmin, audit: audit))
+        admin.get(use: list)
+        admin.post("{id}/requeue", use: requeue)
+    }
+
+    /// Newest first, with the last error in `status_code` / `status_reason`.
+    @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<JobView>> {
+        let workspace = try context.parameters.require("ws")
+        let limit = try Pagination.limit(request)
+        let cursor = request.uri.queryParameters.get("cursor")
+        if let cursor, !SortableID.isWellFormed(cursor, prefix: "job") { throw Problem(.badRequest, detail: "invalid cursor") }
+        let jobs = self.jobs
+        let records = try await withTimeout(timeout, dependency: "postgres") {
+            try await jobs.list(workspaceID: workspace, status: .dead, action: nil, before: cursor, limit: limit + 1)
+        }
+        return JSONResponse(body: Page(records, limit: limit, cursor: \.id, view: JobView.init))
+    }
+
+    /// Back to `approved` (gated jobs) or `queued`, with a fresh set of attempts; audited.
+    @Sendable func requeue(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<JobView> {
+        let principal = try context.requirePrincipal()
+        let workspace = try context.parameters.require("ws")
+        let id = try context.parameters.require("id")
+        let actor = SecurityAudit.actor(principal, context: context)
+        let (execution, jobs) = (self.execution, self.jobs)
+        let requeued = try await withTimeout(timeout, dependency: "postgres") {
+            try await execution.requeue(workspaceID: workspace, jobID: id, actor: actor)
+        }
+        if let requeued { return JSONResponse(body: JobView(requeued)) }
+        guard let job = try await withTimeout(timeout, dependency: "postgres", { try await jobs.find(workspaceID: workspace, id: id) })
+        else { throw Problem(.notFound, detail: "no job \(id) in this workspace") }
+        throw Problem(.conflict, detail: "the job is \(job.status.rawValue); only a dead job can be requeued")
+    }
+}

@@ -1,0 +1,44 @@
+import Actions
+import GateCore
+import Persistence
+
+/// Sends a `gmail.send` job's message; returns what the provider answered (ids,
+/// never the message). With `checkAlreadySent`, it first asks the provider whether an
+/// earlier attempt of the job already sent it, and sends only if not.
+protocol EmailDelivery: Sendable {
+    func send(_ email: GmailSend, job: JobRecord, attempt: Int, checkAlreadySent: Bool) async throws -> JSONValue
+}
+
+/// `gmail.send` through the workspace's own Gmail account: its sealed credentials
+/// are opened with SECRETS_KEY for each attempt (never cached in the clear beyond the
+/// token provider's access tokens), and `GmailSender` does the rest.
+struct GmailDelivery: EmailDelivery {
+    let credentials: GmailCredentialStore
+    let secrets: SecretBox?
+    let sender: GmailSender
+
+    func send(_ email: GmailSend, job: JobRecord, attempt: Int, checkAlreadySent: Bool) async throws -> JSONValue {
+        // Missing configuration is retryable: the job waits in the dead letters until an
+        // admin sets credentials and requeues it.
+        guard let secrets else {
+            throw ExecutionFailure.retryable("gmail_not_configured", "SECRETS_KEY is not set on this server")
+        }
+        guard let stored = try await credentials.find(workspaceID: job.workspaceID) else {
+            throw ExecutionFailure.retryable("gmail_not_configured", "the workspace has no Gmail credentials")
+        }
+        let opened: GoogleCredentials
+        do {
+            opened = try GoogleCredentials.open(stored.sealed, with: secrets, workspaceID: job.workspaceID)
+        } catch {
+            throw ExecutionFailure.retryable(
+                "gmail_credentials_unreadable", "the stored Gmail credentials cannot be opened with SECRETS_KEY; set them again")
+        }
+        let sent = try await sender.send(
+            email, workspaceID: job.workspaceID, credentials: opened, jobID: job.id, attempt: attempt,
+            checkAlreadySent: checkAlreadySent)
+        return [
+            "message_id": .string(sent.messageID), "thread_id": sent.threadID.map(JSONValue.string) ?? .null,
+            "rfc822_message_id": .string(sent.rfc822MessageID), "already_sent": .bool(sent.alreadySent),
+        ]
+    }
+}

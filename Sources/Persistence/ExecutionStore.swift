@@ -1,0 +1,193 @@
+import Foundation
+import GateCore
+import Logging
+import PostgresNIO
+
+/// A job an executor holds the lease on. Only `leaseToken` can record its outcome.
+public struct ExecutionClaim: Sendable {
+    public let job: JobRecord
+    public let leaseToken: String
+    /// 1 for the first run; counts runs that died with their replica too.
+    public var attempt: Int { job.attempts }
+    /// The hash the reviewers approved (nil for jobs that needed no approval).
+    public let approvedPayloadHash: String?
+    /// The previous holder's lease ran out mid-run (its replica died or hung): it may
+    /// have done the work without recording it.
+    public let leaseRecovered: Bool
+}
+
+/// A task as `task.create` stores it.
+public struct NewTask: Sendable {
+    public var id: String
+    public var title: String
+    public var description: String?
+    public var dueAt: Date?
+    public var assignee: String?
+    public var labels: [String]
+
+    public init(id: String, title: String, description: String?, dueAt: Date?, assignee: String?, labels: [String]) {
+        self.id = id
+        self.title = title
+        self.description = description
+        self.dueAt = dueAt
+        self.assignee = assignee
+        self.labels = labels
+    }
+}
+
+/// The executors' side of the jobs table: claiming runnable jobs under a lease and
+/// recording each attempt's outcome with its audit row in one statement, so a state
+/// change and its audit row commit together.
+public struct ExecutionStore: Sendable {
+    let client: PostgresClient
+    let logger: Logger
+
+    public init(client: PostgresClient, logger: Logger) {
+        self.client = client
+        self.logger = logger
+    }
+
+    static let runnable = "('approved', 'queued')"
+
+    /// Claims up to `limit` jobs that are due, or whose lease ran out, for
+    /// `leaseSeconds`. `SKIP LOCKED` lets every replica claim at once without two of
+    /// them getting one job.
+    public func claim(limit: Int, leaseSeconds: Int, executor: String) async throws -> [ExecutionClaim] {
+        let event = AuditEvent(
+            workspaceID: "", actor: AuditActor(kind: .system, id: executor), action: "job.execution_started",
+            targetType: "job")
+        let rows = try await client.query(
+            """
+            WITH candidate AS (
+                SELECT id AS candidate_id, status AS previous_status FROM jobs
+                WHERE (status IN \(unescaped: Self.runnable) AND next_attempt_at <= now())
+                   OR (status = 'running' AND lease_expires_at < now())
+                ORDER BY next_attempt_at LIMIT \(limit)
+                FOR UPDATE SKIP LOCKED
+            ), claimed AS (
+                UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_token = gen_random_uuid()::text,
+                    lease_expires_at = now() + make_interval(secs => \(leaseSeconds)), updated_at = now()
+                FROM candidate WHERE jobs.id = candidate.candidate_id
+                RETURNING \(unescaped: JobStore.columns), lease_token, previous_status,
+                    jsonb_build_object('attempt', attempts, 'lease_recovered', previous_status = 'running') AS details
+            ), audit AS (
+                \(auditFrom: "claimed", targetIDColumn: "id", event: event, workspaceColumn: "workspace_id", detailsColumn: "details")
+            )
+            SELECT \(unescaped: JobStore.columnNames), lease_token, previous_status,
+                (SELECT payload_hash FROM approvals WHERE approvals.job_id = claimed.id AND approvals.status = 'approved')
+            FROM claimed
+            """, logger: logger)
+        var claims: [ExecutionClaim] = []
+        for try await row in rows {
+            let job = try JobStore.record(row)
+            let columns = row.makeRandomAccess()
+            let count = columns.count
+            let token = try columns[count - 3].decode(String.self)
+            let previous = try columns[count - 2].decode(String.self)
+            let approved = try columns[count - 1].decode(String?.self)
+            claims.append(
+                ExecutionClaim(job: job, leaseToken: token, approvedPayloadHash: approved, leaseRecovered: previous == "running"))
+        }
+        return claims
+    }
+
+    /// The outcome of one attempt.
+    public enum Outcome: Sendable {
+        /// Done; `result` is what the provider answered. With `task`, the task is
+        /// created in the same statement.
+        case succeeded(result: JSONValue, task: NewTask?)
+        /// Will not work however often it is tried.
+        case failed(code: String, message: String)
+        /// Try again at `after` from now.
+        case retry(code: String, message: String, after: Duration)
+        /// Out of attempts: a dead letter, until an admin requeues it.
+        case dead(code: String, message: String)
+    }
+
+    /// Records `outcome` if `claim` still holds the lease; false if it lost it (the
+    /// lease ran out and another executor took the job).
+    public func record(_ outcome: Outcome, for claim: ExecutionClaim, executor: String) async throws -> Bool {
+        let job = claim.job
+        let actor = AuditActor(kind: .system, id: executor)
+        var details: [String: JSONValue] = ["attempt": .integer(claim.attempt)]
+        let status: String
+        let auditAction: String
+        var auditOutcome = AuditEvent.Outcome.failure
+        var code: String?
+        var reason: String?
+        var result: JSONValue?
+        var delaySeconds = 0.0
+        var task: NewTask?
+        switch outcome {
+        case .succeeded(let value, let newTask):
+            (status, auditAction, auditOutcome, result, task) = ("succeeded", "job.execution_succeeded", .success, value, newTask)
+            details["result"] = value
+        case .failed(let failureCode, let message):
+            (status, auditAction, code, reason) = ("failed", "job.execution_failed", failureCode, message)
+            details["retry"] = false
+        case .retry(let failureCode, let message, let after):
+            // Back to where it is runnable from: approved if it was gated, else queued.
+            (status, auditAction, code, reason, delaySeconds) = (
+                job.expiresAt == nil ? "queued" : "approved", "job.execution_failed", failureCode, message, after.seconds
+            )
+            details["retry"] = true
+            details["retry_in_seconds"] = .number(delaySeconds)
+        case .dead(let failureCode, let message):
+            (status, auditAction, code, reason) = ("dead", "job.dead_lettered", failureCode, message)
+        }
+        if let code { details["code"] = .string(code) }
+        if let reason { details["message"] = .string(reason) }
+        let event = AuditEvent(
+            workspaceID: job.workspaceID, actor: actor, action: auditAction, targetType: "job", outcome: auditOutcome,
+            details: details)
+        let rows = try await client.query(
+            """
+            WITH done AS (
+                UPDATE jobs SET status = \(status), status_code = \(code), status_reason = \(reason),
+                    result = \(result?.jsonText)::jsonb, lease_token = NULL, lease_expires_at = NULL,
+                    next_attempt_at = now() + make_interval(secs => \(delaySeconds)), updated_at = now()
+                WHERE id = \(job.id) AND status = 'running' AND lease_token = \(claim.leaseToken)
+                RETURNING id, workspace_id, submitted_by_type || ':' || submitted_by AS created_by
+            ), task AS (
+                INSERT INTO tasks (id, workspace_id, job_id, title, description, due_at, assignee, labels, created_by)
+                SELECT \(task?.id), workspace_id, id, \(task?.title), \(task?.description), \(task?.dueAt), \(task?.assignee),
+                    \(task?.labels ?? []), created_by
+                FROM done WHERE \(task?.id)::text IS NOT NULL
+                RETURNING id
+            ), audit AS (
+                \(auditFrom: "done", targetIDColumn: "id", event: event)
+            )
+            SELECT count(*)::int FROM done
+            """, logger: logger)
+        for try await (count) in rows.decode(Int.self) { return count == 1 }
+        return false
+    }
+
+    /// Puts a dead job back in line with a fresh set of attempts (its last error stays
+    /// until the next attempt). Nil if the workspace has no dead job with that id.
+    public func requeue(workspaceID: String, jobID: String, actor: AuditActor) async throws -> JobRecord? {
+        let event = AuditEvent(workspaceID: workspaceID, actor: actor, action: "job.requeued", targetType: "job")
+        let rows = try await client.query(
+            """
+            WITH requeued AS (
+                UPDATE jobs SET status = CASE WHEN expires_at IS NULL THEN 'queued' ELSE 'approved' END,
+                    attempts = 0, next_attempt_at = now(), updated_at = now()
+                WHERE workspace_id = \(workspaceID) AND id = \(jobID) AND status = 'dead'
+                RETURNING \(unescaped: JobStore.columns)
+            ), audit AS (
+                \(auditFrom: "requeued", targetIDColumn: "id", event: event)
+            )
+            SELECT \(unescaped: JobStore.columnNames) FROM requeued
+            """, logger: logger)
+        return try await JobStore.records(rows).first
+    }
+
+    /// Jobs that could run now: the executors' backlog.
+    public func queueDepth() async throws -> Int {
+        let rows = try await client.query(
+            "SELECT count(*)::int FROM jobs WHERE status IN \(unescaped: Self.runnable) AND next_attempt_at <= now()",
+            logger: logger)
+        for try await (count) in rows.decode(Int.self) { return count }
+        return 0
+    }
+}
