@@ -7,9 +7,9 @@ SELECT * FROM policies WHERE workspace_id = 'bench' AND action = 'gmail.send';
 WITH job AS (
     INSERT INTO jobs (id, workspace_id, action, params, payload_hash, status, idempotency_key, submitted_by_type,
                       submitted_by, acts_for, callback_url, required_approvals, expires_at)
-    VALUES ('job_' || lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000000)::bigint), 14, '0') || lpad(to_hex(:client_id), 4, '0') || lpad(to_hex(:r), 8, '0'),
+    VALUES ('job_' || lpad(to_hex((extract(epoch FROM clock_timestamp()) * 1000000)::bigint), 14, '0') || lpad(to_hex(:client_id::int), 4, '0') || lpad(to_hex(:r::int), 8, '0'),
             'bench', 'gmail.send', '{"to": ["ann@example.com"], "subject": "Quarterly report", "text": "Attached."}'::jsonb, '0000000000000000000000000000000000000000000000000000000000000000',
-            'pending_approval', 'pgbench-' || :client_id || '-' || :r || '-' || (extract(epoch FROM clock_timestamp()) * 1000000)::bigint, 'api_key', 'pgbenchkey000000',
+            'pending_approval', 'pgbench-' || :client_id::text || '-' || :r::text || '-' || (extract(epoch FROM clock_timestamp()) * 1000000)::bigint, 'api_key', 'pgbenchkey000000',
             'bench-agent', NULL, 1,
             now() + make_interval(secs => 86400))
     ON CONFLICT (workspace_id, idempotency_key) DO NOTHING

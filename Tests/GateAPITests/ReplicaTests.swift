@@ -94,27 +94,34 @@ import Testing
         }
     }
 
+    /// Starts `gate-api serve` and waits for `/ready`. The port was free when probed;
+    /// another process on the machine may take it before the server binds, so a server
+    /// that could not bind is tried again on another port (any other failure is not).
     static func start(environment: [String: String], name: String) async throws -> Replica {
-        let port = try TestEnvironment.freePort()
-        var environment = environment
-        environment["PORT"] = String(port)
-        let stderrPath = "\(TestEnvironment.serversDirectory)/replica-\(name)-\(UUID().uuidString).stderr"
-        let process = try ChildProcess(
-            [TestEnvironment.productsDirectory.appendingPathComponent("gate-api").path, "serve"],
-            environment: environment, stderrPath: stderrPath)
-        let replica = Replica(process: process, base: "http://127.0.0.1:\(port)", stderrPath: stderrPath)
-        let deadline = ContinuousClock.now + .seconds(20)
-        while ContinuousClock.now < deadline {
-            guard process.isRunning else { break }
-            var request = HTTPClientRequest(url: "\(replica.base)/ready")
-            request.method = .GET
-            if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(2)), response.status == .ok {
-                return replica
+        var failures: [String] = []
+        for _ in 0..<3 {
+            let port = try TestEnvironment.freePort()
+            var environment = environment
+            environment["PORT"] = String(port)
+            let stderrPath = "\(TestEnvironment.serversDirectory)/replica-\(name)-\(UUID().uuidString).stderr"
+            let process = try ChildProcess(
+                [TestEnvironment.productsDirectory.appendingPathComponent("gate-api").path, "serve"],
+                environment: environment, stderrPath: stderrPath)
+            let replica = Replica(process: process, base: "http://127.0.0.1:\(port)", stderrPath: stderrPath)
+            let deadline = ContinuousClock.now + .seconds(20)
+            while ContinuousClock.now < deadline && process.isRunning {
+                let request = HTTPClientRequest(url: "\(replica.base)/ready")
+                if let response = try? await HTTPClient.shared.execute(request, timeout: .seconds(2)), response.status == .ok {
+                    return replica
+                }
+                try await Task.sleep(for: .milliseconds(100))
             }
-            try await Task.sleep(for: .milliseconds(100))
+            await process.stop()
+            let stderr = replica.stderr
+            failures.append("port \(port), exit \(String(describing: process.poll())):\n\(stderr.suffix(2000))")
+            guard stderr.contains("Address already in use") else { break }
         }
-        await process.stop()
-        throw ReplicaDidNotStart(name: name, stderr: replica.stderr)
+        throw ReplicaDidNotStart(name: name, stderr: failures.joined(separator: "\n"))
     }
 
     /// Two replicas of one deployment: the same database, Redis and key prefix, and
