@@ -58,12 +58,20 @@ public struct ExecutionStore: Sendable {
             targetType: "job")
         let rows = try await client.query(
             """
-            WITH candidate AS (
+            WITH lapsed AS (
                 SELECT id AS candidate_id, status AS previous_status FROM jobs
-                WHERE (status IN \(unescaped: Self.runnable) AND next_attempt_at <= now())
-                   OR (status = 'running' AND lease_expires_at < now())
+                WHERE status = 'running' AND lease_expires_at < now()
+                ORDER BY lease_expires_at LIMIT \(limit)
+                FOR UPDATE SKIP LOCKED
+            ), due AS (
+                SELECT id AS candidate_id, status AS previous_status FROM jobs
+                WHERE status IN \(unescaped: Self.runnable) AND next_attempt_at <= now()
                 ORDER BY next_attempt_at LIMIT \(limit)
                 FOR UPDATE SKIP LOCKED
+            ), candidate AS (
+                -- Two scans that each stop after `limit` rows of their partial index; one
+                -- OR'ed condition made Postgres read and sort the whole backlog.
+                (SELECT * FROM lapsed) UNION ALL (SELECT * FROM due) LIMIT \(limit)
             ), claimed AS (
                 UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_token = gen_random_uuid()::text,
                     lease_expires_at = now() + make_interval(secs => \(leaseSeconds)), updated_at = now()
