@@ -70,8 +70,7 @@ struct ApprovalsController: Sendable {
             listing = .decided(status)
         }
         let action = query.get("action")
-        let cursor = query.get("cursor")
-        if let cursor, !SortableID.isWellFormed(cursor, prefix: "apr") { throw Problem(.badRequest, detail: "invalid cursor") }
+        let cursor = try Pagination.cursor(request, idPrefix: "apr")
         let approvals = self.approvals
         let records = try await withTimeout(timeout, dependency: "postgres") {
             try await approvals.list(workspaceID: workspace, listing: listing, action: action, after: cursor, limit: limit + 1)

@@ -21,8 +21,7 @@ struct DeadLettersController: Sendable {
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<JobView>> {
         let workspace = try context.parameters.require("ws")
         let limit = try Pagination.limit(request)
-        let cursor = request.uri.queryParameters.get("cursor")
-        if let cursor, !SortableID.isWellFormed(cursor, prefix: "job") { throw Problem(.badRequest, detail: "invalid cursor") }
+        let cursor = try Pagination.cursor(request, idPrefix: "job")
         let jobs = self.jobs
         let records = try await withTimeout(timeout, dependency: "postgres") {
             try await jobs.list(workspaceID: workspace, status: .dead, action: nil, before: cursor, limit: limit + 1)

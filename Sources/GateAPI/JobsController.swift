@@ -319,8 +319,7 @@ struct JobsController: Sendable {
         }
         let action = query.get("action")
         if let action, ActionName(rawValue: action) == nil { throw Problem(.badRequest, detail: "unknown action \(action)") }
-        let cursor = query.get("cursor")
-        if let cursor, !SortableID.isWellFormed(cursor, prefix: "job") { throw Problem(.badRequest, detail: "invalid cursor") }
+        let cursor = try Pagination.cursor(request, idPrefix: "job")
         let jobs = self.jobs
         let filter = status
         let records = try await withTimeout(timeout, dependency: "postgres") {

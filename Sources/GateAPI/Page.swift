@@ -1,3 +1,4 @@
+import GateCore
 import Hummingbird
 
 /// One page of a cursor-paginated list: `items` and the cursor of the next page.
@@ -38,5 +39,13 @@ enum Pagination {
             throw Problem(.badRequest, detail: "limit must be a whole number from 1 to \(max)")
         }
         return limit
+    }
+
+    /// `cursor` from the query: the last id of the previous page, which must be a
+    /// well-formed id of the listed kind (a 400 otherwise); nil on the first page.
+    static func cursor(_ request: Request, idPrefix: String) throws -> String? {
+        guard let cursor = request.uri.queryParameters.get("cursor") else { return nil }
+        guard SortableID.isWellFormed(cursor, prefix: idPrefix) else { throw Problem(.badRequest, detail: "invalid cursor") }
+        return cursor
     }
 }

@@ -60,8 +60,7 @@ struct TasksController: Sendable {
         let query = request.uri.queryParameters
         let limit = try Pagination.limit(request)
         let assignee = query.get("assignee")
-        let cursor = query.get("cursor")
-        if let cursor, !SortableID.isWellFormed(cursor, prefix: "tsk") { throw Problem(.badRequest, detail: "invalid cursor") }
+        let cursor = try Pagination.cursor(request, idPrefix: "tsk")
         let store = self.store
         let tasks = try await withTimeout(timeout, dependency: "postgres") {
             try await store.list(workspaceID: workspace, assignee: assignee, before: cursor, limit: limit + 1)
