@@ -37,7 +37,8 @@ public enum DecisionOutcome: Sendable, Equatable {
 }
 
 /// The channel every job state change is announced on (payload `<workspace>:<job id>`),
-/// so long-polls and event streams on any replica learn of it.
+/// so long-polls and event streams on any replica learn of it. The trigger
+/// `jobs_notify_status` (migrations/0006) sends it, in the changing transaction.
 public let jobEventsChannel = "gateapi_jobs"
 
 public struct ApprovalStore: Sendable {
@@ -188,7 +189,6 @@ public struct ApprovalStore: Sendable {
                             action: status == .approved ? "approval.granted" : "approval.rejected", targetType: "approval",
                             targetID: id, details: ["job_id": .string(approval.jobID), "approvals": .integer(approvals)]),
                         on: connection, logger: logger)
-                    try await Self.notify(workspaceID: workspaceID, jobID: approval.jobID, on: connection, logger: logger)
                 }
                 var updated = try await Self.reload(workspaceID: workspaceID, id: id, on: connection, logger: logger)
                 updated.votes = try await Self.votes(of: id, on: connection, logger: logger)
@@ -234,14 +234,14 @@ public struct ApprovalStore: Sendable {
             try await AuditLog.append(
                 AuditEvent(workspaceID: workspaceID, actor: actor, action: "job.cancelled", targetType: "job", targetID: jobID),
                 on: connection, logger: logger)
-            try await Self.notify(workspaceID: workspaceID, jobID: jobID, on: connection, logger: logger)
             return .cancelled(cancelled)
         }
     }
 
     /// Expires up to `limit` pending approvals past their deadline, across all
     /// workspaces, in one statement. `SKIP LOCKED` lets every replica sweep at once
-    /// without two of them touching one approval; each expiry is audited and announced.
+    /// without two of them touching one approval; each expiry is audited (and announced
+    /// by the jobs trigger).
     public func expireDue(limit: Int = 100) async throws -> [(workspaceID: String, jobID: String)] {
         let event = AuditEvent(
             workspaceID: "", actor: AuditActor(kind: .system, id: "expiry-sweeper"), action: "approval.expired",
@@ -261,10 +261,10 @@ public struct ApprovalStore: Sendable {
             ), audit AS (
                 \(auditFrom: "expired", targetIDColumn: "id", event: event, workspaceColumn: "workspace_id", detailsColumn: "details")
             )
-            SELECT workspace_id, job_id, pg_notify(\(jobEventsChannel), workspace_id || ':' || job_id)::text FROM expired
+            SELECT workspace_id, job_id FROM expired
             """, logger: logger)
         var expired: [(String, String)] = []
-        for try await (workspace, job, _) in rows.decode((String, String, String).self) { expired.append((workspace, job)) }
+        for try await (workspace, job) in rows.decode((String, String).self) { expired.append((workspace, job)) }
         return expired
     }
 
@@ -286,13 +286,7 @@ public struct ApprovalStore: Sendable {
                     workspaceID: workspace, actor: AuditActor(kind: .system, id: "deadline"), action: "approval.expired",
                     targetType: "approval", targetID: approvalID, details: ["job_id": .string(job)]),
                 on: connection, logger: logger)
-            try await notify(workspaceID: workspace, jobID: job, on: connection, logger: logger)
         }
-    }
-
-    /// Delivered at commit, to every replica listening.
-    static func notify(workspaceID: String, jobID: String, on connection: PostgresConnection, logger: Logger) async throws {
-        try await connection.query("SELECT pg_notify(\(jobEventsChannel), \(workspaceID + ":" + jobID))", logger: logger)
     }
 
     static func reload(workspaceID: String, id: String, on connection: PostgresConnection, logger: Logger) async throws
