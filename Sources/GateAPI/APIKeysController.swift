@@ -125,7 +125,7 @@ struct APIKeysController: Sendable {
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<KeyView>> {
         let workspace = try context.parameters.require("ws")
         let limit = try Pagination.limit(request)
-        let cursor = request.uri.queryParameters.get("cursor")
+        let cursor = try Pagination.keyCursor(request)
         let store = self.store
         let records = try await withTimeout(timeout, dependency: "postgres") {
             try await store.list(workspaceID: workspace, limit: limit + 1, after: cursor)

@@ -183,6 +183,11 @@ import Testing
             } while cursor != nil
             #expect(seen.count == 5 && Set(seen).count == 5)
             #expect(try await client.execute(uri: keysPath + "?limit=0", method: .get, headers: bearer(fixture.adminKey)).status == .badRequest)
+            // Like every other listing, a cursor that is not an id of the listed kind is a 400.
+            for bad in ["", "abc", "ABCDEFGHIJKLMNOP", "job_01m842b1qzn8zrsh1pszppps0m", "aaaaaaaaaaaaaaa1"] {
+                let response = try await client.execute(uri: keysPath + "?cursor=\(bad)", method: .get, headers: bearer(fixture.adminKey))
+                #expect(response.status == .badRequest, "cursor=\(bad)")
+            }
         }
     }
 }
