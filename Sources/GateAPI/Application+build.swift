@@ -151,5 +151,7 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
     ).addRoutes(to: workspace)
     AuditController(store: services.auditLog, audit: audit, timeout: databaseTimeout, longTimeout: auditTimeout)
         .addRoutes(to: workspace)
+    // Last: it wraps only the not-found answer, and needs every route.
+    router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
     return router
 }
