@@ -87,7 +87,9 @@ struct APIKeysController: Sendable {
         let workspace = try context.parameters.require("ws")
         let body = try await request.decodeJSON(as: CreateBody.self, context: context)
         let name = body.name.trimmingCharacters(in: .whitespaces)
-        guard (1...200).contains(name.count) else { throw validation("name", "must be 1 to 200 characters") }
+        guard (1...200).contains(name.count), !name.containsControlCharacters else {
+            throw validation("name", "must be 1 to 200 characters without control characters")
+        }
         guard !body.scopes.isEmpty else { throw validation("scopes", "must name at least one scope") }
         let scopes: Set<Scope>
         switch Scope.parse(body.scopes) {
@@ -107,8 +109,8 @@ struct APIKeysController: Sendable {
             guard date > Date() else { throw validation("expires_at", "must be in the future") }
             return date
         }
-        if let actsFor = body.actsFor, !(1...255).contains(actsFor.count) {
-            throw validation("acts_for", "must be 1 to 255 characters")
+        if let actsFor = body.actsFor, !(1...255).contains(actsFor.count) || actsFor.containsControlCharacters {
+            throw validation("acts_for", "must be 1 to 255 characters without control characters")
         }
         // A key acts for the person behind whoever made it, unless an admin names someone.
         let actsFor = body.actsFor ?? principal.actsFor
@@ -178,3 +180,10 @@ struct APIKeysController: Sendable {
 }
 
 /// A page of a listing: `{"items": […], "next_cursor": "…" | null}`.
+
+extension String {
+    /// C0 controls or DEL: refused in names and ids (and Postgres cannot store U+0000).
+    var containsControlCharacters: Bool {
+        unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
+    }
+}

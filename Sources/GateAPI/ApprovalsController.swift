@@ -121,15 +121,21 @@ struct ApprovalsController: Sendable {
 
     @Sendable func approve(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ApprovalView> {
         let body = try await request.decodeOptionalJSON(as: ApproveBody.self, context: context)
-        if let comment = body?.comment, comment.count > 2000 { throw Self.validation("comment", "must be at most 2000 characters") }
+        if let comment = body?.comment, comment.count > 2000 || comment.unicodeScalars.contains("\u{0}") {
+            throw Self.validation("comment", "must be at most 2000 characters, without NUL")
+        }
         return try await decide(.approve, comment: body?.comment, code: nil, payloadHash: body?.payloadHash, context: context)
     }
 
     @Sendable func reject(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ApprovalView> {
         let body = try await request.decodeJSON(as: RejectBody.self, context: context)
         let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...2000).contains(reason.count) else { throw Self.validation("reason", "must be 1 to 2000 characters") }
-        if let code = body.code, !(1...64).contains(code.count) { throw Self.validation("code", "must be 1 to 64 characters") }
+        guard (1...2000).contains(reason.count), !reason.unicodeScalars.contains("\u{0}") else {
+            throw Self.validation("reason", "must be 1 to 2000 characters, without NUL")
+        }
+        if let code = body.code, !(1...64).contains(code.count) || code.containsControlCharacters {
+            throw Self.validation("code", "must be 1 to 64 characters without control characters")
+        }
         return try await decide(.reject, comment: reason, code: body.code, payloadHash: body.payloadHash, context: context)
     }
 

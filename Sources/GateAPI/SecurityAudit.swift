@@ -25,11 +25,11 @@ struct SecurityAudit: Sendable {
         request: Request, context: AppRequestContext
     ) async throws {
         var actor = Self.actor(principal, context: context)
-        if actor.id == nil { actor.id = claimedID }
+        if actor.id == nil { actor.id = claimedID.map(Self.storable) }
         let event = AuditEvent(
             workspaceID: workspace, actor: actor, action: action, targetType: "route",
-            targetID: "\(request.method.rawValue) \(context.endpointPath ?? request.uri.path)", outcome: .denied,
-            details: ["reason": .string(reason)])
+            targetID: Self.storable("\(request.method.rawValue) \(context.endpointPath ?? request.uri.path)"), outcome: .denied,
+            details: Self.storable(["reason": .string(reason)]))
         try await write(event, context: context)
     }
 
@@ -41,8 +41,29 @@ struct SecurityAudit: Sendable {
     ) async throws {
         let event = AuditEvent(
             workspaceID: workspace, actor: Self.actor(principal, context: context), action: action,
-            targetType: targetType, targetID: targetID, outcome: outcome, details: details)
+            targetType: targetType, targetID: targetID.map(Self.storable), outcome: outcome, details: Self.storable(details))
         try await write(event, context: context)
+    }
+
+    /// Client-sent text in an audit row (a refused action's name, unknown field names):
+    /// Postgres text and jsonb cannot hold U+0000, so it is recorded as U+FFFD rather
+    /// than failing the request with a 500.
+    static func storable(_ text: String) -> String {
+        guard text.unicodeScalars.contains("\u{0}") else { return text }
+        return String(String.UnicodeScalarView(text.unicodeScalars.map { $0 == "\u{0}" ? "\u{FFFD}" : $0 }))
+    }
+
+    static func storable(_ details: [String: JSONValue]) -> [String: JSONValue] {
+        Dictionary(uniqueKeysWithValues: details.map { (storable($0.key), storable($0.value)) })
+    }
+
+    static func storable(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .string(let text): return .string(storable(text))
+        case .array(let items): return .array(items.map(storable))
+        case .object(let members): return .object(storable(members))
+        default: return value
+        }
     }
 
     private func write(_ event: AuditEvent, context: AppRequestContext) async throws {

@@ -60,6 +60,9 @@ struct TasksController: Sendable {
         let query = request.uri.queryParameters
         let limit = try Pagination.limit(request)
         let assignee = query.get("assignee")
+        if let assignee, !(1...255).contains(assignee.count) || assignee.containsControlCharacters {
+            throw Problem(.badRequest, detail: "assignee must be 1 to 255 characters without control characters")
+        }
         let cursor = try Pagination.cursor(request, idPrefix: "tsk")
         let store = self.store
         let tasks = try await withTimeout(timeout, dependency: "postgres") {

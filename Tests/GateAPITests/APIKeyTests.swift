@@ -56,6 +56,10 @@ import Testing
                 (#"{"name":"x","scopes":["jobs:read"],"expires_at":""}"#, .unprocessableContent),
                 (#"{"name":"x","scopes":["jobs:read"],"expires_at":"2099-02-30T00:00:00Z"}"#, .unprocessableContent),
                 (#"{"name":"x","scopes":["jobs:read"],"expires_at":1}"#, .badRequest),
+                // Postgres cannot store U+0000 (this was a 500); other controls are refused with it.
+                (#"{"name":"a\u0000b","scopes":["jobs:read"]}"#, .unprocessableContent),
+                (#"{"name":"a\nb","scopes":["jobs:read"]}"#, .unprocessableContent),
+                (#"{"name":"x","scopes":["jobs:read"],"acts_for":"x\u0000"}"#, .unprocessableContent),
                 (#"{"name":"x"}"#, .badRequest),
                 (#"{"name":5,"scopes":["jobs:read"]}"#, .badRequest),
                 ("not json", .badRequest),

@@ -343,6 +343,15 @@ extension AuthFixture {
             #expect((history.json["items"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String } == [ids[0]])
             let emails = try await client.execute(uri: "/v1/workspaces/acme/approvals?status=decided&action=gmail.send", method: .get, headers: bearer(alice))
             #expect((emails.json["items"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String } == [ids[0]])
+            // U+0000 cannot be stored with a vote (this was a 500): a 422 that names the field.
+            for (verb, body, field) in [
+                ("approve", #"{"comment":"a\u0000"}"#, "comment"), ("reject", #"{"reason":"a\u0000"}"#, "reason"),
+                ("reject", #"{"reason":"a","code":"\u0000"}"#, "code"),
+            ] {
+                let refused = try await fixture.decide(client, verb, ids[2], as: alice, body: body)
+                #expect(refused.status == .unprocessableContent, "\(body)")
+                #expect((refused.json["errors"] as? [[String: String]])?.first?["field"] == field)
+            }
             // An unknown action is a 400, as in the job listing (not an empty page).
             #expect(try await client.execute(uri: "/v1/workspaces/acme/approvals?action=AAA", method: .get, headers: bearer(alice)).status == .badRequest)
             // Reading needs approvals:read; deciding needs approvals:decide.

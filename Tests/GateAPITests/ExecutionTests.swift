@@ -51,6 +51,13 @@ import Testing
             #expect(items.first?["assignee"] as? String == "sam")
             #expect(items.first?["labels"] as? [String] == ["sales"])
             #expect(items.first?["due_at"] as? String == "2026-12-01T09:00:00Z")
+            let bySam = try await client.execute(uri: "/v1/workspaces/acme/tasks?assignee=sam", method: .get, headers: bearer(fixture.adminKey))
+            #expect((bySam.json["items"] as? [[String: Any]])?.count == 1)
+            // A filter Postgres cannot take (U+0000 was a 500) or no task can match is a 400.
+            for bad in ["%00", "", "a%0Ab"] {
+                let response = try await client.execute(uri: "/v1/workspaces/acme/tasks?assignee=\(bad)", method: .get, headers: bearer(fixture.adminKey))
+                #expect(response.status == .badRequest, "assignee=\(bad)")
+            }
             #expect(try await fixture.auditTrail(target: id) == ["job.submitted", "job.execution_started", "job.execution_succeeded"])
             let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
             #expect(metrics.contains(#"gateapi_executions_total{action="task.create",outcome="succeeded"} 1"#))

@@ -47,6 +47,10 @@ import Testing
                 (#"{"action":"task.create","params":{"title":"x"},"priority":1}"#, .unprocessableContent, "priority"),
                 (#"{"action":"task.create","params":{"title":"x"},"callback_url":"ftp://x"}"#, .unprocessableContent, "callback_url"),
                 (#"{"params":{}}"#, .unprocessableContent, "action"),
+                // U+0000 in names the refusal's audit row records (Postgres cannot store it): a 422, not a 500.
+                (#"{"action":"task.create","params":{"title":"x"},"a\u0000":1}"#, .unprocessableContent, "a\u{0}"),
+                (#"{"action":"task.create","params":{"title":"x","b\u0000":1}}"#, .unprocessableContent, "params.b\u{0}"),
+                (#"{"action":"fax\u0000","params":{}}"#, .unprocessableContent, "action"),
                 (#"[1,2]"#, .badRequest, nil),
                 ("{", .badRequest, nil),
             ]
@@ -60,7 +64,8 @@ import Testing
                 }
             }
             #expect(try await fixture.count("SELECT count(*)::int FROM jobs") == 0)
-            #expect(try await fixture.count("SELECT count(*)::int FROM audit_events WHERE action = 'job.refused'") >= 7)
+            #expect(try await fixture.count("SELECT count(*)::int FROM audit_events WHERE action = 'job.refused'") >= 10)
+            #expect(try await fixture.count("SELECT count(*)::int FROM audit_events WHERE details->>'action' = 'fax\u{FFFD}'") == 1)
         }
     }
 
