@@ -28,7 +28,7 @@ enum OpenAPIDocument {
     "title": "GateAPI",
     "version": "1.0.0",
     "summary": "A human-in-the-loop gated job API for AI agents.",
-    "description": "Agents submit jobs that take real actions (`gmail.send`, `task.create`); GateAPI authenticates them, checks the workspace's scopes and allowlist, deduplicates retries, holds risky jobs until humans approve, and records every step in an append-only audit log.\n\n**Conventions.** JSON bodies in snake_case; RFC 3339 UTC timestamps. Every error is an RFC 9457 `application/problem+json` body with `request_id`. Every response carries `X-Request-Id`.\n\n**Access.** Every route under `/v1/workspaces/{ws}` is authenticated (401 with `WWW-Authenticate`), then checked for membership in `{ws}` (404 for non-members, the same as for a workspace that does not exist), rate-limited (429 with `Retry-After`; `RateLimit-*` headers on every answer past this point; 503 if Redis is down), then checked for the route's scope (403). Each operation lists its scopes in `x-required-scopes` (any one of them suffices) and in its security requirements. Send an API key as `Authorization: Bearer gk_…` or `X-API-Key: gk_…`, or a JWT as `Authorization: Bearer <JWT>` with the `ws` claim mapping workspace ids to scopes.\n\n**Bodies.** Larger than `MAX_BODY_BYTES` (default 1 MiB): 413. Request bodies are read as JSON whatever their `Content-Type`.",
+    "description": "Agents submit jobs that take real actions (`gmail.send`, `task.create`); GateAPI authenticates them, checks the workspace's scopes and allowlist, deduplicates retries, holds risky jobs until humans approve, and records every step in an append-only audit log.\n\n**Conventions.** JSON bodies in snake_case; RFC 3339 UTC timestamps. Every error is an RFC 9457 `application/problem+json` body with `request_id`. Every response carries `X-Request-Id`.\n\n**Access.** Every route under `/v1/workspaces/{ws}` is authenticated (401 with `WWW-Authenticate`), then checked for membership in `{ws}` (404 for non-members, the same as for a workspace that does not exist), rate-limited (429 with `Retry-After`; `RateLimit-*` headers on every answer past this point; 503 if Redis is down), then checked for the route's scope (403). Each operation lists its scopes in `x-required-scopes` (any one of them suffices) and in its security requirements. Send an API key as `Authorization: Bearer gk_…` or `X-API-Key: gk_…`, or a JWT as `Authorization: Bearer <JWT>` with the `ws` claim mapping workspace ids to scopes.\n\n**Bodies.** Larger than `MAX_BODY_BYTES` (default 1 MiB): 413. Request bodies are read as JSON whatever their `Content-Type`.\n\n**Paths and methods.** A path not listed here is a 404; a listed path asked with a method not listed for it is a 405 with `Allow`.",
     "license": {
       "name": "Proprietary",
       "identifier": "LicenseRef-Proprietary"
@@ -390,6 +390,32 @@ enum OpenAPIDocument {
                   "$ref": "#/components/schemas/Job"
                 }
               }
+            },
+            "links": {
+              "GetJob": {
+                "operationId": "getJob",
+                "parameters": {
+                  "ws": "$request.path.ws",
+                  "id": "$response.body#/id"
+                },
+                "description": "The job just submitted."
+              },
+              "StreamJobEvents": {
+                "operationId": "streamJobEvents",
+                "parameters": {
+                  "ws": "$request.path.ws",
+                  "id": "$response.body#/id"
+                },
+                "description": "Its changes, as they happen."
+              },
+              "CancelJob": {
+                "operationId": "cancelJob",
+                "parameters": {
+                  "ws": "$request.path.ws",
+                  "id": "$response.body#/id"
+                },
+                "description": "Cancel it while it is pending."
+              }
             }
           },
           "200": {
@@ -422,6 +448,16 @@ enum OpenAPIDocument {
                 "schema": {
                   "$ref": "#/components/schemas/Job"
                 }
+              }
+            },
+            "links": {
+              "GetJob": {
+                "operationId": "getJob",
+                "parameters": {
+                  "ws": "$request.path.ws",
+                  "id": "$response.body#/id"
+                },
+                "description": "The job the earlier request created."
               }
             }
           },
@@ -649,6 +685,16 @@ enum OpenAPIDocument {
                   "$ref": "#/components/schemas/JobPage"
                 }
               }
+            },
+            "links": {
+              "GetFirstJob": {
+                "operationId": "getJob",
+                "parameters": {
+                  "ws": "$request.path.ws",
+                  "id": "$response.body#/items/0/id"
+                },
+                "description": "The newest job of the page."
+              }
             }
           },
           "400": {
@@ -849,10 +895,29 @@ enum OpenAPIDocument {
             "content": {
               "text/event-stream": {
                 "schema": {
-                  "type": "string"
-                },
-                "x-event-schema": {
-                  "$ref": "#/components/schemas/Job"
+                  "description": "One event (OpenAPI 3.1 has no `itemSchema`; this schema describes each event of the stream).",
+                  "type": "object",
+                  "required": [
+                    "event",
+                    "data",
+                    "id"
+                  ],
+                  "properties": {
+                    "event": {
+                      "const": "job"
+                    },
+                    "id": {
+                      "type": "string",
+                      "pattern": "^job_[0-9a-hjkmnp-tv-z]{26}-[0-9]+$"
+                    },
+                    "data": {
+                      "type": "string",
+                      "contentMediaType": "application/json",
+                      "contentSchema": {
+                        "$ref": "#/components/schemas/Job"
+                      }
+                    }
+                  }
                 }
               }
             }
@@ -1117,6 +1182,32 @@ enum OpenAPIDocument {
                   "$ref": "#/components/schemas/ApprovalPage"
                 }
               }
+            },
+            "links": {
+              "GetFirstApproval": {
+                "operationId": "getApproval",
+                "parameters": {
+                  "ws": "$request.path.ws",
+                  "id": "$response.body#/items/0/id"
+                },
+                "description": "The first approval of the page, with its preview."
+              },
+              "ApproveFirst": {
+                "operationId": "approveApproval",
+                "parameters": {
+                  "ws": "$request.path.ws",
+                  "id": "$response.body#/items/0/id"
+                },
+                "description": "Approve it."
+              },
+              "RejectFirst": {
+                "operationId": "rejectApproval",
+                "parameters": {
+                  "ws": "$request.path.ws",
+                  "id": "$response.body#/items/0/id"
+                },
+                "description": "Reject it."
+              }
             }
           },
           "400": {
@@ -1204,6 +1295,32 @@ enum OpenAPIDocument {
                 "schema": {
                   "$ref": "#/components/schemas/ApprovalWithPreview"
                 }
+              }
+            },
+            "links": {
+              "Approve": {
+                "operationId": "approveApproval",
+                "parameters": {
+                  "ws": "$request.path.ws",
+                  "id": "$response.body#/id"
+                },
+                "description": "Approve what was previewed."
+              },
+              "Reject": {
+                "operationId": "rejectApproval",
+                "parameters": {
+                  "ws": "$request.path.ws",
+                  "id": "$response.body#/id"
+                },
+                "description": "Reject it."
+              },
+              "GetJob": {
+                "operationId": "getJob",
+                "parameters": {
+                  "ws": "$request.path.ws",
+                  "id": "$response.body#/job_id"
+                },
+                "description": "The job behind it."
               }
             }
           },
@@ -1914,6 +2031,24 @@ enum OpenAPIDocument {
                   "$ref": "#/components/schemas/ApiKeyWithSecret"
                 }
               }
+            },
+            "links": {
+              "Rotate": {
+                "operationId": "rotateApiKey",
+                "parameters": {
+                  "ws": "$request.path.ws",
+                  "id": "$response.body#/id"
+                },
+                "description": "Rotate the new key."
+              },
+              "Revoke": {
+                "operationId": "revokeApiKey",
+                "parameters": {
+                  "ws": "$request.path.ws",
+                  "id": "$response.body#/id"
+                },
+                "description": "Revoke it."
+              }
             }
           },
           "400": {
@@ -2198,6 +2333,16 @@ enum OpenAPIDocument {
                   "$ref": "#/components/schemas/ApiKeyWithSecret"
                 }
               }
+            },
+            "links": {
+              "Revoke": {
+                "operationId": "revokeApiKey",
+                "parameters": {
+                  "ws": "$request.path.ws",
+                  "id": "$response.body#/id"
+                },
+                "description": "Revoke the rotated key."
+              }
             }
           },
           "400": {
@@ -2290,9 +2435,12 @@ enum OpenAPIDocument {
             "name": "assignee",
             "in": "query",
             "required": false,
-            "description": "Only tasks with this assignee.",
+            "description": "Only tasks with this assignee (1 to 255 characters without control characters).",
             "schema": {
-              "type": "string"
+              "type": "string",
+              "minLength": 1,
+              "maxLength": 255,
+              "pattern": "^[^\\u0000-\\u001f\\u007f]*$"
             }
           },
           {
@@ -2435,6 +2583,16 @@ enum OpenAPIDocument {
                 "schema": {
                   "$ref": "#/components/schemas/JobPage"
                 }
+              }
+            },
+            "links": {
+              "RequeueFirst": {
+                "operationId": "requeueDeadLetter",
+                "parameters": {
+                  "ws": "$request.path.ws",
+                  "id": "$response.body#/items/0/id"
+                },
+                "description": "Requeue the newest dead job."
               }
             }
           },
@@ -2891,17 +3049,19 @@ enum OpenAPIDocument {
             "description": "Events at or after this instant (RFC 3339).",
             "schema": {
               "type": "string",
-              "format": "date-time"
+              "format": "date-time",
+              "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
             }
           },
           {
             "name": "to",
             "in": "query",
             "required": false,
-            "description": "Events before this instant (RFC 3339); must be later than `from`.",
+            "description": "Events before this instant (RFC 3339); must be later than `from` (400 otherwise).",
             "schema": {
               "type": "string",
-              "format": "date-time"
+              "format": "date-time",
+              "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
             }
           },
           {
@@ -3164,17 +3324,19 @@ enum OpenAPIDocument {
             "description": "Events at or after this instant (RFC 3339).",
             "schema": {
               "type": "string",
-              "format": "date-time"
+              "format": "date-time",
+              "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
             }
           },
           {
             "name": "to",
             "in": "query",
             "required": false,
-            "description": "Events before this instant (RFC 3339); must be later than `from`.",
+            "description": "Events before this instant (RFC 3339); must be later than `from` (400 otherwise).",
             "schema": {
               "type": "string",
-              "format": "date-time"
+              "format": "date-time",
+              "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})$"
             }
           },
           {
@@ -3370,8 +3532,8 @@ enum OpenAPIDocument {
             "type": "string",
             "minLength": 1,
             "maxLength": 200,
-            "pattern": "[^ ]",
-            "description": "Trimmed of spaces; 1 to 200 characters."
+            "pattern": "^[^\\u0000-\\u001f\\u007f]*[^\\u0000-\\u0020\\u007f\\u00a0\\u1680\\u2000-\\u200a\\u202f\\u205f\\u3000][^\\u0000-\\u001f\\u007f]*$",
+            "description": "Trimmed of spaces; 1 to 200 characters without control characters."
           },
           "scopes": {
             "type": "array",
@@ -3387,7 +3549,8 @@ enum OpenAPIDocument {
               "null"
             ],
             "format": "date-time",
-            "description": "In the future (422 otherwise)."
+            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})$",
+            "description": "RFC 3339, in the future (422 otherwise)."
           },
           "acts_for": {
             "type": [
@@ -3396,7 +3559,8 @@ enum OpenAPIDocument {
             ],
             "minLength": 1,
             "maxLength": 255,
-            "description": "The person the key acts for; default: the creator's."
+            "pattern": "^[^\\u0000-\\u001f\\u007f]*$",
+            "description": "The person the key acts for (no control characters); default: the creator's."
           }
         }
       },
@@ -3741,7 +3905,9 @@ enum OpenAPIDocument {
               "string",
               "null"
             ],
-            "maxLength": 2000
+            "maxLength": 2000,
+            "pattern": "^[^\\u0000]*$",
+            "description": "At most 2000 characters, without NUL."
           },
           "payload_hash": {
             "type": [
@@ -4096,7 +4262,8 @@ enum OpenAPIDocument {
             ],
             "minLength": 1,
             "maxLength": 2048,
-            "description": "An absolute `http` or `https` URL with a host and no user info; every status change is POSTed there (signed, see the README). Refused (422) when the server has no `WEBHOOK_SECRET`.",
+            "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(?::[0-9]{1,4})?(?:/[A-Za-z0-9._~!$&'()*+,;=:@-]*)*(?:\\?[A-Za-z0-9._~!$&'()*+,;=:@/?-]*)?$",
+            "description": "An absolute `http` or `https` URL with a host and no user info, at most 2048 characters; every status change is POSTed there (signed, see the README). Refused (422) when the server has no `WEBHOOK_SECRET`. The server takes any URL that parses as such; the pattern describes the common subset (no percent-encoding, fragment or user info).",
             "examples": [
               "https://agent.example.com/hooks/gateapi"
             ]
@@ -4129,8 +4296,8 @@ enum OpenAPIDocument {
               "type": "string",
               "minLength": 1,
               "maxLength": 320,
-              "pattern": "^[ \\t]*(?:[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}|[^<>\"\\r\\n\\u0000]*<[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}>)[ \\t]*$",
-              "description": "`user@example.com` or `Display Name <user@example.com>`. Quoted local parts, comments, groups and line breaks are refused (no header injection); the local part is at most 64 characters and the address at most 254.",
+              "pattern": "^[ \\t]*(?:[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,32}(?:\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,15}){0,2}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,40}[A-Za-z0-9])?\\.){1,3}[A-Za-z]{2,24}|[^<>\"\\r\\n\\u0000]*<[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,32}(?:\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,15}){0,2}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,40}[A-Za-z0-9])?\\.){1,3}[A-Za-z]{2,24}>)[ \\t]*$",
+              "description": "`user@example.com` or `Display Name <user@example.com>`. Quoted local parts, comments, groups and line breaks are refused (no header injection). The server takes any dot-atom local part of up to 64 characters and any host name of up to 253 (address at most 254, top-level domain letters only); the pattern describes the common subset: up to three dot-separated parts, up to four domain labels.",
               "examples": [
                 "Ann Lee <ann@example.com>"
               ]
@@ -4147,8 +4314,8 @@ enum OpenAPIDocument {
               "type": "string",
               "minLength": 1,
               "maxLength": 320,
-              "pattern": "^[ \\t]*(?:[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}|[^<>\"\\r\\n\\u0000]*<[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}>)[ \\t]*$",
-              "description": "`user@example.com` or `Display Name <user@example.com>`. Quoted local parts, comments, groups and line breaks are refused (no header injection); the local part is at most 64 characters and the address at most 254.",
+              "pattern": "^[ \\t]*(?:[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,32}(?:\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,15}){0,2}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,40}[A-Za-z0-9])?\\.){1,3}[A-Za-z]{2,24}|[^<>\"\\r\\n\\u0000]*<[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,32}(?:\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,15}){0,2}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,40}[A-Za-z0-9])?\\.){1,3}[A-Za-z]{2,24}>)[ \\t]*$",
+              "description": "`user@example.com` or `Display Name <user@example.com>`. Quoted local parts, comments, groups and line breaks are refused (no header injection). The server takes any dot-atom local part of up to 64 characters and any host name of up to 253 (address at most 254, top-level domain letters only); the pattern describes the common subset: up to three dot-separated parts, up to four domain labels.",
               "examples": [
                 "Ann Lee <ann@example.com>"
               ]
@@ -4165,8 +4332,8 @@ enum OpenAPIDocument {
               "type": "string",
               "minLength": 1,
               "maxLength": 320,
-              "pattern": "^[ \\t]*(?:[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}|[^<>\"\\r\\n\\u0000]*<[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}>)[ \\t]*$",
-              "description": "`user@example.com` or `Display Name <user@example.com>`. Quoted local parts, comments, groups and line breaks are refused (no header injection); the local part is at most 64 characters and the address at most 254.",
+              "pattern": "^[ \\t]*(?:[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,32}(?:\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,15}){0,2}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,40}[A-Za-z0-9])?\\.){1,3}[A-Za-z]{2,24}|[^<>\"\\r\\n\\u0000]*<[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,32}(?:\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,15}){0,2}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,40}[A-Za-z0-9])?\\.){1,3}[A-Za-z]{2,24}>)[ \\t]*$",
+              "description": "`user@example.com` or `Display Name <user@example.com>`. Quoted local parts, comments, groups and line breaks are refused (no header injection). The server takes any dot-atom local part of up to 64 characters and any host name of up to 253 (address at most 254, top-level domain letters only); the pattern describes the common subset: up to three dot-separated parts, up to four domain labels.",
               "examples": [
                 "Ann Lee <ann@example.com>"
               ]
@@ -4181,8 +4348,8 @@ enum OpenAPIDocument {
             ],
             "minLength": 1,
             "maxLength": 320,
-            "pattern": "^[ \\t]*(?:[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}|[^<>\"\\r\\n\\u0000]*<[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(?:\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,63}>)[ \\t]*$",
-            "description": "`user@example.com` or `Display Name <user@example.com>`. Quoted local parts, comments, groups and line breaks are refused (no header injection); the local part is at most 64 characters and the address at most 254.",
+            "pattern": "^[ \\t]*(?:[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,32}(?:\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,15}){0,2}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,40}[A-Za-z0-9])?\\.){1,3}[A-Za-z]{2,24}|[^<>\"\\r\\n\\u0000]*<[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,32}(?:\\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]{1,15}){0,2}@(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,40}[A-Za-z0-9])?\\.){1,3}[A-Za-z]{2,24}>)[ \\t]*$",
+            "description": "`user@example.com` or `Display Name <user@example.com>`. Quoted local parts, comments, groups and line breaks are refused (no header injection). The server takes any dot-atom local part of up to 64 characters and any host name of up to 253 (address at most 254, top-level domain letters only); the pattern describes the common subset: up to three dot-separated parts, up to four domain labels.",
             "examples": [
               "Ann Lee <ann@example.com>"
             ]
@@ -4784,8 +4951,8 @@ enum OpenAPIDocument {
             "type": "string",
             "minLength": 1,
             "maxLength": 2000,
-            "pattern": "\\S",
-            "description": "Reaches the agent as the job's `status_reason` (trimmed; 1 to 2000 characters)."
+            "pattern": "^[^\\u0000]*[^\\u0000\\t\\n\\u000b\\f\\r \\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000][^\\u0000]*$",
+            "description": "Reaches the agent as the job's `status_reason` (trimmed; 1 to 2000 characters, without NUL)."
           },
           "code": {
             "type": [
@@ -4794,7 +4961,8 @@ enum OpenAPIDocument {
             ],
             "minLength": 1,
             "maxLength": 64,
-            "description": "A short machine-readable reason, e.g. `recipient`."
+            "pattern": "^[^\\u0000-\\u001f\\u007f]*$",
+            "description": "A short machine-readable reason without control characters, e.g. `recipient`."
           },
           "payload_hash": {
             "type": [
@@ -4902,7 +5070,8 @@ enum OpenAPIDocument {
             ],
             "minLength": 1,
             "maxLength": 2048,
-            "description": "An absolute `http` or `https` URL with a host and no user info; every status change is POSTed there (signed, see the README). Refused (422) when the server has no `WEBHOOK_SECRET`.",
+            "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://[A-Za-z0-9.-]+(?::[0-9]{1,4})?(?:/[A-Za-z0-9._~!$&'()*+,;=:@-]*)*(?:\\?[A-Za-z0-9._~!$&'()*+,;=:@/?-]*)?$",
+            "description": "An absolute `http` or `https` URL with a host and no user info, at most 2048 characters; every status change is POSTed there (signed, see the README). Refused (422) when the server has no `WEBHOOK_SECRET`. The server takes any URL that parses as such; the pattern describes the common subset (no percent-encoding, fragment or user info).",
             "examples": [
               "https://agent.example.com/hooks/gateapi"
             ]
@@ -4949,8 +5118,8 @@ enum OpenAPIDocument {
               "null"
             ],
             "format": "date-time",
-            "maxLength": 64,
-            "description": "RFC 3339; stored in UTC."
+            "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}[Tt][0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]{1,9})?([Zz]|[+-][0-9]{2}:[0-9]{2})$",
+            "description": "RFC 3339 (years 0001-9999 in UTC); stored in UTC, whole seconds."
           },
           "assignee": {
             "type": [

@@ -208,6 +208,26 @@ import Testing
         }
     }
 
+    @Test func linksLeadToOperationsThatExistWithTheParametersTheyTake() throws {
+        let document = try Self.document
+        let operations = Self.operations(document)
+        let byID = Dictionary(uniqueKeysWithValues: operations.map { ($0.2["operationId"] as? String ?? "", $0) })
+        var count = 0
+        for (path, method, operation) in operations {
+            for (status, response) in operation["responses"] as? [String: Any] ?? [:] {
+                for (name, value) in (response as? [String: Any])?["links"] as? [String: Any] ?? [:] {
+                    count += 1
+                    let link = try #require(value as? [String: Any])
+                    let target = try #require(byID[link["operationId"] as? String ?? ""], "\(method) \(path) \(status) \(name)")
+                    let placeholders = Set(target.0.split(separator: "/").filter { $0.hasPrefix("{") }.map { String($0.dropFirst().dropLast()) })
+                    let given = Set((link["parameters"] as? [String: String] ?? [:]).keys)
+                    #expect(given == placeholders, "\(name) fills \(given), \(target.0) takes \(placeholders)")
+                }
+            }
+        }
+        #expect(count >= 10)
+    }
+
     // MARK: - Served
 
     @Test func openAPIJSONIsServedWithAValidator() async throws {
