@@ -34,6 +34,8 @@ ensure_packages() {
     command -v openssl >/dev/null || missing+=(openssl)
     # The tests mint tokens with PyJWT, as agents' tooling does.
     /usr/bin/python3 -c 'import jwt, cryptography' 2>/dev/null || missing+=(python3-jwt python3-cryptography)
+    # scripts/contract-test makes a virtualenv for schemathesis.
+    /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
     [ ${#missing[@]} -eq 0 ] && return 0
 
     local sudo=()
