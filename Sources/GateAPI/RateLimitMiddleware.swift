@@ -9,7 +9,8 @@ extension HTTPField.Name {
 }
 
 /// Applies the per-principal and per-workspace limits after authentication, and
-/// reports them on every response (`RateLimit-*`), 429 with `Retry-After` when spent.
+/// reports them on every response past it (`RateLimit-*`), problems included, 429
+/// with `Retry-After` when spent.
 struct RateLimitMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let limiter: RateLimiter
@@ -27,9 +28,16 @@ struct RateLimitMiddleware: RouterMiddleware {
             problem.headers[.retryAfter] = String(max(1, decision.retryAfterSeconds))
             throw problem
         }
-        var response = try await next(request, context)
-        response.headers.append(contentsOf: Self.headers(decision))
-        return response
+        do {
+            var response = try await next(request, context)
+            response.headers.append(contentsOf: Self.headers(decision))
+            return response
+        } catch {
+            // Refusals past this point (403, 404, 409, 422 …) were counted too: they say so.
+            var problem = ProblemMiddleware.problem(for: error, logger: context.logger)
+            problem.headers.append(contentsOf: Self.headers(decision))
+            throw problem
+        }
     }
 
     static func headers(_ decision: RateLimitDecision) -> HTTPFields {

@@ -40,6 +40,22 @@ import Testing
         }
     }
 
+    @Test func refusalsPastTheLimiterCarryTheHeadersToo() async throws {
+        try await AuthFixture.with(environment: ["RATE_LIMIT_PER_MINUTE": "600"]) { fixture, client in
+            // Counted against the budget, so the answer says so, problem or not.
+            let missing = try await client.execute(
+                uri: "/v1/workspaces/acme/jobs/job_00000000000000000000000000", method: .get, headers: bearer(fixture.adminKey))
+            #expect(missing.status == .notFound)
+            #expect(missing.headers[.contentType] == "application/problem+json")
+            #expect(missing.headers[.rateLimitLimit] == "600")
+            #expect(missing.headers[.rateLimitPolicy] != nil)
+            // Refused before the limiter (not a member): not counted, no headers.
+            let stranger = try await client.execute(uri: "/v1/workspaces/zz-other/jobs", method: .get, headers: bearer(fixture.adminKey))
+            #expect(stranger.status == .notFound)
+            #expect(stranger.headers[.rateLimitLimit] == nil)
+        }
+    }
+
     @Test func eachPrincipalHasItsOwnBudget() async throws {
         try await AuthFixture.with(environment: ["RATE_LIMIT_PER_MINUTE": "6", "RATE_LIMIT_BURST": "2"]) { fixture, client in
             let token = try await fixture.identity.token(TestIdentity.claims(ws: ["acme": ["keys:admin"]]))
