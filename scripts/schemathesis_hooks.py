@@ -12,6 +12,7 @@ import hashlib
 import json
 import os
 
+import jsonschema_rs
 import schemathesis
 
 # The API key the whole run authenticates with. Revoking or rotating it (the stateful
@@ -109,3 +110,28 @@ def _instant(text):
 def _past(text):
     instant = _instant(text)
     return instant is None or instant <= datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(minutes=5)
+
+
+@schemathesis.check
+def ndjson_lines_conform(ctx, response, case):
+    """Each line of a JSONL export (`application/x-ndjson`) is the document's `AuditEvent`.
+
+    schemathesis reads JSON and event streams itself, but not JSON lines: the media type's
+    `x-line-schema` names the schema of one line, and this check applies it to every line.
+    """
+    content_type = (response.headers.get("content-type") or [""])[0]
+    if response.status_code != 200 or not content_type.startswith("application/x-ndjson"):
+        return None
+    media = case.operation.definition.raw["responses"]["200"]["content"]["application/x-ndjson"]
+    name = media["x-line-schema"]["$ref"].rsplit("/", 1)[-1]
+    schema = case.operation.schema.raw_schema["components"]["schemas"][name]
+    validator = jsonschema_rs.validator_for(schema)
+    text = response.content.decode("utf-8")
+    assert text == "" or text.endswith("\n"), "the export does not end with a line break"
+    # Lines end with LF only: U+2028, U+0085 and the like may stand unescaped in JSON strings.
+    for number, line in enumerate(text.split("\n")[:-1], start=1):
+        try:
+            validator.validate(json.loads(line))
+        except (ValueError, jsonschema_rs.ValidationError) as error:
+            raise AssertionError(f"line {number} is not an {name}: {error}") from None
+    return True
