@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GateCore
 import Redis
 
 /// The Redis half of idempotent submission (SPEC §4): a workspace-scoped key claimed
@@ -30,7 +31,7 @@ struct IdempotencyGuard: Sendable {
 
     func redisKey(workspace: String, key: String) -> String {
         // Hashed: client keys may be long or contain anything printable.
-        let digest = SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+        let digest = Hex.encode(SHA256.hash(data: Data(key.utf8)))
         return "\(keyPrefix)idem:\(workspace):\(digest)"
     }
 
