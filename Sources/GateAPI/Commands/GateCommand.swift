@@ -1,8 +1,6 @@
 import ArgumentParser
 import Foundation
 import Logging
-import NIOCore
-import NIOPosix
 import Persistence
 
 @main
@@ -16,15 +14,6 @@ struct GateCommand: AsyncParsableCommand {
         ],
         defaultSubcommand: ServeCommand.self
     )
-
-    /// NIO's event loops become Swift Concurrency's global executor before anything
-    /// else runs: request handlers then run on the threads that do the I/O, instead of
-    /// hopping to the default pool and back around every Postgres and Redis call (those
-    /// hops — wake-ups and context switches — led the profile of idempotent replays).
-    static func main() async {
-        NIOSingletons.unsafeTryInstallSingletonPosixEventLoopGroupAsConcurrencyGlobalExecutor()
-        await main(nil)
-    }
 }
 
 /// Start-up shared by every subcommand: configuration from the environment, then
