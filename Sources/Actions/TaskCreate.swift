@@ -51,12 +51,11 @@ public struct TaskCreate: Sendable, Equatable {
     }
 }
 
-/// RFC 3339 timestamps: parsed with or without fractional seconds and with any
-/// offset, always written in UTC with whole seconds.
+/// RFC 3339 timestamps: parsed strictly (`RFC3339Text`: any offset, a real calendar
+/// date, years 0001-9999), always written in UTC with whole seconds.
 public enum RFC3339 {
     public static func parse(_ text: String) -> Date? {
-        if let date = try? Date(text, strategy: .iso8601) { return date }
-        return try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true))
+        RFC3339Text.date(text)
     }
 
     public static func format(_ date: Date) -> String {

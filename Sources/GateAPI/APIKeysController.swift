@@ -1,5 +1,6 @@
 import Auth
 import Foundation
+import GateCore
 import Hummingbird
 import Persistence
 
@@ -15,7 +16,8 @@ struct APIKeysController: Sendable {
     struct CreateBody: Decodable {
         let name: String
         let scopes: [String]
-        let expiresAt: Date?
+        /// RFC 3339, read strictly (`RFC3339Text`) rather than by JSONDecoder's ISO 8601.
+        let expiresAt: String?
         let actsFor: String?
 
         enum CodingKeys: String, CodingKey {
@@ -100,7 +102,13 @@ struct APIKeysController: Sendable {
         guard beyond.isEmpty else {
             throw Problem(.forbidden, detail: "cannot grant scopes you do not hold: \(beyond.joined(separator: ", "))")
         }
-        if let expiresAt = body.expiresAt, expiresAt <= Date() { throw validation("expires_at", "must be in the future") }
+        let expiresAt = try body.expiresAt.map { text in
+            guard let date = RFC3339Text.date(text) else {
+                throw validation("expires_at", "must be an RFC 3339 timestamp such as 2027-01-01T00:00:00Z")
+            }
+            guard date > Date() else { throw validation("expires_at", "must be in the future") }
+            return date
+        }
         if let actsFor = body.actsFor, !(1...255).contains(actsFor.count) {
             throw validation("acts_for", "must be 1 to 255 characters")
         }
@@ -110,7 +118,7 @@ struct APIKeysController: Sendable {
         let actor = SecurityAudit.actor(principal, context: context)
         let (record, token) = try await withTimeout(timeout, dependency: "postgres") {
             try await store.create(
-                workspaceID: workspace, name: name, scopes: scopes, expiresAt: body.expiresAt,
+                workspaceID: workspace, name: name, scopes: scopes, expiresAt: expiresAt,
                 createdBy: "\(principal.kind.rawValue):\(principal.id)", actsFor: actsFor, actor: actor)
         }
         return JSONResponse(status: .created, body: KeyView(record, secret: token), noStore: true)
@@ -119,7 +127,7 @@ struct APIKeysController: Sendable {
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<KeyView>> {
         let workspace = try context.parameters.require("ws")
         let limit = try Pagination.limit(request)
-        let cursor = request.uri.queryParameters.get("cursor")
+        let cursor = try Pagination.keyCursor(request)
         let store = self.store
         let records = try await withTimeout(timeout, dependency: "postgres") {
             try await store.list(workspaceID: workspace, limit: limit + 1, after: cursor)

@@ -70,51 +70,7 @@ let auditTimeout: Duration = .seconds(300)
 /// Builds the whole HTTP application; shared by `gate-api serve` and the tests so
 /// that what is tested is what runs.
 func buildApplication(config: AppConfig, services: AppServices, logger: Logger) -> some ApplicationProtocol {
-    let router = Router(context: AppRequestContext.self)
-    // Outermost first: every response, problems included, gets an id and is measured.
-    router.add(middleware: RequestIDMiddleware())
-    router.add(middleware: HTTPMetricsMiddleware(metrics: services.metrics))
-    router.add(middleware: ProblemMiddleware())
-    router.add(middleware: BodyLimitMiddleware(maxBodyBytes: config.maxBodyBytes))
-
-    HealthController(
-        postgres: services.postgres, redis: services.redis, metrics: services.metrics,
-        readinessTimeout: .seconds(2)
-    ).addRoutes(to: router)
-
-    let audit = SecurityAudit(postgres: services.postgres, timeout: databaseTimeout)
-    // Every workspace route: who is calling, are they a member (else 404), within limits.
-    let workspace = router.group("v1/workspaces/{ws}")
-        .add(middleware: AuthenticationMiddleware(authenticator: services.authenticator, audit: audit, timeout: databaseTimeout))
-        .add(middleware: WorkspaceAccessMiddleware(audit: audit))
-        .add(middleware: RateLimitMiddleware(limiter: RateLimiter(redis: services.redis, settings: config.rateLimits, keyPrefix: config.redisKeyPrefix)))
-
-    APIKeysController(store: services.apiKeys, cache: services.keyCache, rotationOverlapSeconds: config.keyRotationOverlapSeconds, timeout: databaseTimeout)
-        .addRoutes(to: workspace.group("api-keys").add(middleware: RequireScope(.keysAdmin, audit: audit)))
-    PoliciesController(
-        store: services.policies, cache: services.policyCache, defaultApprovalTimeoutSeconds: config.approvalTimeoutSeconds, audit: audit,
-        timeout: databaseTimeout
-    ).addRoutes(to: workspace)
-    JobsController(
-        jobs: services.jobs, approvals: services.approvals, events: services.events, policies: services.policyCache,
-        idempotency: IdempotencyGuard(redis: services.redis, ttlSeconds: config.idempotencyTTLSeconds, keyPrefix: config.redisKeyPrefix),
-        webhooksEnabled: config.webhooks.secret != nil,
-        audit: audit, timeout: databaseTimeout
-    ).addRoutes(to: workspace)
-
-    ApprovalsController(
-        approvals: services.approvals, jobs: services.jobs, metrics: services.gateMetrics, audit: audit,
-        timeout: databaseTimeout
-    ).addRoutes(to: workspace)
-
-    TasksController(store: services.tasks, audit: audit, timeout: databaseTimeout).addRoutes(to: workspace)
-    DeadLettersController(jobs: services.jobs, execution: services.execution, audit: audit, timeout: databaseTimeout)
-        .addRoutes(to: workspace)
-    GmailCredentialsController(
-        store: services.gmailCredentials, secrets: config.gmail.secrets, audit: audit, timeout: databaseTimeout
-    ).addRoutes(to: workspace)
-    AuditController(store: services.auditLog, audit: audit, timeout: databaseTimeout, longTimeout: auditTimeout)
-        .addRoutes(to: workspace)
+    let router = buildRouter(config: config, services: services)
 
     // Started after, and stopped before, the clients they use.
     var background: [any Service] = [
@@ -151,4 +107,58 @@ func buildApplication(config: AppConfig, services: AppServices, logger: Logger) 
         services: [services.postgres, services.redis] + background,
         logger: logger
     )
+}
+
+/// Every route and middleware of the HTTP API: what `buildApplication` serves, and
+/// what `OpenAPITests` compares with the OpenAPI document (`router.routes`).
+func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestContext> {
+    let router = Router(context: AppRequestContext.self)
+    // Outermost first: every response, problems included, gets an id and is measured.
+    router.add(middleware: RequestIDMiddleware())
+    router.add(middleware: HTTPMetricsMiddleware(metrics: services.metrics))
+    router.add(middleware: ProblemMiddleware())
+    router.add(middleware: BodyLimitMiddleware(maxBodyBytes: config.maxBodyBytes))
+
+    HealthController(
+        postgres: services.postgres, redis: services.redis, metrics: services.metrics,
+        readinessTimeout: .seconds(2)
+    ).addRoutes(to: router)
+    APIDocsController().addRoutes(to: router)
+
+    let audit = SecurityAudit(postgres: services.postgres, timeout: databaseTimeout)
+    // Every workspace route: who is calling, are they a member (else 404), within limits.
+    let workspace = router.group("v1/workspaces/{ws}")
+        .add(middleware: AuthenticationMiddleware(authenticator: services.authenticator, audit: audit, timeout: databaseTimeout))
+        .add(middleware: WorkspaceAccessMiddleware(audit: audit))
+        .add(middleware: RateLimitMiddleware(limiter: RateLimiter(redis: services.redis, settings: config.rateLimits, keyPrefix: config.redisKeyPrefix)))
+
+    APIKeysController(store: services.apiKeys, cache: services.keyCache, rotationOverlapSeconds: config.keyRotationOverlapSeconds, timeout: databaseTimeout)
+        .addRoutes(to: workspace.group("api-keys").add(middleware: RequireScope(.keysAdmin, audit: audit)))
+    PoliciesController(
+        store: services.policies, cache: services.policyCache, defaultApprovalTimeoutSeconds: config.approvalTimeoutSeconds, audit: audit,
+        timeout: databaseTimeout
+    ).addRoutes(to: workspace)
+    JobsController(
+        jobs: services.jobs, approvals: services.approvals, events: services.events, policies: services.policyCache,
+        idempotency: IdempotencyGuard(redis: services.redis, ttlSeconds: config.idempotencyTTLSeconds, keyPrefix: config.redisKeyPrefix),
+        webhooksEnabled: config.webhooks.secret != nil,
+        audit: audit, timeout: databaseTimeout
+    ).addRoutes(to: workspace)
+
+    ApprovalsController(
+        approvals: services.approvals, jobs: services.jobs, metrics: services.gateMetrics, audit: audit,
+        timeout: databaseTimeout
+    ).addRoutes(to: workspace)
+
+    TasksController(store: services.tasks, audit: audit, timeout: databaseTimeout).addRoutes(to: workspace)
+    DeadLettersController(jobs: services.jobs, execution: services.execution, audit: audit, timeout: databaseTimeout)
+        .addRoutes(to: workspace)
+    GmailCredentialsController(
+        store: services.gmailCredentials, secrets: config.gmail.secrets, audit: audit, timeout: databaseTimeout
+    ).addRoutes(to: workspace)
+    AuditController(store: services.auditLog, audit: audit, timeout: databaseTimeout, longTimeout: auditTimeout)
+        .addRoutes(to: workspace)
+    // Last: it wraps only the not-found answer, and needs every route.
+    router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
+    return router
 }

@@ -70,6 +70,7 @@ struct ApprovalsController: Sendable {
             listing = .decided(status)
         }
         let action = query.get("action")
+        if let action, ActionName(rawValue: action) == nil { throw Problem(.badRequest, detail: "unknown action \(action)") }
         let cursor = try Pagination.cursor(request, idPrefix: "apr")
         let approvals = self.approvals
         let records = try await withTimeout(timeout, dependency: "postgres") {

@@ -1,3 +1,4 @@
+import GateCore
 import Hummingbird
 import Persistence
 
@@ -42,12 +43,13 @@ enum AuditParameters {
         return format
     }
 
+    /// The instant in UTC: Postgres refuses some valid RFC 3339 offsets (beyond ±15:59).
     static func timestamp(_ name: String, _ raw: String?) throws -> String? {
         guard let raw else { return nil }
-        guard RFC3339Text.instant(raw) != nil else {
+        guard let utc = RFC3339Text.utc(raw) else {
             throw bad(name, "must be an RFC 3339 timestamp such as 2026-01-31T09:00:00Z")
         }
-        return raw.uppercased()
+        return utc
     }
 
     static func text(_ name: String, _ raw: String?, maxLength: Int) throws -> String? {
@@ -61,66 +63,5 @@ enum AuditParameters {
         var problem = Problem(.badRequest, detail: "\(name) \(message)")
         problem.extensions["errors"] = [["field": name, "message": message]]
         return problem
-    }
-}
-
-/// Strict RFC 3339 date-times (`2026-01-31T09:00:00.5+01:00`): the syntax of
-/// RFC 3339 §5.6 and a real calendar date, so that Postgres never sees one it
-/// would refuse (a 400 here, never a 500 there).
-enum RFC3339Text {
-    /// Microseconds since 1970 in UTC (for ordering `from` and `to`), or nil.
-    static func instant(_ text: String) -> Int64? {
-        let b = Array(text.utf8)
-        guard (20...40).contains(b.count) else { return nil }
-        func number(_ range: Range<Int>) -> Int? {
-            var value = 0
-            for i in range {
-                guard b[i] >= 0x30, b[i] <= 0x39 else { return nil }
-                value = value * 10 + Int(b[i] - 0x30)
-            }
-            return value
-        }
-        guard let year = number(0..<4), b[4] == UInt8(ascii: "-"), let month = number(5..<7), b[7] == UInt8(ascii: "-"),
-            let day = number(8..<10), b[10] == UInt8(ascii: "T") || b[10] == UInt8(ascii: "t"), let hour = number(11..<13),
-            b[13] == UInt8(ascii: ":"), let minute = number(14..<16), b[16] == UInt8(ascii: ":"), let second = number(17..<19)
-        else { return nil }
-        var i = 19
-        var micros = 0
-        if b[i] == UInt8(ascii: ".") {
-            let start = i + 1
-            i = start
-            while i < b.count, b[i] >= 0x30, b[i] <= 0x39 { i += 1 }
-            guard (1...9).contains(i - start) else { return nil }
-            let digits = (number(start..<min(i, start + 6)) ?? 0)
-            micros = digits * Int(pow10(6 - min(i - start, 6)))
-        }
-        var offsetMinutes = 0
-        guard i < b.count else { return nil }
-        if b[i] == UInt8(ascii: "Z") || b[i] == UInt8(ascii: "z") {
-            guard i + 1 == b.count else { return nil }
-        } else {
-            guard b[i] == UInt8(ascii: "+") || b[i] == UInt8(ascii: "-"), i + 6 == b.count, let oh = number(i + 1..<i + 3),
-                b[i + 3] == UInt8(ascii: ":"), let om = number(i + 4..<i + 6), oh <= 23, om <= 59
-            else { return nil }
-            offsetMinutes = (oh * 60 + om) * (b[i] == UInt8(ascii: "-") ? -1 : 1)
-        }
-        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0
-        let daysInMonth = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
-        guard year >= 1, (1...12).contains(month), (1...daysInMonth[month - 1]).contains(day), hour <= 23, minute <= 59,
-            second <= 60
-        else { return nil }
-        // Days from 1970-01-01 (civil-from-days, proleptic Gregorian).
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        let days = era * 146097 + doe - 719468
-        let seconds = ((days * 24 + hour) * 60 + minute - offsetMinutes) * 60 + second
-        return Int64(seconds) * 1_000_000 + Int64(micros)
-    }
-
-    private static func pow10(_ n: Int) -> Int {
-        (0..<n).reduce(1) { value, _ in value * 10 }
     }
 }

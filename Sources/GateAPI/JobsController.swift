@@ -6,6 +6,7 @@ import GateCore
 import HTTPTypes
 import Hummingbird
 import Persistence
+import ServiceLifecycle
 
 extension HTTPField.Name {
     static let idempotencyKey = Self("Idempotency-Key")!
@@ -213,7 +214,7 @@ struct JobsController: Sendable {
         let baseline = known ?? job.status
         guard let subscription, job.status == baseline, !job.status.isTerminal else { return JSONResponse(body: JobView(job)) }
         let deadline = ContinuousClock.now + .seconds(wait)
-        while job.status == baseline, ContinuousClock.now < deadline {
+        while job.status == baseline, ContinuousClock.now < deadline, !Task.isShuttingDownGracefully {
             // A notification, or every 2 s a re-read in case one was lost with a dropped LISTEN connection.
             _ = await subscription.signal.wait(for: min(.seconds(2), deadline - ContinuousClock.now))
             job = try await load(workspace: workspace, id: id)
@@ -241,7 +242,9 @@ struct JobsController: Sendable {
             var job = first
             try await writer.write(Self.event(job))
             var quiet = Duration.zero
-            while !job.status.isTerminal {
+            // A graceful shutdown (SIGTERM) ends the stream: clients reconnect to another
+            // replica, and the server does not wait for a job that may stay pending for days.
+            while !job.status.isTerminal, !Task.isShuttingDownGracefully {
                 let notified = await subscription.signal.wait(for: .seconds(2))
                 let current: JobRecord
                 do {

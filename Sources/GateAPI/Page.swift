@@ -48,4 +48,11 @@ enum Pagination {
         guard SortableID.isWellFormed(cursor, prefix: idPrefix) else { throw Problem(.badRequest, detail: "invalid cursor") }
         return cursor
     }
+
+    /// `cursor` of the API key listing: a key id (16 base32 characters), else a 400.
+    static func keyCursor(_ request: Request) throws -> String? {
+        guard let cursor = request.uri.queryParameters.get("cursor") else { return nil }
+        guard cursor.utf8.count == 16, Base32.isValid(cursor) else { throw Problem(.badRequest, detail: "invalid cursor") }
+        return cursor
+    }
 }

@@ -53,6 +53,9 @@ import Testing
                 (#"{"name":"x","scopes":[]}"#, .unprocessableContent),
                 (#"{"name":"","scopes":["jobs:read"]}"#, .unprocessableContent),
                 (#"{"name":"x","scopes":["jobs:read"],"expires_at":"2001-01-01T00:00:00Z"}"#, .unprocessableContent),
+                (#"{"name":"x","scopes":["jobs:read"],"expires_at":""}"#, .unprocessableContent),
+                (#"{"name":"x","scopes":["jobs:read"],"expires_at":"2099-02-30T00:00:00Z"}"#, .unprocessableContent),
+                (#"{"name":"x","scopes":["jobs:read"],"expires_at":1}"#, .badRequest),
                 (#"{"name":"x"}"#, .badRequest),
                 (#"{"name":5,"scopes":["jobs:read"]}"#, .badRequest),
                 ("not json", .badRequest),
@@ -180,6 +183,11 @@ import Testing
             } while cursor != nil
             #expect(seen.count == 5 && Set(seen).count == 5)
             #expect(try await client.execute(uri: keysPath + "?limit=0", method: .get, headers: bearer(fixture.adminKey)).status == .badRequest)
+            // Like every other listing, a cursor that is not an id of the listed kind is a 400.
+            for bad in ["", "abc", "ABCDEFGHIJKLMNOP", "job_01m842b1qzn8zrsh1pszppps0m", "aaaaaaaaaaaaaaa1"] {
+                let response = try await client.execute(uri: keysPath + "?cursor=\(bad)", method: .get, headers: bearer(fixture.adminKey))
+                #expect(response.status == .badRequest, "cursor=\(bad)")
+            }
         }
     }
 }

@@ -57,6 +57,10 @@ import Testing
         }
         #expect(validated.params == ["title": "Ship", "due_at": "2026-12-01T09:00:00Z", "labels": ["a", "b"]])
         #expect(try errors("task.create", #"{"title":"x","due_at":"tomorrow"}"#) == ["params.due_at"])
+        // Strict RFC 3339: Foundation's parser turned February 30 into March 2 and refused offsets past ±18:00.
+        #expect(try errors("task.create", #"{"title":"x","due_at":"2026-02-30T09:00:00Z"}"#) == ["params.due_at"])
+        #expect(try errors("task.create", #"{"title":"x","due_at":"2026-11-23T15:27:05+0100"}"#) == ["params.due_at"])
+        #expect(try errors("task.create", #"{"title":"x","due_at":"2026-12-01t09:00:00-20:30"}"#).isEmpty)
         #expect(try errors("task.create", #"{"title":"x","labels":["a","a"]}"#) == ["params.labels"])
         #expect(try errors("task.create", #"{"description":"no title"}"#) == ["params.title"])
     }

@@ -382,6 +382,10 @@ extension AuthFixture {
             _ = try await fixture.decide(client, "reject", ids[0], as: alice, body: #"{"reason":"no"}"#)
             let history = try await client.execute(uri: "/v1/workspaces/acme/approvals?status=decided", method: .get, headers: bearer(alice))
             #expect((history.json["items"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String } == [ids[0]])
+            let emails = try await client.execute(uri: "/v1/workspaces/acme/approvals?status=decided&action=gmail.send", method: .get, headers: bearer(alice))
+            #expect((emails.json["items"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String } == [ids[0]])
+            // An unknown action is a 400, as in the job listing (not an empty page).
+            #expect(try await client.execute(uri: "/v1/workspaces/acme/approvals?action=AAA", method: .get, headers: bearer(alice)).status == .badRequest)
             // Reading needs approvals:read; deciding needs approvals:decide.
             let reader = try await fixture.reviewer("reader", scopes: ["approvals:read"])
             #expect(try await fixture.decide(client, "approve", ids[2], as: reader).status == .forbidden)

@@ -1,3 +1,4 @@
+import GateCore
 import NIOCore
 import Testing
 

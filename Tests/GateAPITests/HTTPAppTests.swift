@@ -41,6 +41,24 @@ import Testing
         }
     }
 
+    @Test func aServedPathWithAnotherMethodIs405WithAllow() async throws {
+        try await withTestApp { client in
+            let health = try await client.execute(uri: "/health", method: .delete)
+            #expect(health.status == .methodNotAllowed)
+            #expect(health.headers[.allow] == "GET")
+            #expect(health.headers[.contentType] == "application/problem+json")
+            #expect(health.json["status"] as? Int == 405)
+            let jobs = try await client.execute(uri: "/v1/workspaces/acme/jobs/", method: .patch)
+            #expect(jobs.status == .methodNotAllowed)
+            #expect(jobs.headers[.allow] == "GET, POST")
+            let job = try await client.execute(uri: "/v1/workspaces/acme/jobs/job_x", method: .put)
+            #expect(job.headers[.allow] == "GET")
+            // Paths the API does not serve are still 404, whatever the method.
+            #expect(try await client.execute(uri: "/v1/workspaces/acme/nothing", method: .patch).status == .notFound)
+            #expect(try await client.execute(uri: "/v1/workspaces/acme/jobs/job_x/extra", method: .get).status == .notFound)
+        }
+    }
+
     @Test func bodyOverTheLimitIs413ProblemJSON() async throws {
         try await withTestApp(environment: ["MAX_BODY_BYTES": "1024"]) { client in
             let big = ByteBuffer(repeating: UInt8(ascii: "a"), count: 1025)
@@ -49,7 +67,7 @@ import Testing
             #expect(response.headers[.contentType] == "application/problem+json")
             #expect(response.json["status"] as? Int == 413)
             let small = try await client.execute(uri: "/health", method: .post, body: ByteBuffer(string: "{}"))
-            #expect(small.status == .notFound)
+            #expect(small.status == .methodNotAllowed)
         }
     }
 

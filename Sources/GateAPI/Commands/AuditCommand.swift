@@ -29,8 +29,8 @@ struct AuditCommand: AsyncParsableCommand {
             var filter = AuditFilter()
             for (name, value) in [("from", from), ("to", to)] {
                 guard let value else { continue }
-                guard RFC3339Text.instant(value) != nil else { throw Startup.fail("--\(name) must be an RFC 3339 timestamp") }
-                if name == "from" { filter.from = value.uppercased() } else { filter.to = value.uppercased() }
+                guard let utc = RFC3339Text.utc(value) else { throw Startup.fail("--\(name) must be an RFC 3339 timestamp") }
+                if name == "from" { filter.from = utc } else { filter.to = utc }
             }
             let sink: FileHandle
             if let output {

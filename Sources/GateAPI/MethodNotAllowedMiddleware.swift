@@ -1,0 +1,43 @@
+import HTTPTypes
+import Hummingbird
+
+/// A path the API serves, asked with a method it does not serve there: 405 with
+/// `Allow` (RFC 9110 §15.5.6), rather than the 404 of a path that does not exist.
+/// Added after every route, so it wraps only the router's not-found answer.
+struct MethodNotAllowedMiddleware: RouterMiddleware {
+    typealias Context = AppRequestContext
+
+    /// Each route template as components (`nil` for a parameter), with its methods.
+    let templates: [(components: [Substring?], methods: [String])]
+
+    init(routes: [Router<AppRequestContext>.RouteDescription]) {
+        var methods: [String: Set<String>] = [:]
+        for route in routes { methods[route.path.description, default: []].insert(route.method.rawValue) }
+        templates = methods.map { path, methods in
+            let components = path.split(separator: "/").map { $0.hasPrefix("{") || $0.hasPrefix(":") ? nil : $0 }
+            return (components, methods.sorted())
+        }
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as HTTPError where error.status == .notFound {
+            let allowed = allowedMethods(path: request.uri.path)
+            guard !allowed.isEmpty else { throw error }
+            var problem = Problem(
+                .methodNotAllowed, detail: "\(request.method.rawValue) is not served at this path; it serves \(allowed.joined(separator: ", "))")
+            problem.headers[.allow] = allowed.joined(separator: ", ")
+            throw problem
+        }
+    }
+
+    func allowedMethods(path: String) -> [String] {
+        let components = path.split(separator: "/")
+        var allowed = Set<String>()
+        for template in templates where template.components.count == components.count {
+            if zip(template.components, components).allSatisfy({ $0.0 == nil || $0.0 == $0.1 }) { allowed.formUnion(template.methods) }
+        }
+        return allowed.sorted()
+    }
+}
