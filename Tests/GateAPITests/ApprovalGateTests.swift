@@ -215,20 +215,31 @@ extension AuthFixture {
             for _ in 0..<200 { created.append(try await fixture.pendingEmail(client).1) }
             let approvals = created
             let alice = try await fixture.reviewer("alice")
-            try await fixture.execute("UPDATE approvals SET expires_at = clock_timestamp() + interval '300 milliseconds'")
+            // The deadline must fall while the votes are being cast, however loaded the
+            // machine: time one vote, then put the deadline where about half of each
+            // chunk's votes (8 chunks at once, so ≈ 8 vote-times apart) are still to come.
+            let (_, warmUp, _) = try await fixture.pendingEmail(client)
+            let timing = ContinuousClock.now
+            _ = try await fixture.decide(client, "approve", warmUp, as: alice)
+            let oneVote = ContinuousClock.now - timing
+            let deadline = Duration.milliseconds(200) + oneVote * 96
+            try await fixture.execute("""
+                UPDATE approvals SET expires_at = clock_timestamp() + interval '\(Int(deadline.milliseconds)) milliseconds'
+                WHERE status = 'pending'
+                """)
             let answers = try await fixture.db.withClient { postgres in
                 let sweeper = ApprovalStore(client: postgres, logger: TestEnvironment.logger)
                 return try await withThrowingTaskGroup(of: [String: HTTPResponse.Status].self) { group in
                     // A sweeper running flat out while every approval is voted on around its deadline.
                     group.addTask {
-                        let end = ContinuousClock.now + .seconds(3)
+                        let end = ContinuousClock.now + max(.seconds(3), deadline * 3)
                         while ContinuousClock.now < end { _ = try await sweeper.expireDue(limit: 20) }
                         return [:]
                     }
                     for chunk in stride(from: 0, to: approvals.count, by: 25) {
                         let ids = Array(approvals[chunk..<min(chunk + 25, approvals.count)])
                         group.addTask {
-                            try await Task.sleep(for: .milliseconds(200 + chunk))
+                            try await Task.sleep(for: .milliseconds(200))
                             var statuses: [String: HTTPResponse.Status] = [:]
                             for id in ids { statuses[id] = try await fixture.decide(client, "approve", id, as: alice).status }
                             return statuses
