@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GateCore
 
 /// The outcome of a `gmail.send` job.
 public struct GmailSendResult: Sendable, Equatable {
@@ -167,6 +168,6 @@ public struct GmailSender: Sendable {
     }
 
     private static func hex(_ digest: SHA256.Digest) -> String {
-        digest.map { String(format: "%02x", $0) }.joined()
+        Hex.encode(digest)
     }
 }

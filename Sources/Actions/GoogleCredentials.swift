@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GateCore
 
 /// A workspace's Google OAuth credentials for `gmail.send`. Stored as JSON sealed by
 /// `SecretBox`:
@@ -53,7 +54,7 @@ public enum GoogleCredentials: Sendable, Hashable {
             hasher.update(data: Data("\(field.utf8.count):".utf8))
             hasher.update(data: Data(field.utf8))
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return Hex.encode(hasher.finalize())
     }
 
     /// The JSON form sealed for a workspace.

@@ -8,6 +8,8 @@ import Persistence
 /// A secret is in the response to create and rotate only, never in a listing.
 struct APIKeysController: Sendable {
     let store: APIKeyStore
+    /// Dropped from on every change (also on failure: a timed-out write may have committed).
+    let cache: CachedAPIKeyLookup
     let rotationOverlapSeconds: Int
     let timeout: Duration
 
@@ -141,6 +143,7 @@ struct APIKeysController: Sendable {
         let id = try context.parameters.require("id")
         let store = self.store
         let actor = SecurityAudit.actor(principal, context: context)
+        defer { cache.invalidate(id: id) }
         do {
             _ = try await withTimeout(timeout, dependency: "postgres") {
                 try await store.revoke(workspaceID: workspace, id: id, actor: actor)
@@ -160,6 +163,7 @@ struct APIKeysController: Sendable {
         guard (0...2_592_000).contains(overlap) else { throw validation("overlap_seconds", "must be 0 to 2592000") }
         let store = self.store
         let actor = SecurityAudit.actor(principal, context: context)
+        defer { cache.invalidate(id: id) }
         do {
             let (record, token) = try await withTimeout(timeout, dependency: "postgres") {
                 try await store.rotate(workspaceID: workspace, id: id, overlapSeconds: overlap, actor: actor)

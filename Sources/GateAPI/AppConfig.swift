@@ -39,6 +39,9 @@ struct AppConfig: Sendable {
     var purgeInterval: Duration
     /// How often committed audit events are chained (`AUDIT_SEAL_INTERVAL_MS`).
     var auditSealInterval: Duration
+    /// How long API keys and policies may be served from memory (`CONFIG_CACHE_SECONDS`)
+    /// if a change notification is lost; normally a change reaches every replica at once.
+    var configCacheTTL: Duration
     var webhooks: WebhookSettings
 
     /// Reads the configuration from `environment`; the error names the first bad variable.
@@ -47,8 +50,12 @@ struct AppConfig: Sendable {
         let databaseURL = try env.required("DATABASE_URL")
         let database: PostgresClient.Configuration
         do {
+            let poolSize = try env.int("DATABASE_POOL_SIZE", default: 20, in: 1...500)
+            // Connections above the minimum are closed when idle, which arms a timer per
+            // release (see DatabaseConfiguration); by default the whole pool stays open.
             database = try DatabaseConfiguration.parse(
-                databaseURL, maximumConnections: try env.int("DATABASE_POOL_SIZE", default: 20, in: 1...500))
+                databaseURL, maximumConnections: poolSize,
+                minimumConnections: try env.int("DATABASE_POOL_MIN_SIZE", default: poolSize, in: 0...500))
         } catch let error as ConfigError {
             throw error
         } catch {
@@ -177,6 +184,7 @@ struct AppConfig: Sendable {
             sweepInterval: .milliseconds(try env.int("SWEEP_INTERVAL_MS", default: 1000, in: 50...60000)),
             purgeInterval: .seconds(try env.int("PURGE_INTERVAL_SECONDS", default: 60, in: 1...86400)),
             auditSealInterval: .milliseconds(try env.int("AUDIT_SEAL_INTERVAL_MS", default: 250, in: 10...60000)),
+            configCacheTTL: .seconds(try env.int("CONFIG_CACHE_SECONDS", default: 10, in: 0...300)),
             webhooks: WebhookSettings(
                 secret: try env.secret("WEBHOOK_SECRET", minimumBytes: 32),
                 maxAttempts: try env.int("WEBHOOK_MAX_ATTEMPTS", default: 8, in: 1...50),

@@ -19,6 +19,9 @@ struct AppServices: Sendable {
     let apiKeys: APIKeyStore
     let jobs: JobStore
     let policies: PolicyStore
+    /// In-memory copies for the hot path; see `ConfigNotificationsListener`.
+    let keyCache: CachedAPIKeyLookup
+    let policyCache: CachedPolicyLookup
     let approvals: ApprovalStore
     let auditLog: AuditStore
     let events: JobEvents
@@ -36,6 +39,8 @@ struct AppServices: Sendable {
         apiKeys = APIKeyStore(client: postgres, logger: logger)
         jobs = JobStore(client: postgres, logger: logger)
         policies = PolicyStore(client: postgres, logger: logger)
+        keyCache = CachedAPIKeyLookup(apiKeys, ttl: config.configCacheTTL)
+        policyCache = CachedPolicyLookup(store: policies, ttl: config.configCacheTTL)
         approvals = ApprovalStore(client: postgres, logger: logger)
         auditLog = AuditStore(client: postgres, logger: logger)
         events = JobEvents()
@@ -51,7 +56,7 @@ struct AppServices: Sendable {
                 tokens: GoogleTokenProvider(configuration: config.gmail.tokens),
                 configuration: config.gmail.sender))
         let jwt = try await JWTVerifier(settings: config.jwt, logger: logger)
-        authenticator = Authenticator(keys: apiKeys, jwt: jwt, logger: logger)
+        authenticator = Authenticator(keys: keyCache, jwt: jwt, logger: logger)
     }
 }
 
@@ -69,7 +74,9 @@ func buildApplication(config: AppConfig, services: AppServices, logger: Logger) 
 
     // Started after, and stopped before, the clients they use.
     var background: [any Service] = [
-        JobEventsListener(postgres: services.postgres, events: services.events, logger: logger)
+        JobEventsListener(postgres: services.postgres, events: services.events, logger: logger),
+        ConfigNotificationsListener(
+            postgres: services.postgres, keys: services.keyCache, policies: services.policyCache, logger: logger),
     ]
     if config.backgroundWorkers {
         background.append(
@@ -125,14 +132,14 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
         .add(middleware: WorkspaceAccessMiddleware(audit: audit))
         .add(middleware: RateLimitMiddleware(limiter: RateLimiter(redis: services.redis, settings: config.rateLimits, keyPrefix: config.redisKeyPrefix)))
 
-    APIKeysController(store: services.apiKeys, rotationOverlapSeconds: config.keyRotationOverlapSeconds, timeout: databaseTimeout)
+    APIKeysController(store: services.apiKeys, cache: services.keyCache, rotationOverlapSeconds: config.keyRotationOverlapSeconds, timeout: databaseTimeout)
         .addRoutes(to: workspace.group("api-keys").add(middleware: RequireScope(.keysAdmin, audit: audit)))
     PoliciesController(
-        store: services.policies, defaultApprovalTimeoutSeconds: config.approvalTimeoutSeconds, audit: audit,
+        store: services.policies, cache: services.policyCache, defaultApprovalTimeoutSeconds: config.approvalTimeoutSeconds, audit: audit,
         timeout: databaseTimeout
     ).addRoutes(to: workspace)
     JobsController(
-        jobs: services.jobs, approvals: services.approvals, events: services.events, policies: services.policies,
+        jobs: services.jobs, approvals: services.approvals, events: services.events, policies: services.policyCache,
         idempotency: IdempotencyGuard(redis: services.redis, ttlSeconds: config.idempotencyTTLSeconds, keyPrefix: config.redisKeyPrefix),
         webhooksEnabled: config.webhooks.secret != nil,
         audit: audit, timeout: databaseTimeout

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GateCore
 import Redis
 
 /// The Redis half of idempotent submission (SPEC §4): a workspace-scoped key claimed
@@ -30,7 +31,7 @@ struct IdempotencyGuard: Sendable {
 
     func redisKey(workspace: String, key: String) -> String {
         // Hashed: client keys may be long or contain anything printable.
-        let digest = SHA256.hash(data: Data(key.utf8)).map { String(format: "%02x", $0) }.joined()
+        let digest = Hex.encode(SHA256.hash(data: Data(key.utf8)))
         return "\(keyPrefix)idem:\(workspace):\(digest)"
     }
 
@@ -38,23 +39,18 @@ struct IdempotencyGuard: Sendable {
         let redisKey = redisKey(workspace: workspace, key: key)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let token = "p|\(payloadHash)|\(now)|\(UUID().uuidString)"
-        for _ in 0..<2 {
-            if try await redis.set(redisKey, to: token, onlyIfAbsent: true, expiresInSeconds: ttlSeconds) {
-                return .claimed(token: token)
-            }
-            // Gone between SET and GET (expired or deleted): try to claim again.
-            guard let current = try await redis.get(redisKey) else { continue }
-            let parts = current.split(separator: "|", omittingEmptySubsequences: false)
-            guard parts.count >= 3, parts[1] == payloadHash else { return .mismatch }
-            switch parts[0] {
-            case "d": return .done(jobID: String(parts[2]))
-            case "p":
-                let claimedAt = Int64(parts[2]) ?? 0
-                return now - claimedAt < inFlightWindowMilliseconds ? .inFlight : .stale
-            default: return .mismatch
-            }
+        guard let current = try await redis.setIfAbsentOrGet(redisKey, to: token, expiresInSeconds: ttlSeconds) else {
+            return .claimed(token: token)
         }
-        return .stale
+        let parts = current.split(separator: "|", omittingEmptySubsequences: false)
+        guard parts.count >= 3, parts[1] == payloadHash else { return .mismatch }
+        switch parts[0] {
+        case "d": return .done(jobID: String(parts[2]))
+        case "p":
+            let claimedAt = Int64(parts[2]) ?? 0
+            return now - claimedAt < inFlightWindowMilliseconds ? .inFlight : .stale
+        default: return .mismatch
+        }
     }
 
     /// Records the job id under the key for the full TTL, from now.

@@ -19,7 +19,7 @@ struct JobsController: Sendable {
     let jobs: JobStore
     let approvals: ApprovalStore
     let events: JobEvents
-    let policies: PolicyStore
+    let policies: CachedPolicyLookup
     let idempotency: IdempotencyGuard
     /// Whether WEBHOOK_SECRET is set: callbacks are never sent unsigned.
     let webhooksEnabled: Bool

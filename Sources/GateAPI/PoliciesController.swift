@@ -9,6 +9,8 @@ import Persistence
 /// Read with `policies:admin` or `approvals:read`; change with `policies:admin`.
 struct PoliciesController: Sendable {
     let store: PolicyStore
+    /// Dropped from on every change (also on failure: a timed-out write may have committed).
+    let cache: CachedPolicyLookup
     let defaultApprovalTimeoutSeconds: Int
     let audit: SecurityAudit
     let timeout: Duration
@@ -102,6 +104,7 @@ struct PoliciesController: Sendable {
             requiredApprovals: requiredApprovals, constraints: constraints)
         let store = self.store
         let actor = SecurityAudit.actor(principal, context: context)
+        defer { cache.invalidate(workspaceID: workspace, action: policy.action) }
         let saved = try await withTimeout(timeout, dependency: "postgres") {
             try await store.put(workspaceID: workspace, policy: policy, actor: actor)
         }

@@ -14,7 +14,7 @@ public enum CanonicalJSON {
 
     /// Hex SHA-256 of the canonical encoding.
     public static func sha256(_ value: JSONValue) -> String {
-        SHA256.hash(data: Data(encode(value).utf8)).map { String(format: "%02x", $0) }.joined()
+        Hex.encode(SHA256.hash(data: Data(encode(value).utf8)))
     }
 
     private static func write(_ value: JSONValue, into out: inout String) {

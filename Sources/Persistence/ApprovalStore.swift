@@ -117,15 +117,10 @@ public struct ApprovalStore: Sendable {
     ) async throws -> DecisionOutcome? {
         let logger = self.logger
         return try await client.transaction(logger: logger) { connection in
-            let locked = try await connection.query(
-                """
-                SELECT \(unescaped: Self.columns), j.submitted_by_type || ':' || j.submitted_by, j.acts_for, clock_timestamp()
-                FROM approvals a JOIN jobs j ON j.id = a.job_id
-                WHERE a.workspace_id = \(workspaceID) AND a.id = \(id)
-                FOR UPDATE OF a
-                """, logger: logger)
             var found: (ApprovalRecord, String, String?, Date)?
-            for try await row in locked {
+            for try await row in try await connection.execute(
+                PreparedQuery<LockStatement>(Self.lockQuery(workspaceID: workspaceID, id: id)), logger: logger)
+            {
                 let approval = try Self.approval(row)
                 let cells = row.makeRandomAccess()
                 let submitter = try cells[12].decode(String.self, context: .default)
@@ -157,44 +152,105 @@ public struct ApprovalStore: Sendable {
             case .success(.repeated):
                 return .repeated(approval)
             case .success(.recorded(let status, let approvals)):
-                try await connection.query(
-                    """
-                    INSERT INTO approval_votes (approval_id, reviewer, reviewer_person, decision, comment, payload_hash_seen)
-                    VALUES (\(id), \(reviewer.principal), \(reviewer.person), \(decision.rawValue), \(comment), \(payloadHashSeen))
-                    """, logger: logger)
-                try await AuditLog.append(
-                    AuditEvent(
-                        workspaceID: workspaceID, actor: actor, action: "approval.voted", targetType: "approval", targetID: id,
-                        details: [
-                            "decision": .string(decision.rawValue), "job_id": .string(approval.jobID),
-                            "approvals": .integer(approvals), "required_approvals": .integer(approval.requiredApprovals),
-                            "payload_hash_seen": payloadHashSeen.map { .string($0) } ?? .null,
-                        ]),
-                    on: connection, logger: logger)
-                if status != .pending {
-                    let reason = decision == .reject ? comment : nil
-                    try await connection.query(
-                        """
-                        WITH a AS (
-                            UPDATE approvals SET status = \(status.rawValue), decided_at = clock_timestamp(), reason = \(reason), reason_code = \(reasonCode)
-                            WHERE id = \(id) RETURNING job_id
-                        )
-                        UPDATE jobs SET status = \(status == .approved ? "approved" : "rejected"), updated_at = clock_timestamp(),
-                            status_reason = \(reason), status_code = \(reasonCode)
-                        FROM a WHERE jobs.id = a.job_id
-                        """, logger: logger)
-                    try await AuditLog.append(
-                        AuditEvent(
-                            workspaceID: workspaceID, actor: actor,
-                            action: status == .approved ? "approval.granted" : "approval.rejected", targetType: "approval",
-                            targetID: id, details: ["job_id": .string(approval.jobID), "approvals": .integer(approvals)]),
-                        on: connection, logger: logger)
+                let reason = decision == .reject ? comment : nil
+                let write = Self.recordQuery(
+                    approval: approval, decision: decision, reviewer: reviewer, comment: comment,
+                    payloadHashSeen: payloadHashSeen, newStatus: status, approvals: approvals, reason: reason,
+                    reasonCode: reasonCode, actor: actor)
+                var written: (Date, Date?)?
+                for try await row in try await connection.execute(PreparedQuery<RecordStatement>(write), logger: logger) {
+                    written = try row.decode((Date, Date?).self)
                 }
-                var updated = try await Self.reload(workspaceID: workspaceID, id: id, on: connection, logger: logger)
-                updated.votes = try await Self.votes(of: id, on: connection, logger: logger)
-                return .changed(updated)
+                guard let (votedAt, decidedAt) = written else { throw ApprovalStoreError.vanished }
+                var votes = approval.votes
+                votes.append(
+                    VoteRecord(
+                        reviewer: reviewer.principal, reviewerPerson: reviewer.person, decision: decision, comment: comment,
+                        payloadHashSeen: payloadHashSeen, createdAt: votedAt))
+                let decided = status != .pending
+                return .changed(
+                    ApprovalRecord(
+                        id: approval.id, workspaceID: approval.workspaceID, jobID: approval.jobID, action: approval.action,
+                        status: status, payloadHash: approval.payloadHash, requiredApprovals: approval.requiredApprovals,
+                        expiresAt: approval.expiresAt, createdAt: approval.createdAt,
+                        decidedAt: decided ? decidedAt : approval.decidedAt, reason: decided ? reason : approval.reason,
+                        reasonCode: decided ? reasonCode : approval.reasonCode, votes: votes))
             }
         }
+    }
+
+    /// The approval under its row lock, with what the rules need about the job and the
+    /// database's clock. The votes are read by the next statement: in READ COMMITTED it
+    /// takes a new snapshot, so it sees a vote committed while this one waited for the lock.
+    static func lockQuery(workspaceID: String, id: String) -> PostgresQuery {
+        """
+        SELECT \(unescaped: Self.columns), j.submitted_by_type || ':' || j.submitted_by, j.acts_for, clock_timestamp()
+        FROM approvals a JOIN jobs j ON j.id = a.job_id
+        WHERE a.workspace_id = \(workspaceID) AND a.id = \(id)
+        FOR UPDATE OF a
+        """
+    }
+
+    enum LockStatement: PreparedShape {
+        static let name = "gateapi_approval_lock"
+        static let sql = ApprovalStore.lockQuery(workspaceID: "", id: "").sql
+    }
+
+    /// A recorded vote in one statement (one round trip, under the lock): the vote, the
+    /// approval's and job's new status when it decides them, and the audit rows
+    /// `approval.voted` then `approval.granted`/`approval.rejected`, in that order.
+    /// Returns the vote's time and, if decided, the decision's.
+    static func recordQuery(
+        approval: ApprovalRecord, decision: VoteDecision, reviewer: Reviewer, comment: String?, payloadHashSeen: String?,
+        newStatus: ApprovalStatus, approvals: Int, reason: String?, reasonCode: String?, actor: AuditActor
+    ) -> PostgresQuery {
+        let decided = newStatus != .pending
+        let voted: JSONValue = [
+            "decision": .string(decision.rawValue), "job_id": .string(approval.jobID),
+            "approvals": .integer(approvals), "required_approvals": .integer(approval.requiredApprovals),
+            "payload_hash_seen": payloadHashSeen.map { .string($0) } ?? .null,
+        ]
+        let decisionDetails: JSONValue = ["job_id": .string(approval.jobID), "approvals": .integer(approvals)]
+        let decisionAction = newStatus == .approved ? "approval.granted" : "approval.rejected"
+        return """
+            WITH vote AS (
+                INSERT INTO approval_votes (approval_id, reviewer, reviewer_person, decision, comment, payload_hash_seen)
+                VALUES (\(approval.id), \(reviewer.principal), \(reviewer.person)::text, \(decision.rawValue),
+                        \(comment)::text, \(payloadHashSeen)::text)
+                RETURNING created_at
+            ), a AS (
+                UPDATE approvals SET status = \(newStatus.rawValue), decided_at = clock_timestamp(), reason = \(reason)::text,
+                    reason_code = \(reasonCode)::text
+                WHERE id = \(approval.id) AND \(decided)
+                RETURNING job_id, decided_at
+            ), j AS (
+                UPDATE jobs SET status = \(newStatus == .approved ? "approved" : "rejected"), updated_at = clock_timestamp(),
+                    status_reason = \(reason)::text, status_code = \(reasonCode)::text
+                FROM a WHERE jobs.id = a.job_id
+            ), audit AS (
+                INSERT INTO audit_events
+                    (workspace_id, actor_type, actor_id, actor_ip, action, target_type, target_id, outcome, request_id, details)
+                SELECT \(approval.workspaceID), \(actor.kind.rawValue), \(actor.id)::text, \(actor.ip)::text, 'approval.voted',
+                       'approval', \(approval.id), 'success', \(actor.requestID)::text, \(voted.jsonText)::jsonb
+                FROM vote
+                UNION ALL
+                SELECT \(approval.workspaceID), \(actor.kind.rawValue), \(actor.id)::text, \(actor.ip)::text, \(decisionAction),
+                       'approval', \(approval.id), 'success', \(actor.requestID)::text, \(decisionDetails.jsonText)::jsonb
+                FROM a
+            )
+            SELECT vote.created_at, (SELECT decided_at FROM a) FROM vote
+            """
+    }
+
+    enum RecordStatement: PreparedShape {
+        static let name = "gateapi_approval_record_vote"
+        static let sql = ApprovalStore.recordQuery(
+            approval: ApprovalRecord(
+                id: "", workspaceID: "", jobID: "", action: "", status: .pending, payloadHash: "", requiredApprovals: 1,
+                expiresAt: Date(), createdAt: Date(), decidedAt: nil, reason: nil, reasonCode: nil, votes: []),
+            decision: .approve, reviewer: Reviewer(principal: "", person: nil), comment: nil, payloadHashSeen: nil,
+            newStatus: .pending, approvals: 0, reason: nil, reasonCode: nil, actor: AuditActor(kind: .system, id: nil)
+        ).sql
     }
 
     public enum CancelOutcome: Sendable, Equatable {
@@ -299,21 +355,28 @@ public struct ApprovalStore: Sendable {
     }
 
     static func votes(of approvalID: String, on connection: PostgresConnection, logger: Logger) async throws -> [VoteRecord] {
-        let rows = try await connection.query(
-            """
-            SELECT reviewer, reviewer_person, decision, comment, payload_hash_seen, created_at
-            FROM approval_votes WHERE approval_id = \(approvalID) ORDER BY created_at
-            """, logger: logger)
         var votes: [VoteRecord] = []
-        for try await (reviewer, person, decision, comment, seen, createdAt) in rows.decode(
-            (String, String?, String, String?, String?, Date).self)
-        {
+        for try await row in try await connection.execute(PreparedQuery<VotesStatement>(votesQuery(approvalID)), logger: logger) {
+            let (reviewer, person, decision, comment, seen, createdAt) = try row.decode(
+                (String, String?, String, String?, String?, Date).self)
             votes.append(
                 VoteRecord(
                     reviewer: reviewer, reviewerPerson: person, decision: VoteDecision(rawValue: decision) ?? .reject,
                     comment: comment, payloadHashSeen: seen, createdAt: createdAt))
         }
         return votes
+    }
+
+    static func votesQuery(_ approvalID: String) -> PostgresQuery {
+        """
+        SELECT reviewer, reviewer_person, decision, comment, payload_hash_seen, created_at
+        FROM approval_votes WHERE approval_id = \(approvalID) ORDER BY created_at
+        """
+    }
+
+    enum VotesStatement: PreparedShape {
+        static let name = "gateapi_approval_votes"
+        static let sql = ApprovalStore.votesQuery("").sql
     }
 
     static func approvals(_ rows: PostgresRowSequence) async throws -> [ApprovalRecord] {

@@ -8,6 +8,7 @@ extension PostgresQuery.StringInterpolation {
     /// With `workspaceColumn`, each row's workspace comes from that column of `source`
     /// (a sweep over many workspaces) instead of `event.workspaceID`; with
     /// `detailsColumn`, a jsonb column of `source` is merged into the details.
+    /// The values that may be NULL are cast, so the statement can be prepared (`PreparedQuery`).
     mutating func appendInterpolation(
         auditFrom source: String, targetIDColumn: String, event: AuditEvent, workspaceColumn: String? = nil,
         detailsColumn: String? = nil
@@ -24,9 +25,9 @@ extension PostgresQuery.StringInterpolation {
         appendInterpolation(event.actor.kind.rawValue)
         appendLiteral(", ")
         appendInterpolation(event.actor.id)
-        appendLiteral(", ")
+        appendLiteral("::text, ")
         appendInterpolation(event.actor.ip)
-        appendLiteral(", ")
+        appendLiteral("::text, ")
         appendInterpolation(event.action)
         appendLiteral(", ")
         appendInterpolation(event.targetType)
@@ -34,7 +35,7 @@ extension PostgresQuery.StringInterpolation {
         appendInterpolation(event.outcome.rawValue)
         appendLiteral(", ")
         appendInterpolation(event.actor.requestID)
-        appendLiteral(", ")
+        appendLiteral("::text, ")
         appendInterpolation(JSONValue.object(event.details).jsonText)
         appendLiteral("::jsonb")
         if let detailsColumn { appendLiteral(" || \(source).\(detailsColumn)") }

@@ -92,8 +92,31 @@ public struct JobStore: Sendable {
     /// approval and `approval.requested` row — in one statement (one round trip,
     /// atomic), unless the workspace already has a job under the same key.
     public func insert(_ job: NewJob, actor: AuditActor) async throws -> InsertOutcome {
-        let id = SortableID.make(prefix: "job")
-        let approvalID = SortableID.make(prefix: "apr")
+        let query = Self.insertQuery(job, actor: actor, id: SortableID.make(prefix: "job"), approvalID: SortableID.make(prefix: "apr"))
+        var created: JobRecord?
+        for try await row in try await client.execute(PreparedQuery<InsertStatement>(query), logger: logger) {
+            created = try Self.record(row)
+        }
+        if let created { return .created(created) }
+        guard let existing = try await find(workspaceID: job.workspaceID, idempotencyKey: job.idempotencyKey) else {
+            throw JobStoreError.conflictWithoutRow
+        }
+        return .existing(existing)
+    }
+
+    enum InsertStatement: PreparedShape {
+        static let name = "gateapi_job_insert"
+        static let sql = JobStore.insertQuery(
+            NewJob(
+                workspaceID: "", action: "", params: .null, payloadHash: "", status: .queued, idempotencyKey: "",
+                submittedByType: "", submittedBy: "", actsFor: nil, callbackURL: nil, requiredApprovals: 0,
+                approvalTimeoutSeconds: nil),
+            actor: AuditActor(kind: .system, id: nil), id: "", approvalID: ""
+        ).sql
+    }
+
+    /// One statement, one round trip: the job, its approval if gated, and both audit rows.
+    static func insertQuery(_ job: NewJob, actor: AuditActor, id: String, approvalID: String) -> PostgresQuery {
         let requested = AuditEvent(
             workspaceID: job.workspaceID, actor: actor, action: "approval.requested", targetType: "approval",
             details: ["job_id": .string(id), "required_approvals": .integer(job.requiredApprovals)])
@@ -103,15 +126,14 @@ public struct JobStore: Sendable {
                 "action": .string(job.action), "payload_hash": .string(job.payloadHash),
                 "status": .string(job.status.rawValue), "required_approvals": .integer(job.requiredApprovals),
             ])
-        let rows = try await client.query(
-            """
+        return """
             WITH job AS (
                 INSERT INTO jobs (id, workspace_id, action, params, payload_hash, status, idempotency_key, submitted_by_type,
                                   submitted_by, acts_for, callback_url, required_approvals, expires_at)
                 VALUES (\(id), \(job.workspaceID), \(job.action), \(job.params.jsonText)::jsonb, \(job.payloadHash),
                         \(job.status.rawValue), \(job.idempotencyKey), \(job.submittedByType), \(job.submittedBy),
-                        \(job.actsFor), \(job.callbackURL), \(job.requiredApprovals),
-                        now() + make_interval(secs => \(job.approvalTimeoutSeconds)))
+                        \(job.actsFor)::text, \(job.callbackURL)::text, \(job.requiredApprovals)::int8,
+                        now() + make_interval(secs => \(job.approvalTimeoutSeconds)::int8))
                 ON CONFLICT (workspace_id, idempotency_key) DO NOTHING
                 RETURNING \(unescaped: Self.columns)
             ), audit AS (
@@ -125,20 +147,26 @@ public struct JobStore: Sendable {
                 \(auditFrom: "approval", targetIDColumn: "id", event: requested)
             )
             SELECT \(unescaped: Self.columnNames) FROM job
-            """, logger: logger)
-        if let created = try await Self.records(rows).first { return .created(created) }
-        guard let existing = try await find(workspaceID: job.workspaceID, idempotencyKey: job.idempotencyKey) else {
-            throw JobStoreError.conflictWithoutRow
-        }
-        return .existing(existing)
+            """
     }
 
     public func find(workspaceID: String, id: String) async throws -> JobRecord? {
-        try await Self.records(
-            client.query(
-                "SELECT \(unescaped: Self.columns) FROM jobs WHERE workspace_id = \(workspaceID) AND id = \(id)",
-                logger: logger)
-        ).first
+        var found: JobRecord?
+        for try await row in try await client.execute(
+            PreparedQuery<FindStatement>(Self.findQuery(workspaceID: workspaceID, id: id)), logger: logger)
+        {
+            found = try Self.record(row)
+        }
+        return found
+    }
+
+    enum FindStatement: PreparedShape {
+        static let name = "gateapi_job_find"
+        static let sql = JobStore.findQuery(workspaceID: "", id: "").sql
+    }
+
+    static func findQuery(workspaceID: String, id: String) -> PostgresQuery {
+        "SELECT \(unescaped: Self.columns) FROM jobs WHERE workspace_id = \(workspaceID) AND id = \(id)"
     }
 
     public func find(workspaceID: String, idempotencyKey: String) async throws -> JobRecord? {

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import GateCore
 
 /// One numbered SQL file from `migrations/`, e.g. `0001_workspaces.sql`.
 public struct Migration: Sendable, Equatable {
@@ -13,7 +14,7 @@ public struct Migration: Sendable, Equatable {
         self.version = version
         self.name = name
         self.sql = sql
-        self.checksum = SHA256.hash(data: Data(sql.utf8)).map { String(format: "%02x", $0) }.joined()
+        self.checksum = Hex.encode(SHA256.hash(data: Data(sql.utf8)))
     }
 
     /// Reads every `NNNN_name.sql` in `directory`, ordered by number. Other files are

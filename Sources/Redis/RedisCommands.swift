@@ -23,6 +23,22 @@ extension RedisClient {
         return try await send(command.map { Array($0.utf8) }) != .null
     }
 
+    /// Sets `key` if it is absent and returns nil, or returns the value it already
+    /// holds: `SET key value NX GET EX seconds`, atomic and one round trip (Redis 7+).
+    /// A server that refuses NX with GET (Redis < 7) gets `SET NX` then `GET`.
+    public func setIfAbsentOrGet(_ key: String, to value: String, expiresInSeconds: Int) async throws(RedisError) -> String? {
+        do {
+            return try await send(["SET", key, value, "NX", "GET", "EX", String(expiresInSeconds)].map { Array($0.utf8) }).string
+        } catch .server(let message) where message.hasPrefix("ERR syntax") {
+            for _ in 0..<3 {
+                if try await set(key, to: value, onlyIfAbsent: true, expiresInSeconds: expiresInSeconds) { return nil }
+                // Gone between SET and GET (expired or deleted): try to set it again.
+                if let current = try await get(key) { return current }
+            }
+            throw .server("\(key) kept vanishing between SET NX and GET")
+        }
+    }
+
     @discardableResult
     public func delete(_ keys: String...) async throws(RedisError) -> Int {
         Int(try await send((["DEL"] + keys).map { Array($0.utf8) }).integer ?? 0)

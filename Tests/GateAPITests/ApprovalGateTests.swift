@@ -110,6 +110,47 @@ extension AuthFixture {
         }
     }
 
+    /// Two reviewers of a quorum of two vote at the same moment: the second to get the
+    /// row lock must see the first's vote (committed while it waited), so every approval
+    /// ends granted, once, with both votes and the audit rows in order.
+    @Test func simultaneousQuorumVotesGrantEachApprovalOnce() async throws {
+        try await AuthFixture.with { fixture, client in
+            try await fixture.allowBothActions(client)
+            try await fixture.gate(client, approvals: 2)
+            let alice = try await fixture.reviewer("alice")
+            let bob = try await fixture.reviewer("bob")
+            var approvalIDs: [String] = []
+            for _ in 0..<12 { approvalIDs.append(try await fixture.pendingEmail(client).1) }
+            let results = try await withThrowingTaskGroup(of: (String, Int, String?).self) { group in
+                for id in approvalIDs {
+                    for reviewer in [alice, bob] {
+                        group.addTask {
+                            let response = try await fixture.decide(client, "approve", id, as: reviewer)
+                            return (id, Int(response.status.code), response.json["status"] as? String)
+                        }
+                    }
+                }
+                var results: [(String, Int, String?)] = []
+                for try await result in group { results.append(result) }
+                return results
+            }
+            #expect(results.allSatisfy { $0.1 == 200 })
+            for id in approvalIDs {
+                // One of the two answers says approved, the other pending.
+                #expect(results.filter { $0.0 == id }.compactMap(\.2).sorted() == ["approved", "pending"])
+            }
+            #expect(try await fixture.count("SELECT count(*)::int FROM approvals WHERE status = 'approved'") == 12)
+            #expect(try await fixture.count("SELECT count(*)::int FROM jobs WHERE status = 'approved'") == 12)
+            #expect(try await fixture.count("SELECT count(*)::int FROM approval_votes") == 24)
+            #expect(try await fixture.count("SELECT count(*)::int FROM audit_events WHERE action = 'approval.granted'") == 12)
+            // Per approval: voted, voted, granted — the grant after both votes.
+            #expect(try await fixture.count("""
+                SELECT count(*)::int FROM audit_events g WHERE g.action = 'approval.granted'
+                  AND g.seq > ALL (SELECT v.seq FROM audit_events v WHERE v.action = 'approval.voted' AND v.target_id = g.target_id)
+                """) == 12)
+        }
+    }
+
     @Test func nobodyApprovesTheirOwnJob() async throws {
         try await AuthFixture.with { fixture, client in
             try await fixture.allowBothActions(client)
@@ -174,20 +215,31 @@ extension AuthFixture {
             for _ in 0..<200 { created.append(try await fixture.pendingEmail(client).1) }
             let approvals = created
             let alice = try await fixture.reviewer("alice")
-            try await fixture.execute("UPDATE approvals SET expires_at = clock_timestamp() + interval '300 milliseconds'")
+            // The deadline must fall while the votes are being cast, however loaded the
+            // machine: time one vote, then put the deadline where about half of each
+            // chunk's votes (8 chunks at once, so ≈ 8 vote-times apart) are still to come.
+            let (_, warmUp, _) = try await fixture.pendingEmail(client)
+            let timing = ContinuousClock.now
+            _ = try await fixture.decide(client, "approve", warmUp, as: alice)
+            let oneVote = ContinuousClock.now - timing
+            let deadline = Duration.milliseconds(200) + oneVote * 96
+            try await fixture.execute("""
+                UPDATE approvals SET expires_at = clock_timestamp() + interval '\(Int(deadline.milliseconds)) milliseconds'
+                WHERE status = 'pending'
+                """)
             let answers = try await fixture.db.withClient { postgres in
                 let sweeper = ApprovalStore(client: postgres, logger: TestEnvironment.logger)
                 return try await withThrowingTaskGroup(of: [String: HTTPResponse.Status].self) { group in
                     // A sweeper running flat out while every approval is voted on around its deadline.
                     group.addTask {
-                        let end = ContinuousClock.now + .seconds(3)
+                        let end = ContinuousClock.now + max(.seconds(3), deadline * 3)
                         while ContinuousClock.now < end { _ = try await sweeper.expireDue(limit: 20) }
                         return [:]
                     }
                     for chunk in stride(from: 0, to: approvals.count, by: 25) {
                         let ids = Array(approvals[chunk..<min(chunk + 25, approvals.count)])
                         group.addTask {
-                            try await Task.sleep(for: .milliseconds(200 + chunk))
+                            try await Task.sleep(for: .milliseconds(200))
                             var statuses: [String: HTTPResponse.Status] = [:]
                             for id in ids { statuses[id] = try await fixture.decide(client, "approve", id, as: alice).status }
                             return statuses

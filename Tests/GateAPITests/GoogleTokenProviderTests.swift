@@ -118,14 +118,16 @@ import Testing
 
     @Test func timeoutsAndUnreachableEndpointsAreRetryable() async throws {
         try await withFakeGoogle { google in
-            google.enqueueTokenResponses([.delayed(.seconds(3), .normal)])
+            // The answer would take 6 s; the 200 ms timeout must end the wait well before
+            // (the bound leaves room for a loaded machine, not for a missing timeout).
+            google.enqueueTokenResponses([.delayed(.seconds(6), .normal)])
             let tokens = GoogleTokenProvider(configuration: .init(tokenURL: google.tokenURL, requestTimeout: .milliseconds(200)))
             let started = ContinuousClock.now
             let timeout = await executionFailure {
                 try await tokens.accessToken(workspaceID: "acme", credentials: google.refreshCredentials)
             }
             #expect(timeout?.kind == .retryable && timeout?.code == "timeout")
-            #expect(ContinuousClock.now - started < .seconds(2))
+            #expect(ContinuousClock.now - started < .seconds(5))
         }
         let stopped = try await FakeGoogle.start()
         await stopped.stop()

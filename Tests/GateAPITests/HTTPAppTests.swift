@@ -112,6 +112,7 @@ import Testing
         try await withTestApp { client in
             for _ in 0..<3 { _ = try await client.execute(uri: "/health", method: .get) }
             _ = try await client.execute(uri: "/no-such-thing-\(UUID())", method: .get)
+            for verb in ["PROPFIND", "MKCOL"] { _ = try await client.execute(uri: "/health", method: .init(verb)!) }
             let response = try await client.execute(uri: "/metrics", method: .get)
             #expect(response.status == .ok)
             #expect(response.headers[.contentType]?.hasPrefix("text/plain") == true)
@@ -121,6 +122,9 @@ import Testing
             // Unknown paths share one label rather than one series per path.
             #expect(!text.contains("no-such-thing"))
             #expect(text.contains(#"status="404""#))
+            // Methods outside the usual REST set (WebDAV here) share one label too.
+            #expect(!text.contains("PROPFIND") && !text.contains("MKCOL"))
+            #expect(text.contains(#"method="other""#))
         }
     }
 }

@@ -286,4 +286,31 @@ import Testing
             #expect(try await client.execute(uri: "/v1/workspaces/acme/jobs/job_nope", method: .get, headers: bearer(fixture.adminKey)).status == .notFound)
         }
     }
+
+    /// The submission runs as a prepared statement whose parameter types come from its
+    /// first execution on a connection; one connection, so the automatic job's NULLs
+    /// (no timeout, no acts_for) are what it was prepared with when the gated job comes.
+    @Test func preparedSubmissionTakesNullsThenValuesOnOneConnection() async throws {
+        try await AuthFixture.with(environment: ["DATABASE_POOL_SIZE": "3", "DATABASE_POOL_MIN_SIZE": "3"]) { fixture, client in
+            try await fixture.allowBothActions(client)
+            for round in 0..<3 {
+                let auto = try await fixture.submit(client, key: "auto-\(round)", body: taskBody)
+                #expect(auto.status == .created)
+                #expect(auto.json["expires_at"] == nil || auto.json["expires_at"] is NSNull)
+                let gated = try await fixture.submit(client, key: "gated-\(round)", body: emailBody)
+                #expect(gated.status == .created)
+                #expect(gated.json["status"] as? String == "pending_approval")
+                let read = try await client.execute(
+                    uri: "/v1/workspaces/acme/jobs/\(try #require(gated.json["id"] as? String))", method: .get,
+                    headers: bearer(fixture.adminKey))
+                #expect(read.status == .ok)
+            }
+            // Gated jobs expire an hour from now (the policy's 3600 s), automatic ones never.
+            #expect(try await fixture.count(
+                "SELECT count(*) FROM jobs WHERE expires_at BETWEEN now() + interval '3590 s' AND now() + interval '3610 s'") == 3)
+            #expect(try await fixture.count("SELECT count(*) FROM jobs WHERE expires_at IS NULL") == 3)
+            #expect(try await fixture.count("SELECT count(*) FROM approvals") == 3)
+            #expect(try await fixture.count("SELECT count(*) FROM audit_events WHERE action = 'job.submitted' AND request_id IS NOT NULL AND actor_ip IS NOT NULL") == 6)
+        }
+    }
 }

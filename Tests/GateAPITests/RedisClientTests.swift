@@ -30,6 +30,18 @@ import Testing
         #expect((119 - elapsed...120).contains(ttl))
     }
 
+    @Test func setIfAbsentOrGetClaimsOnceAndReturnsTheHolder() async throws {
+        let redis = try client()
+        defer { Task { await redis.shutdown() } }
+        let key = prefix + "nxget"
+        let started = ContinuousClock.now
+        #expect(try await redis.setIfAbsentOrGet(key, to: "first", expiresInSeconds: 120) == nil)
+        #expect(try await redis.setIfAbsentOrGet(key, to: "second", expiresInSeconds: 120) == "first")
+        #expect(try await redis.get(key) == "first")
+        let elapsed = Int((ContinuousClock.now - started).components.seconds)
+        #expect((119 - elapsed...120).contains(try await redis.ttl(key)))
+    }
+
     @Test func getDeleteExpireTTLIncrement() async throws {
         let redis = try client()
         defer { Task { await redis.shutdown() } }

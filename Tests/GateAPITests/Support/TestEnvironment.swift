@@ -46,6 +46,7 @@ enum TestEnvironment {
             "MIGRATIONS_DIR": migrationsDirectory,
             // Dozens of apps run at once against one throwaway server.
             "DATABASE_POOL_SIZE": "8",
+            "DATABASE_POOL_MIN_SIZE": "1",
             // Jobs stay where a test put them unless it starts executors (ExecutionFixture).
             "EXECUTOR_CONCURRENCY": "0",
             // Each app its own Redis keys: tests share one Redis server.
