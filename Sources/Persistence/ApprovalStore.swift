@@ -205,38 +205,37 @@ public struct ApprovalStore: Sendable {
         newStatus: ApprovalStatus, approvals: Int, reason: String?, reasonCode: String?, actor: AuditActor
     ) -> PostgresQuery {
         let decided = newStatus != .pending
-        let voted: JSONValue = [
-            "decision": .string(decision.rawValue), "job_id": .string(approval.jobID),
-            "approvals": .integer(approvals), "required_approvals": .integer(approval.requiredApprovals),
-            "payload_hash_seen": payloadHashSeen.map { .string($0) } ?? .null,
-        ]
-        let decisionDetails: JSONValue = ["job_id": .string(approval.jobID), "approvals": .integer(approvals)]
-        let decisionAction = newStatus == .approved ? "approval.granted" : "approval.rejected"
+        let voted = AuditEvent(
+            workspaceID: approval.workspaceID, actor: actor, action: "approval.voted", targetType: "approval",
+            details: [
+                "decision": .string(decision.rawValue), "job_id": .string(approval.jobID),
+                "approvals": .integer(approvals), "required_approvals": .integer(approval.requiredApprovals),
+                "payload_hash_seen": payloadHashSeen.map { .string($0) } ?? .null,
+            ])
+        let decisionMade = AuditEvent(
+            workspaceID: approval.workspaceID, actor: actor,
+            action: newStatus == .approved ? "approval.granted" : "approval.rejected", targetType: "approval",
+            details: ["job_id": .string(approval.jobID), "approvals": .integer(approvals)])
         return """
             WITH vote AS (
                 INSERT INTO approval_votes (approval_id, reviewer, reviewer_person, decision, comment, payload_hash_seen)
                 VALUES (\(approval.id), \(reviewer.principal), \(reviewer.person)::text, \(decision.rawValue),
                         \(comment)::text, \(payloadHashSeen)::text)
-                RETURNING created_at
+                RETURNING approval_id, created_at
             ), a AS (
                 UPDATE approvals SET status = \(newStatus.rawValue), decided_at = clock_timestamp(), reason = \(reason)::text,
                     reason_code = \(reasonCode)::text
                 WHERE id = \(approval.id) AND \(decided)
-                RETURNING job_id, decided_at
+                RETURNING id, job_id, decided_at
             ), j AS (
                 UPDATE jobs SET status = \(newStatus == .approved ? "approved" : "rejected"), updated_at = clock_timestamp(),
                     status_reason = \(reason)::text, status_code = \(reasonCode)::text
                 FROM a WHERE jobs.id = a.job_id
             ), audit AS (
-                INSERT INTO audit_events
-                    (workspace_id, actor_type, actor_id, actor_ip, action, target_type, target_id, outcome, request_id, details)
-                SELECT \(approval.workspaceID), \(actor.kind.rawValue), \(actor.id)::text, \(actor.ip)::text, 'approval.voted',
-                       'approval', \(approval.id), 'success', \(actor.requestID)::text, \(voted.jsonText)::jsonb
-                FROM vote
-                UNION ALL
-                SELECT \(approval.workspaceID), \(actor.kind.rawValue), \(actor.id)::text, \(actor.ip)::text, \(decisionAction),
-                       'approval', \(approval.id), 'success', \(actor.requestID)::text, \(decisionDetails.jsonText)::jsonb
-                FROM a
+                \(auditFrom: [
+                    AuditFrom(source: "vote", targetIDColumn: "approval_id", event: voted),
+                    AuditFrom(source: "a", targetIDColumn: "id", event: decisionMade),
+                ])
             )
             SELECT vote.created_at, (SELECT decided_at FROM a) FROM vote
             """
