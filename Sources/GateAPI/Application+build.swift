@@ -19,7 +19,7 @@ struct AppServices: Sendable {
     let apiKeys: APIKeyStore
     let jobs: JobStore
     let policies: PolicyStore
-    /// In-memory copies for the hot path; see `ConfigNotificationsListener`.
+    /// In-memory copies for the hot path; see `ConfigCacheInvalidation`.
     let keyCache: CachedAPIKeyLookup
     let policyCache: CachedPolicyLookup
     let approvals: ApprovalStore
@@ -74,9 +74,13 @@ func buildApplication(config: AppConfig, services: AppServices, logger: Logger) 
 
     // Started after, and stopped before, the clients they use.
     var background: [any Service] = [
-        JobEventsListener(postgres: services.postgres, events: services.events, logger: logger),
-        ConfigNotificationsListener(
-            postgres: services.postgres, keys: services.keyCache, policies: services.policyCache, logger: logger),
+        NotificationsListener(
+            postgres: services.postgres,
+            channels: [
+                .init(name: jobEventsChannel, onNotification: services.events.publish),
+                ConfigCacheInvalidation(keys: services.keyCache, policies: services.policyCache).listenerChannel,
+            ],
+            logger: logger),
     ]
     if config.backgroundWorkers {
         background.append(

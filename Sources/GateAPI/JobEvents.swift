@@ -1,11 +1,7 @@
-import Logging
 import NIOConcurrencyHelpers
-import Persistence
-import PostgresNIO
-import ServiceLifecycle
 
 /// In-process fan-out of job state changes to long-polls and event streams. Fed by
-/// `JobEventsListener` from Postgres `LISTEN`, so a change made on any replica
+/// `NotificationsListener` from Postgres `LISTEN gateapi_jobs`, so a change made on any replica
 /// reaches waiters on every replica.
 final class JobEvents: Sendable {
     private let subscribers = NIOLockedValueBox<[String: [ObjectIdentifier: JobSignal]]>([:])
@@ -105,25 +101,6 @@ final class JobSignal: Sendable {
                 return waiter
             }
             waiter?.resume(returning: false)
-        }
-    }
-}
-
-/// Holds one connection in `LISTEN gateapi_jobs` and republishes each notification
-/// locally; reconnects after a second if the connection drops.
-struct JobEventsListener: Service {
-    let postgres: PostgresClient
-    let events: JobEvents
-    let logger: Logger
-
-    func run() async throws {
-        // Returns only when the connection drops; then listen again a second later.
-        try await runPeriodically(every: .seconds(1), logger: logger, task: "job events listener") {
-            try await postgres.withConnection { connection in
-                try await connection.listen(on: jobEventsChannel) { notifications in
-                    for try await notification in notifications { events.publish(notification.payload) }
-                }
-            }
         }
     }
 }

@@ -288,10 +288,11 @@ import Testing
     }
 
     /// The submission runs as a prepared statement whose parameter types come from its
-    /// first execution on a connection; one connection, so the automatic job's NULLs
-    /// (no timeout, no acts_for) are what it was prepared with when the gated job comes.
+    /// first execution on a connection; one connection for requests (the other is the
+    /// LISTEN connection), so the automatic job's NULLs (no timeout, no acts_for) are what
+    /// it was prepared with when the gated job comes.
     @Test func preparedSubmissionTakesNullsThenValuesOnOneConnection() async throws {
-        try await AuthFixture.with(environment: ["DATABASE_POOL_SIZE": "3", "DATABASE_POOL_MIN_SIZE": "3"]) { fixture, client in
+        try await AuthFixture.with(environment: ["DATABASE_POOL_SIZE": "2", "DATABASE_POOL_MIN_SIZE": "2"]) { fixture, client in
             try await fixture.allowBothActions(client)
             for round in 0..<3 {
                 let auto = try await fixture.submit(client, key: "auto-\(round)", body: taskBody)
