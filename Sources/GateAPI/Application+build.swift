@@ -107,6 +107,7 @@ func buildApplication(config: AppConfig, services: AppServices, logger: Logger) 
     }
     return Application(
         router: router,
+        server: .http1PinnedToEventLoop(),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "GateAPI"),
         services: [services.postgres, services.redis] + background,
         logger: logger

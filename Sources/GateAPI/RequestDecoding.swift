@@ -1,9 +1,12 @@
 import Foundation
+import GateCore
 import Hummingbird
 
 extension Request {
     /// Decodes a JSON body; malformed JSON or a wrong type is a 400 that names the
-    /// field, an over-size body 413, never a 500.
+    /// field, an over-size body 413, never a 500. Every body is first read by the
+    /// strict parser (`JSONValue(parsing:)`), so duplicate keys and trailing commas are
+    /// refused the same way on every route.
     func decodeJSON<T: Decodable>(as type: T.Type, context: AppRequestContext) async throws -> T {
         let buffer: ByteBuffer
         do {
@@ -12,6 +15,30 @@ extension Request {
             throw Problem(.contentTooLarge, detail: "request body is larger than \(context.maxUploadSize) bytes")
         }
         guard buffer.readableBytes > 0 else { throw Problem(.badRequest, detail: "a JSON body is required") }
+        return try Self.decode(T.self, from: buffer)
+    }
+
+    /// A JSON body when there is one; nil for an empty body.
+    func decodeOptionalJSON<T: Decodable>(as type: T.Type, context: AppRequestContext) async throws -> T? {
+        if headers[.contentLength] == "0" { return nil }
+        let buffer: ByteBuffer
+        do {
+            buffer = try await body.collect(upTo: context.maxUploadSize)
+        } catch {
+            throw Problem(.contentTooLarge, detail: "request body is larger than \(context.maxUploadSize) bytes")
+        }
+        guard buffer.readableBytes > 0 else { return nil }
+        return try Self.decode(T.self, from: buffer)
+    }
+
+    private static func decode<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer) throws -> T {
+        let value: JSONValue
+        do {
+            value = try buffer.withUnsafeReadableBytes { raw throws(JSONParseError) in try JSONValue(parsing: raw) }
+        } catch {
+            throw Problem(.badRequest, detail: "the body is not valid JSON: \(error)")
+        }
+        if let value = value as? T { return value }
         do {
             return try JSONDecoder.api.decode(T.self, from: Data(buffer.readableBytesView))
         } catch let error as DecodingError {
@@ -20,18 +47,6 @@ extension Request {
             throw problem
         } catch {
             throw Problem(.badRequest, detail: "the body is not valid JSON")
-        }
-    }
-
-    /// A JSON body when there is one; nil for an empty body.
-    func decodeOptionalJSON<T: Decodable>(as type: T.Type, context: AppRequestContext) async throws -> T? {
-        if headers[.contentLength] == "0" { return nil }
-        let buffer = try await body.collect(upTo: context.maxUploadSize)
-        guard buffer.readableBytes > 0 else { return nil }
-        do {
-            return try JSONDecoder.api.decode(T.self, from: Data(buffer.readableBytesView))
-        } catch let error as DecodingError {
-            throw Problem(.badRequest, detail: Self.describe(error))
         }
     }
 

@@ -255,13 +255,13 @@ public struct JobStore: Sendable {
              Date, Date, String?, String?, Int, Date, String?).self)
         return JobRecord(
             id: id, workspaceID: workspaceID, action: action,
-            params: (try? JSONDecoder().decode(JSONValue.self, from: Data(params.utf8))) ?? .null,
+            params: (try? JSONValue(parsing: params)) ?? .null,
             payloadHash: payloadHash, status: JobStatus(rawValue: status) ?? .failed,
             idempotencyKey: idempotencyKey, submittedByType: submittedByType, submittedBy: submittedBy,
             actsFor: actsFor, callbackURL: callbackURL, requiredApprovals: requiredApprovals,
             expiresAt: expiresAt, createdAt: createdAt, updatedAt: updatedAt, statusReason: statusReason,
             statusCode: statusCode, attempts: attempts, nextAttemptAt: nextAttemptAt,
-            result: result.flatMap { try? JSONDecoder().decode(JSONValue.self, from: Data($0.utf8)) })
+            result: result.flatMap { try? JSONValue(parsing: $0) })
     }
 }
 

@@ -105,7 +105,7 @@ public struct PolicyStore: Sendable {
                 Policy(
                     action: action, enabled: enabled, approval: Policy.Approval(rawValue: approval) ?? .required,
                     approvalTimeoutSeconds: timeout, requiredApprovals: required,
-                    constraints: (try? JSONDecoder().decode(JSONValue.self, from: Data(constraints.utf8))) ?? .object([:]),
+                    constraints: (try? JSONValue(parsing: constraints)) ?? .object([:]),
                     updatedAt: updatedAt))
         }
         return result

@@ -1,4 +1,5 @@
 import Foundation
+import GateCore
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -53,6 +54,9 @@ import Testing
                 (#"{"action":"fax\u0000","params":{}}"#, .unprocessableContent, "action"),
                 (#"[1,2]"#, .badRequest, nil),
                 ("{", .badRequest, nil),
+                // Ambiguous or lax JSON: which recipient would the reviewer see?
+                (#"{"action":"gmail.send","params":{"to":["a@example.com"],"to":["spy@evil.com"],"subject":"s","text":"t"}}"#, .badRequest, nil),
+                (#"{"action":"task.create","params":{"title":"x",}}"#, .badRequest, nil),
             ]
             for (index, (body, status, field)) in cases.enumerated() {
                 let response = try await fixture.submit(client, key: "bad-\(index)", body: body)
@@ -61,6 +65,8 @@ import Testing
                 if let field {
                     let errors = response.json["errors"] as? [[String: String]] ?? []
                     #expect(errors.contains { $0["field"] == field }, "\(body): \(errors)")
+                } else if (try? JSONValue(parsing: body)) == nil {
+                    #expect((response.json["detail"] as? String)?.hasPrefix("the body is not valid JSON: ") == true, "\(body)")
                 }
             }
             #expect(try await fixture.count("SELECT count(*)::int FROM jobs") == 0)
