@@ -160,13 +160,16 @@ public final class JWTVerifier: Sendable {
 
     private func refreshIfAllowed() async {
         guard let url = settings.jwksURL else { return }
+        // Checked and marked under one lock, so that a flood of unknown kids, however
+        // concurrent, triggers one fetch per interval.
         let due = state.withLockedValue { keySet in
-            guard let fetchedAt = keySet.fetchedAt else { return true }
-            return ContinuousClock.now - fetchedAt >= settings.jwksRefreshInterval
+            if let fetchedAt = keySet.fetchedAt, ContinuousClock.now - fetchedAt < settings.jwksRefreshInterval {
+                return false
+            }
+            keySet.fetchedAt = .now
+            return true
         }
         guard due else { return }
-        // Mark the attempt first so a flood of unknown kids triggers one fetch per interval.
-        state.withLockedValue { $0.fetchedAt = .now }
         do {
             let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: url), timeout: .seconds(5))
             guard response.status == .ok else { throw JWKSFetchFailed(status: Int(response.status.code)) }

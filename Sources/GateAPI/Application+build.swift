@@ -39,8 +39,13 @@ struct AppServices: Sendable {
         apiKeys = APIKeyStore(client: postgres, logger: logger)
         jobs = JobStore(client: postgres, logger: logger)
         policies = PolicyStore(client: postgres, logger: logger)
-        keyCache = CachedAPIKeyLookup(apiKeys, ttl: config.configCacheTTL)
-        policyCache = CachedPolicyLookup(store: policies, ttl: config.configCacheTTL)
+        keyCache = CachedAPIKeyLookup(TimedAPIKeyLookup(base: apiKeys, timeout: databaseTimeout), ttl: config.configCacheTTL)
+        let policies = self.policies
+        policyCache = CachedPolicyLookup(ttl: config.configCacheTTL) { workspaceID, action in
+            try await withTimeout(databaseTimeout, dependency: "postgres") {
+                try await policies.find(workspaceID: workspaceID, action: action)
+            }
+        }
         approvals = ApprovalStore(client: postgres, logger: logger)
         auditLog = AuditStore(client: postgres, logger: logger)
         events = JobEvents()
@@ -107,7 +112,6 @@ func buildApplication(config: AppConfig, services: AppServices, logger: Logger) 
     }
     return Application(
         router: router,
-        server: .http1PinnedToEventLoop(),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "GateAPI"),
         services: [services.postgres, services.redis] + background,
         logger: logger
@@ -133,7 +137,7 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
     let audit = SecurityAudit(postgres: services.postgres, timeout: databaseTimeout)
     // Every workspace route: who is calling, are they a member (else 404), within limits.
     let workspace = router.group("v1/workspaces/{ws}")
-        .add(middleware: AuthenticationMiddleware(authenticator: services.authenticator, audit: audit, timeout: databaseTimeout))
+        .add(middleware: AuthenticationMiddleware(authenticator: services.authenticator, audit: audit))
         .add(middleware: WorkspaceAccessMiddleware(audit: audit))
         .add(middleware: RateLimitMiddleware(limiter: RateLimiter(redis: services.redis, settings: config.rateLimits, keyPrefix: config.redisKeyPrefix)))
 

@@ -13,15 +13,12 @@ struct DependencyTimeout: Error, Sendable {
 /// The deadline is an event-loop timer, not a sleeping child task: a cancelled
 /// `Task.sleep` costs ≈ 40 µs of CPU and, on Linux, keeps its memory until the
 /// original deadline — on every request, since the operation nearly always wins.
-/// On a pinned connection (`EventLoopPinnedHTTP1Channel`) both the operation and the
-/// timer stay on the caller's event loop: no thread is woken to run or time it.
 func withTimeout<T: Sendable>(
     _ limit: Duration, dependency: String, _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {
-    let loop = MultiThreadedEventLoopGroup.currentEventLoop
-    let work = Task(executorPreference: loop.map(EventLoopTaskExecutor.init)) { try await operation() }
+    let work = Task { try await operation() }
     let timedOut = NIOLockedValueBox(false)
-    let deadline = (loop ?? MultiThreadedEventLoopGroup.singleton.any()).scheduleTask(in: TimeAmount(limit)) {
+    let deadline = MultiThreadedEventLoopGroup.singleton.any().scheduleTask(in: TimeAmount(limit)) {
         timedOut.withLockedValue { $0 = true }
         work.cancel()
     }

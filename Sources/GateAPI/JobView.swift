@@ -4,7 +4,7 @@ import GateCore
 import Persistence
 
 /// A job as the API shows it.
-struct JobView: Encodable, Sendable {
+struct JobView: Encodable, JSONWritable, Sendable {
     struct Submitter: Encodable, Sendable {
         let type: String
         let id: String
@@ -93,5 +93,35 @@ struct JobView: Encodable, Sendable {
         try c.encode(attempts, forKey: .attempts)
         try c.encode(nextAttemptAt, forKey: .nextAttemptAt)
         try c.encode(result, forKey: .result)
+    }
+
+    /// The same bytes as `encode(to:)` through `JSONEncoder.api` (JobViewTests checks),
+    /// keys in their sorted order, without `JSONEncoder`'s cost.
+    func writeJSON(to writer: inout JSONWriter) {
+        writer.beginObject()
+        writer.key("action"); writer.write(action)
+        writer.key("acts_for"); writer.write(actsFor)
+        writer.key("attempts"); writer.write(attempts)
+        writer.key("callback_url"); writer.write(callbackURL)
+        writer.key("created_at"); writer.write(createdAt)
+        writer.key("expires_at"); writer.write(expiresAt)
+        writer.key("id"); writer.write(id)
+        writer.key("idempotency_key"); writer.write(idempotencyKey)
+        writer.key("next_attempt_at"); writer.write(nextAttemptAt)
+        writer.key("params"); writer.write(params)
+        writer.key("payload_hash"); writer.write(payloadHash)
+        writer.key("required_approvals"); writer.write(requiredApprovals)
+        writer.key("result"); writer.write(result)
+        writer.key("status"); writer.write(status)
+        writer.key("status_code"); writer.write(statusCode)
+        writer.key("status_reason"); writer.write(statusReason)
+        writer.key("submitted_by")
+        writer.beginObject()
+        writer.key("id"); writer.write(submittedBy.id)
+        writer.key("type"); writer.write(submittedBy.type)
+        writer.endObject()
+        writer.key("updated_at"); writer.write(updatedAt)
+        writer.key("workspace"); writer.write(workspace)
+        writer.endObject()
     }
 }

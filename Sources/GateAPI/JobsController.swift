@@ -82,10 +82,8 @@ struct JobsController: Sendable {
         }
 
         // The gate: no policy, or a disabled one, means the action may not run here.
-        let policies = self.policies
-        let policy = try await withTimeout(timeout, dependency: "postgres") {
-            try await policies.find(workspaceID: workspace, action: validated.action.rawValue)
-        }
+        // Timed on a cache miss only (see AppServices).
+        let policy = try await policies.find(workspaceID: workspace, action: validated.action.rawValue)
         guard let policy, policy.enabled else {
             throw try await refuse(
                 .forbidden, reason: policy == nil ? "action_not_allowed" : "action_disabled",

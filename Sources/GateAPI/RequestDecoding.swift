@@ -110,6 +110,11 @@ struct JSONResponse<Body: Encodable & Sendable>: ResponseGenerator {
         var headers = self.headers
         headers[.contentType] = "application/json"
         if noStore { headers[.cacheControl] = "no-store" }
+        if let body = body as? any JSONWritable {
+            var writer = JSONWriter()
+            body.writeJSON(to: &writer)
+            return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: writer.bytes)))
+        }
         let data = try JSONEncoder.api.encode(body)
         return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }

@@ -21,18 +21,26 @@ public final class CachedPolicyLookup: Sendable {
         let policy: Policy?
     }
 
-    private let store: PolicyStore
+    public typealias Load = @Sendable (_ workspaceID: String, _ action: String) async throws -> Policy?
+
+    private let load: Load
     private let cache: ExpiringCache<Key, Found>
 
-    public init(store: PolicyStore, ttl: Duration) {
-        self.store = store
+    /// `load` reads one policy on a miss (the server wraps the store's read in its
+    /// dependency timeout there, so that a hit pays for none).
+    public init(ttl: Duration, load: @escaping Load) {
+        self.load = load
         self.cache = ExpiringCache(ttl: ttl)
     }
 
+    public convenience init(store: PolicyStore, ttl: Duration) {
+        self.init(ttl: ttl) { workspaceID, action in try await store.find(workspaceID: workspaceID, action: action) }
+    }
+
     public func find(workspaceID: String, action: String) async throws -> Policy? {
-        let store = self.store
+        let load = self.load
         return try await cache.value(for: Key(workspaceID: workspaceID, action: action)) {
-            Found(policy: try await store.find(workspaceID: workspaceID, action: action))
+            Found(policy: try await load(workspaceID, action))
         }?.policy
     }
 
