@@ -4,7 +4,10 @@ import GateCore
 import Redis
 
 /// The Redis half of idempotent submission (SPEC §4): a workspace-scoped key claimed
-/// with `SET NX EX`, holding the payload hash, then the job id once it exists.
+/// with `SET NX GET EX` (one round trip), holding the payload hash and the id the job
+/// will have. Once that job exists the claim answers replays as it is — no second
+/// write to mark it done: a retry looks the id up in Postgres, and only if the job is
+/// not there yet is the first request still in flight.
 /// Postgres's unique (workspace, key) constraint is the other half: whatever Redis
 /// loses (a flush, a failover, an abandoned claim), the database still refuses a
 /// second job, and the request is answered from the existing row.
@@ -19,14 +22,15 @@ struct IdempotencyGuard: Sendable {
     enum Claim: Equatable {
         /// This request owns the key; `token` proves it when releasing.
         case claimed(token: String)
-        /// Another request with the same key and payload is still running: 409.
-        case inFlight
-        /// Done before: the job to replay.
+        /// Another request claimed the key with the same payload: its job, if that job
+        /// exists by now, is the answer; if not, that request is still running (`fresh`:
+        /// 409) or died (not `fresh`: go ahead, the database backstop decides).
+        /// `jobID` is nil for claims written before job ids were part of them.
+        case claimedBefore(jobID: String?, fresh: Bool)
+        /// Done before (written after a stale claim or a Redis loss): the job to replay.
         case done(jobID: String)
         /// The key was used with another payload: 422.
         case mismatch
-        /// An abandoned claim: go ahead, the database backstop decides.
-        case stale
     }
 
     func redisKey(workspace: String, key: String) -> String {
@@ -35,10 +39,11 @@ struct IdempotencyGuard: Sendable {
         return "\(keyPrefix)idem:\(workspace):\(digest)"
     }
 
-    func claim(workspace: String, key: String, payloadHash: String) async throws(RedisError) -> Claim {
+    /// Claims the key for the job that will be `jobID`.
+    func claim(workspace: String, key: String, payloadHash: String, jobID: String) async throws(RedisError) -> Claim {
         let redisKey = redisKey(workspace: workspace, key: key)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        let token = "p|\(payloadHash)|\(now)|\(UUID().uuidString)"
+        let token = "p|\(payloadHash)|\(now)|\(jobID)"
         guard let current = try await redis.setIfAbsentOrGet(redisKey, to: token, expiresInSeconds: ttlSeconds) else {
             return .claimed(token: token)
         }
@@ -48,12 +53,14 @@ struct IdempotencyGuard: Sendable {
         case "d": return .done(jobID: String(parts[2]))
         case "p":
             let claimedAt = Int64(parts[2]) ?? 0
-            return now - claimedAt < inFlightWindowMilliseconds ? .inFlight : .stale
+            let claimedJob = parts.count >= 4 && parts[3].hasPrefix("job_") ? String(parts[3]) : nil
+            return .claimedBefore(jobID: claimedJob, fresh: now - claimedAt < inFlightWindowMilliseconds)
         default: return .mismatch
         }
     }
 
-    /// Records the job id under the key for the full TTL, from now.
+    /// Records the job id under the key for the full TTL, from now: when the key's
+    /// claim names another job (a stale claim, a Redis flush in between).
     func complete(workspace: String, key: String, payloadHash: String, jobID: String) async throws(RedisError) {
         try await redis.set(redisKey(workspace: workspace, key: key), to: "d|\(payloadHash)|\(jobID)", expiresInSeconds: ttlSeconds)
     }

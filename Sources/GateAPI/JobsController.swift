@@ -95,22 +95,22 @@ struct JobsController: Sendable {
             throw try await refuse(.forbidden, reason: "policy_constraint", detail: violation, action: actionName)
         }
 
-        let claim = try await idempotency.claim(workspace: workspace, key: key, payloadHash: validated.payloadHash)
+        let jobID = SortableID.make(prefix: "job")
+        let claim = try await idempotency.claim(workspace: workspace, key: key, payloadHash: validated.payloadHash, jobID: jobID)
+        let jobs = self.jobs
         switch claim {
         case .mismatch:
             throw try await refuse(
                 .unprocessableContent, reason: "idempotency_key_reused",
                 detail: "Idempotency-Key was already used with a different payload", action: actionName)
-        case .inFlight:
-            var problem = Problem(.conflict, detail: "a request with this Idempotency-Key is still in progress; retry shortly")
-            problem.headers[.retryAfter] = "1"
-            throw problem
-        case .done(let jobID):
-            let jobs = self.jobs
-            if let job = try await withTimeout(timeout, dependency: "postgres", { try await jobs.find(workspaceID: workspace, id: jobID) }) {
+        case .done(let existingID), .claimedBefore(jobID: let existingID?, fresh: _):
+            if let job = try await withTimeout(timeout, dependency: "postgres", { try await jobs.find(workspaceID: workspace, id: existingID) }) {
                 return try replay(job, request: request, context: context)
             }
-        case .claimed, .stale:
+            if case .claimedBefore(_, fresh: true) = claim { throw Self.inFlight }
+        case .claimedBefore(jobID: nil, fresh: true):
+            throw Self.inFlight
+        case .claimed, .claimedBefore(jobID: nil, fresh: false):
             break
         }
 
@@ -121,11 +121,10 @@ struct JobsController: Sendable {
             submittedByType: principal.kind.rawValue, submittedBy: principal.id, actsFor: principal.actsFor,
             callbackURL: callbackURL, requiredApprovals: gated ? policy.requiredApprovals : 0,
             approvalTimeoutSeconds: gated ? policy.approvalTimeoutSeconds : nil)
-        let jobs = self.jobs
         let actor = SecurityAudit.actor(principal, context: context)
         let outcome: JobStore.InsertOutcome
         do {
-            outcome = try await withTimeout(timeout, dependency: "postgres") { try await jobs.insert(newJob, actor: actor) }
+            outcome = try await withTimeout(timeout, dependency: "postgres") { try await jobs.insert(newJob, id: jobID, actor: actor) }
         } catch {
             // Nothing was written: give the key back so the client's retry is not told "in flight".
             if case .claimed(let token) = claim { await idempotency.release(workspace: workspace, key: key, token: token) }
@@ -133,7 +132,8 @@ struct JobsController: Sendable {
         }
         switch outcome {
         case .created(let job):
-            await markDone(workspace: workspace, key: key, job: job, context: context)
+            // Our own claim already names this job; any other (stale) claim is replaced.
+            if case .claimed = claim {} else { await markDone(workspace: workspace, key: key, job: job, context: context) }
             // This replica's executors start at once; the others find it when they next poll.
             if job.status == .queued { events.publish(JobEvents.runnableKey) }
             return try JSONResponse(
@@ -149,12 +149,18 @@ struct JobsController: Sendable {
         }
     }
 
+    private static var inFlight: Problem {
+        var problem = Problem(.conflict, detail: "a request with this Idempotency-Key is still in progress; retry shortly")
+        problem.headers[.retryAfter] = "1"
+        return problem
+    }
+
     private func replay(_ job: JobRecord, request: Request, context: AppRequestContext) throws -> Response {
         try JSONResponse(status: .ok, body: JobView(job), headers: [.idempotentReplayed: "true"])
             .response(from: request, context: context)
     }
 
-    /// Best effort: if Redis misses this, the pending claim goes stale and Postgres answers retries.
+    /// Best effort: if Redis misses this, the claim goes stale and Postgres answers retries.
     private func markDone(workspace: String, key: String, job: JobRecord, context: AppRequestContext) async {
         do {
             try await idempotency.complete(workspace: workspace, key: key, payloadHash: job.payloadHash, jobID: job.id)

@@ -91,8 +91,10 @@ public struct JobStore: Sendable {
     /// Inserts the job and its `job.submitted` audit row — and for a gated job its
     /// approval and `approval.requested` row — in one statement (one round trip,
     /// atomic), unless the workspace already has a job under the same key.
-    public func insert(_ job: NewJob, actor: AuditActor) async throws -> InsertOutcome {
-        let query = Self.insertQuery(job, actor: actor, id: SortableID.make(prefix: "job"), approvalID: SortableID.make(prefix: "apr"))
+    /// `id` is the new job's (chosen by the caller, who may have promised it elsewhere,
+    /// e.g. in the idempotency claim); with `.existing` it was not used.
+    public func insert(_ job: NewJob, id: String = SortableID.make(prefix: "job"), actor: AuditActor) async throws -> InsertOutcome {
+        let query = Self.insertQuery(job, actor: actor, id: id, approvalID: SortableID.make(prefix: "apr"))
         var created: JobRecord?
         for try await row in try await client.execute(PreparedQuery<InsertStatement>(query), logger: logger) {
             created = try Self.record(row)

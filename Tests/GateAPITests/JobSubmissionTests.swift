@@ -154,6 +154,51 @@ import Testing
         await redis.stop()
     }
 
+    @Test func aClaimNamesItsJobAndOnlyAForeignOrStaleClaimIsRewritten() async throws {
+        let redis = try await RedisServerProcess()
+        try await AuthFixture.with(environment: ["REDIS_URL": redis.url, "REDIS_KEY_PREFIX": "gw:"]) { fixture, client in
+            try await fixture.allowBothActions(client)
+            let direct = try RedisClient(configuration: RedisConfiguration(url: redis.url))
+            let keys = IdempotencyGuard(redis: direct, ttlSeconds: 60, keyPrefix: "gw:")
+            func claim(_ key: String) async throws -> String? { try await direct.get(keys.redisKey(workspace: "acme", key: key)) }
+            func plant(_ key: String, _ value: String) async throws {
+                try await direct.set(keys.redisKey(workspace: "acme", key: key), to: value, expiresInSeconds: 60)
+            }
+
+            // One Redis write per job: the claim names the job, and replays leave it as it is.
+            let created = try await fixture.submit(client, key: "k1", body: taskBody)
+            let id = try #require(created.json["id"] as? String)
+            let hash = try #require(created.json["payload_hash"] as? String)
+            let claimed = try #require(try await claim("k1"))
+            #expect(claimed.hasPrefix("p|\(hash)|") && claimed.hasSuffix("|\(id)"))
+            let replay = try await fixture.submit(client, key: "k1", body: taskBody)
+            #expect(replay.status == .ok && replay.json["id"] as? String == id)
+            #expect(try await claim("k1") == claimed)
+
+            // Another request's fresh claim whose job does not exist yet: still in flight.
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            for (key, value) in [("k2", "p|\(hash)|\(now)|\(SortableID.make(prefix: "job"))"),
+                                 ("k3", "p|\(hash)|\(now)|\(UUID().uuidString)")] {  // as claims were written before
+                try await plant(key, value)
+                let busy = try await fixture.submit(client, key: key, body: taskBody)
+                #expect(busy.status == .conflict && busy.headers[.retryAfter] == "1", "\(value)")
+                #expect(try await claim(key) == value)
+            }
+            // The same claims once stale (their requests died): the submission goes ahead,
+            // and the key then names the new job.
+            for (key, value) in [("k4", "p|\(hash)|0|\(SortableID.make(prefix: "job"))"), ("k5", "p|\(hash)|0|\(UUID().uuidString)")] {
+                try await plant(key, value)
+                let made = try await fixture.submit(client, key: key, body: taskBody)
+                #expect(made.status == .created, "\(value)")
+                let madeID = try #require(made.json["id"] as? String)
+                #expect(try await claim(key) == "d|\(hash)|\(madeID)")
+            }
+            #expect(try await fixture.count("SELECT count(*)::int FROM jobs") == 3)
+            await direct.shutdown()
+        }
+        await redis.stop()
+    }
+
     @Test func fiftyConcurrentSubmissionsMakeOneJob() async throws {
         try await AuthFixture.with { fixture, client in
             try await fixture.allowBothActions(client)
