@@ -49,7 +49,12 @@ struct JobExecutor: Service {
                     let free = settings.concurrency - inFlight.withLockedValue { $0 }
                     if free > 0 {
                         do {
-                            let claims = try await store.claim(limit: free, leaseSeconds: settings.leaseSeconds, executor: name)
+                            // Timed like a request's query: with Postgres unreachable the pool
+                            // would hold the claim for a minute, and graceful shutdown with it.
+                            let store = self.store, leaseSeconds = settings.leaseSeconds, name = self.name
+                            let claims = try await withTimeout(databaseTimeout, dependency: "postgres") {
+                                try await store.claim(limit: free, leaseSeconds: leaseSeconds, executor: name)
+                            }
                             for claim in claims {
                                 inFlight.withLockedValue { $0 += 1 }
                                 group.addTask {
@@ -66,7 +71,10 @@ struct JobExecutor: Service {
                     }
                     if ContinuousClock.now - depthUpdated > .seconds(5) {
                         depthUpdated = ContinuousClock.now
-                        if let depth = try? await store.queueDepth() { metrics.queueDepth.set(Int64(depth)) }
+                        let store = self.store
+                        if let depth = try? await withTimeout(databaseTimeout, dependency: "postgres", { try await store.queueDepth() }) {
+                            metrics.queueDepth.set(Int64(depth))
+                        }
                     }
                     _ = await wake.wait(for: settings.pollInterval)
                 }

@@ -67,4 +67,62 @@ import Testing
             try await http.shutdown()
         }
     }
+
+    /// A TCP relay to Postgres that the test can cut: killing it drops every open
+    /// connection and refuses new ones, as an outage does.
+    static let relay = """
+        import socket, sys, threading
+        listen_port, target_port = int(sys.argv[1]), int(sys.argv[2])
+        server = socket.socket()
+        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        server.bind(("127.0.0.1", listen_port))
+        server.listen(64)
+        def pipe(source, sink):
+            try:
+                while data := source.recv(65536):
+                    sink.sendall(data)
+            except OSError:
+                pass
+            for end in (source, sink):
+                try: end.shutdown(socket.SHUT_RDWR)
+                except OSError: pass
+        while True:
+            client, _ = server.accept()
+            upstream = socket.create_connection(("127.0.0.1", target_port))
+            threading.Thread(target=pipe, args=(client, upstream), daemon=True).start()
+            threading.Thread(target=pipe, args=(upstream, client), daemon=True).start()
+        """
+
+    /// Postgres gone, the executor waiting for a connection to claim jobs with: SIGTERM
+    /// must still stop the replica promptly (it waited for the pool's minute before).
+    @Test func sigtermStopsPromptlyWhilePostgresIsUnreachable() async throws {
+        try await TestDatabase.withFresh { db in
+            let target = try #require(URLComponents(string: db.url)?.port)
+            let relayPort = try TestEnvironment.freePort()
+            let relay = try ChildProcess(["/usr/bin/env", "python3", "-c", Self.relay, String(relayPort), String(target)])
+            defer { relay.signal(SIGKILL) }
+            var url = try #require(URLComponents(string: db.url))
+            url.port = relayPort
+            let environment = TestEnvironment.appEnvironment(
+                databaseURL: try #require(url.string),
+                overrides: ["EXECUTOR_CONCURRENCY": "2", "EXECUTOR_POLL_INTERVAL_MS": "50", "DATABASE_POOL_MIN_SIZE": "2"])
+            var server: ReplicaTests.Replica?
+            for _ in 0..<50 where server == nil {
+                // The relay may still be starting.
+                server = try? await ReplicaTests.start(environment: environment, name: "outage")
+                if server == nil { try await Task.sleep(for: .milliseconds(200)) }
+            }
+            let replica = try #require(server)
+            relay.signal(SIGKILL)
+            #expect(await relay.wait(timeout: .seconds(5)) != nil)
+            try await Task.sleep(for: .milliseconds(1500))  // the executor is now waiting to claim
+
+            let start = ContinuousClock.now
+            replica.process.signal(SIGTERM)
+            let status = await replica.process.wait(timeout: .seconds(30))
+            #expect(status == 0, "\(replica.stderr.suffix(2000))")
+            #expect(ContinuousClock.now - start < .seconds(10))
+            if status == nil { await replica.process.stop() }
+        }
+    }
 }
