@@ -51,6 +51,8 @@ struct JobExecutor: Service {
                         do {
                             // Timed like a request's query: with Postgres unreachable the pool
                             // would hold the claim for a minute, and graceful shutdown with it.
+                            // A claim cut short after it committed only delays those jobs
+                            // until their lease runs out.
                             let store = self.store, leaseSeconds = settings.leaseSeconds, name = self.name
                             let claims = try await withTimeout(databaseTimeout, dependency: "postgres") {
                                 try await store.claim(limit: free, leaseSeconds: leaseSeconds, executor: name)

@@ -114,17 +114,31 @@ struct JSONParser {
         guard depth <= Self.maxDepth else { throw fail("nested too deeply") }
     }
 
+    /// After an opening bracket or an element: true (and past it) at the closing
+    /// bracket, false (and past the comma) when another element follows.
+    private mutating func closes(with close: UInt8, first: Bool) throws(JSONParseError) -> Bool {
+        skipWhitespace()
+        guard index < bytes.count else { throw fail("unexpected end of input") }
+        if bytes[index] == close {
+            index += 1
+            depth -= 1
+            return true
+        }
+        if first { return false }
+        guard bytes[index] == UInt8(ascii: ",") else {
+            throw fail("expected ',' or '\(Character(Unicode.Scalar(close)))'")
+        }
+        index += 1
+        return false
+    }
+
     private mutating func parseObject() throws(JSONParseError) -> JSONValue {
         try enter()
         index += 1  // {
         var members: [String: JSONValue] = [:]
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
-            index += 1
-            depth -= 1
-            return .object(members)
-        }
-        while true {
+        var first = true
+        while try !closes(with: UInt8(ascii: "}"), first: first) {
+            first = false
             skipWhitespace()
             guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw fail("expected a member name") }
             let keyOffset = index
@@ -137,43 +151,21 @@ struct JSONParser {
             guard members.updateValue(value, forKey: key) == nil else {
                 throw JSONParseError(offset: keyOffset, reason: "duplicate member name")
             }
-            skipWhitespace()
-            guard index < bytes.count else { throw fail("unexpected end of input") }
-            switch bytes[index] {
-            case UInt8(ascii: ","): index += 1
-            case UInt8(ascii: "}"):
-                index += 1
-                depth -= 1
-                return .object(members)
-            default: throw fail("expected ',' or '}'")
-            }
         }
+        return .object(members)
     }
 
     private mutating func parseArray() throws(JSONParseError) -> JSONValue {
         try enter()
         index += 1  // [
         var items: [JSONValue] = []
-        skipWhitespace()
-        if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
-            index += 1
-            depth -= 1
-            return .array(items)
-        }
-        while true {
+        var first = true
+        while try !closes(with: UInt8(ascii: "]"), first: first) {
+            first = false
             skipWhitespace()
             items.append(try parseValue())
-            skipWhitespace()
-            guard index < bytes.count else { throw fail("unexpected end of input") }
-            switch bytes[index] {
-            case UInt8(ascii: ","): index += 1
-            case UInt8(ascii: "]"):
-                index += 1
-                depth -= 1
-                return .array(items)
-            default: throw fail("expected ',' or ']'")
-            }
         }
+        return .array(items)
     }
 
     /// At the opening quote; ends after the closing one.
