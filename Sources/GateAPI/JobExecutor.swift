@@ -162,10 +162,14 @@ struct JobExecutor: Service {
         guard let policy = try await policies.find(workspaceID: job.workspaceID, action: job.action), policy.enabled else {
             throw ExecutionFailure.permanent("action_not_allowed", "the workspace's policy no longer allows \(job.action)")
         }
-        if case .success(let constraints) = PolicyConstraints.parse(policy.constraints, for: validated.action),
-            let violation = constraints.violation(of: validated)
-        {
-            throw ExecutionFailure.permanent("constraint_violated", violation)
+        // Unreadable constraints fail closed, as at submission.
+        switch PolicyConstraints.parse(policy.constraints, for: validated.action) {
+        case .success(let constraints):
+            if let violation = constraints.violation(of: validated) {
+                throw ExecutionFailure.permanent("constraint_violated", violation)
+            }
+        case .failure:
+            throw ExecutionFailure.permanent("constraint_violated", "the policy's constraints cannot be read; nothing was executed")
         }
         switch validated.typed {
         case .taskCreate(let task):

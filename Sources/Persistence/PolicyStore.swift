@@ -105,7 +105,9 @@ public struct PolicyStore: Sendable {
                 Policy(
                     action: action, enabled: enabled, approval: Policy.Approval(rawValue: approval) ?? .required,
                     approvalTimeoutSeconds: timeout, requiredApprovals: required,
-                    constraints: (try? JSONValue(parsing: constraints)) ?? .object([:]),
+                    // Unreadable text becomes null, which no action accepts as constraints:
+                    // the gate then refuses rather than run without them.
+                    constraints: (try? JSONValue(parsing: constraints)) ?? .null,
                     updatedAt: updatedAt))
         }
         return result

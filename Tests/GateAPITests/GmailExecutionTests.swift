@@ -190,6 +190,23 @@ import Testing
         }
     }
 
+    @Test func unreadableConstraintsStopExecution() async throws {
+        try await withGmail(environment: ["EXECUTOR_CONCURRENCY": "0"]) { fixture, client, google in
+            let id = try await approve(client, fixture, body: emailBody)
+            // After the approval, the constraints are changed by hand into something invalid.
+            _ = try await fixture.count(
+                "WITH u AS (UPDATE policies SET constraints = '{\"allowed_recipient_domains\": \"example.com\"}' WHERE action = 'gmail.send' RETURNING 1) SELECT count(*)::int FROM u")
+            try await fixture.withExecutor(environment: [
+                "SECRETS_KEY": Self.secretsKey, "GMAIL_API_BASE_URL": google.gmailBaseURL, "GOOGLE_TOKEN_URL": google.tokenURL,
+            ]) { _ in
+                let job = try await fixture.waitForJob(client, id) { $0 == "failed" }
+                #expect(job["status_code"] as? String == "constraint_violated")
+                #expect((job["status_reason"] as? String)?.contains("cannot be read") == true)
+            }
+            #expect(google.requests.isEmpty)
+        }
+    }
+
     @Test func withoutSecretsKeyCredentialsCannotBeStored() async throws {
         try await AuthFixture.with { fixture, client in
             let refused = try await client.execute(

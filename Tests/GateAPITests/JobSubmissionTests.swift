@@ -110,8 +110,16 @@ import Testing
             #expect((refused.json["detail"] as? String)?.contains("gmail.com") == true)
             #expect(try await fixture.submit(client, key: "p-4", body: emailBody).status == .created)
             #expect(try await fixture.count("SELECT count(*)::int FROM jobs") == 1)
+            // Constraints edited by hand into something the gate cannot read: it refuses
+            // everything rather than run without them.
+            _ = try await fixture.count(
+                "WITH u AS (UPDATE policies SET constraints = '{\"max_recipients\": 0}' WHERE action = 'gmail.send' RETURNING 1) SELECT count(*)::int FROM u")
+            let unreadable = try await fixture.submit(client, key: "p-5", body: emailBody)
+            #expect(unreadable.status == .forbidden)
+            #expect((unreadable.json["detail"] as? String)?.contains("cannot be read") == true)
+            #expect(try await fixture.count("SELECT count(*)::int FROM jobs") == 1)
             let reasons = try await fixture.auditRows(action: "job.refused").compactMap(\.2)
-            #expect(reasons == ["action_not_allowed", "action_disabled", "policy_constraint"])
+            #expect(reasons == ["action_not_allowed", "action_disabled", "policy_constraint", "policy_constraint"])
             // Policy changes are audited with before and after.
             #expect(try await fixture.count("SELECT count(*)::int FROM audit_events WHERE action = 'policy.changed' AND details ? 'before' AND details ? 'after'") == 3)
         }
