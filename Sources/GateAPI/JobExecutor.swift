@@ -41,6 +41,7 @@ struct JobExecutor: Service {
         let (wake, unsubscribe) = events.subscribe(key: JobEvents.runnableKey)
         defer { unsubscribe() }
         let inFlight = NIOLockedValueBox(0)
+        let store = self.store
         // On graceful shutdown it stops claiming and lets running attempts finish.
         await withDiscardingTaskGroup { group in
             await withGracefulShutdownHandler {
@@ -53,7 +54,7 @@ struct JobExecutor: Service {
                             // would hold the claim for a minute, and graceful shutdown with it.
                             // A claim cut short after it committed only delays those jobs
                             // until their lease runs out.
-                            let store = self.store, leaseSeconds = settings.leaseSeconds, name = self.name
+                            let leaseSeconds = settings.leaseSeconds, name = self.name
                             let claims = try await withTimeout(databaseTimeout, dependency: "postgres") {
                                 try await store.claim(limit: free, leaseSeconds: leaseSeconds, executor: name)
                             }
@@ -73,7 +74,6 @@ struct JobExecutor: Service {
                     }
                     if ContinuousClock.now - depthUpdated > .seconds(5) {
                         depthUpdated = ContinuousClock.now
-                        let store = self.store
                         if let depth = try? await withTimeout(databaseTimeout, dependency: "postgres", { try await store.queueDepth() }) {
                             metrics.queueDepth.set(Int64(depth))
                         }

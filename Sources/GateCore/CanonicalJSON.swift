@@ -7,60 +7,45 @@ import Foundation
 /// SHA-256 (the `payload_hash`) identifies exactly what was approved.
 public enum CanonicalJSON {
     public static func encode(_ value: JSONValue) -> String {
-        var out = ""
-        write(value, into: &out)
-        return out
+        String(decoding: bytes(value), as: UTF8.self)
     }
 
     /// Hex SHA-256 of the canonical encoding.
     public static func sha256(_ value: JSONValue) -> String {
-        Hex.encode(SHA256.hash(data: Data(encode(value).utf8)))
+        Hex.encode(SHA256.hash(data: bytes(value)))
     }
 
-    private static func write(_ value: JSONValue, into out: inout String) {
+    private static func bytes(_ value: JSONValue) -> [UInt8] {
+        var out: [UInt8] = []
+        write(value, into: &out)
+        return out
+    }
+
+    private static func write(_ value: JSONValue, into out: inout [UInt8]) {
         switch value {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .integer(let i): out += String(i)
+        case .null: out += "null".utf8
+        case .bool(let b): out += (b ? "true" : "false").utf8
+        case .integer(let i): out += String(i).utf8
         case .number(let d):
-            if d.rounded() == d, abs(d) < 1e15 { out += String(Int64(d)) } else { out += "\(d)" }
-        case .string(let s): writeString(s, into: &out)
+            if d.rounded() == d, abs(d) < 1e15 { out += String(Int64(d)).utf8 } else { out += "\(d)".utf8 }
+        case .string(let s): JSONWriter.appendString(s, to: &out)
         case .array(let items):
-            out += "["
+            out.append(UInt8(ascii: "["))
             for (index, item) in items.enumerated() {
-                if index > 0 { out += "," }
+                if index > 0 { out.append(UInt8(ascii: ",")) }
                 write(item, into: &out)
             }
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .object(let members):
-            out += "{"
+            out.append(UInt8(ascii: "{"))
             let keys = members.keys.sorted { Array($0.utf16).lexicographicallyPrecedes(Array($1.utf16)) }
             for (index, key) in keys.enumerated() {
-                if index > 0 { out += "," }
-                writeString(key, into: &out)
-                out += ":"
+                if index > 0 { out.append(UInt8(ascii: ",")) }
+                JSONWriter.appendString(key, to: &out)
+                out.append(UInt8(ascii: ":"))
                 write(members[key]!, into: &out)
             }
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
-    }
-
-    private static func writeString(_ s: String, into out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                out += String(format: "\\u%04x", scalar.value)
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
     }
 }

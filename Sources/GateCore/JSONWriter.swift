@@ -61,6 +61,13 @@ public struct JSONWriter {
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
     public mutating func write(_ text: String) {
+        Self.appendString(text, to: &bytes)
+    }
+
+    /// A JSON string with minimal escaping: `"` and `\`, the short escapes of
+    /// `\b \f \n \r \t`, other control characters as `\u00xx`, everything else as
+    /// is. `JSONEncoder`'s rule and RFC 8785's, so `CanonicalJSON` shares it.
+    static func appendString(_ text: String, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {

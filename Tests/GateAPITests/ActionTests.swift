@@ -13,6 +13,20 @@ import Testing
         #expect(CanonicalJSON.encode(.string("\u{1}\"\\")) == #""\u0001\"\\""#)
     }
 
+    /// Stored payload hashes are compared with recomputed ones before anything runs:
+    /// the canonical bytes of awkward values are pinned, so no refactoring moves them.
+    @Test func canonicalBytesArePinned() {
+        let awkward: JSONValue = [
+            "text": "q\"\\/\u{01}\u{1f}\u{08}\u{0c}\n\r\t\u{7f}é\u{2028}😀 \u{0}",
+            "numbers": [0, -1, .integer(.max), .number(0.1), .number(1e-7), .number(1_234_567_890_123_456), .number(1e21), .number(-0.5), .number(100)],
+            "keys": ["b": 1, "a10": 2, "a9": 3, "B": 4, "é": 5, "\u{E000}": 6, "😀": 7],
+        ]
+        // Keys in UTF-16 order (😀, a surrogate pair, before U+E000); integral doubles from
+        // 1e15 keep Swift's spelling.
+        #expect(CanonicalJSON.encode(awkward) == #"{"keys":{"B":4,"a10":2,"a9":3,"b":1,"é":5,"😀":7,"\#u{E000}":6},"numbers":[0,-1,9223372036854775807,0.1,1e-07,1234567890123456.0,1e+21,-0.5,100],"text":"q\"\\/\u0001\u001f\b\f\n\r\t\#u{7F}é\#u{2028}😀 \u0000"}"#)
+        #expect(CanonicalJSON.sha256(awkward) == "ce98973e4843d9abac1bac250a72b06a9615d8a5cbddbde430e2686ec0be1edc")
+    }
+
     @Test func payloadHashIsSHA256OfCanonicalActionAndParams() {
         let params: JSONValue = ["title": "x"]
         let expected = CanonicalJSON.sha256(["action": "task.create", "params": params])
