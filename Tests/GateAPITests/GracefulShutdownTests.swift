@@ -68,54 +68,31 @@ import Testing
         }
     }
 
-    /// A TCP relay to Postgres that the test can cut: killing it drops every open
-    /// connection and refuses new ones, as an outage does.
-    static let relay = """
-        import socket, sys, threading
-        listen_port, target_port = int(sys.argv[1]), int(sys.argv[2])
-        server = socket.socket()
-        server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        server.bind(("127.0.0.1", listen_port))
-        server.listen(64)
-        def pipe(source, sink):
-            try:
-                while data := source.recv(65536):
-                    sink.sendall(data)
-            except OSError:
-                pass
-            for end in (source, sink):
-                try: end.shutdown(socket.SHUT_RDWR)
-                except OSError: pass
-        while True:
-            client, _ = server.accept()
-            upstream = socket.create_connection(("127.0.0.1", target_port))
-            threading.Thread(target=pipe, args=(client, upstream), daemon=True).start()
-            threading.Thread(target=pipe, args=(upstream, client), daemon=True).start()
-        """
-
     /// Postgres gone, the executor waiting for a connection to claim jobs with: SIGTERM
     /// must still stop the replica promptly (it waited for the pool's minute before).
     @Test func sigtermStopsPromptlyWhilePostgresIsUnreachable() async throws {
         try await TestDatabase.withFresh { db in
-            let target = try #require(URLComponents(string: db.url)?.port)
-            let relayPort = try TestEnvironment.freePort()
-            let relay = try ChildProcess(["/usr/bin/env", "python3", "-c", Self.relay, String(relayPort), String(target)])
-            defer { relay.signal(SIGKILL) }
             var url = try #require(URLComponents(string: db.url))
-            url.port = relayPort
+            let relay = try await TCPRelay(to: try #require(url.port))
+            url.port = relay.port
             let environment = TestEnvironment.appEnvironment(
                 databaseURL: try #require(url.string),
                 overrides: ["EXECUTOR_CONCURRENCY": "2", "EXECUTOR_POLL_INTERVAL_MS": "50", "DATABASE_POOL_MIN_SIZE": "2"])
-            var server: ReplicaTests.Replica?
-            for _ in 0..<50 where server == nil {
-                // The relay may still be starting.
-                server = try? await ReplicaTests.start(environment: environment, name: "outage")
-                if server == nil { try await Task.sleep(for: .milliseconds(200)) }
+            let replica: ReplicaTests.Replica
+            do { replica = try await ReplicaTests.start(environment: environment, name: "outage") } catch {
+                await relay.cut()
+                throw error
             }
-            let replica = try #require(server)
-            relay.signal(SIGKILL)
-            #expect(await relay.wait(timeout: .seconds(5)) != nil)
-            try await Task.sleep(for: .milliseconds(1500))  // the executor is now waiting to claim
+            await relay.cut()
+            // The outage is real (the pool's connections are gone, new ones refused)
+            // before the signal, and the executor has had time to wait for a claim.
+            var ready: HTTPResponseStatus?
+            for _ in 0..<40 where ready != .serviceUnavailable {
+                ready = try? await HTTPClient.shared.execute(HTTPClientRequest(url: replica.base + "/ready"), timeout: .seconds(5)).status
+                if ready != .serviceUnavailable { try await Task.sleep(for: .milliseconds(250)) }
+            }
+            #expect(ready == .serviceUnavailable)
+            try await Task.sleep(for: .milliseconds(500))
 
             let start = ContinuousClock.now
             replica.process.signal(SIGTERM)
