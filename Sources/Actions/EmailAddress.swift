@@ -1,3 +1,5 @@
+import GateCore
+
 /// A mailbox as agents write it: `user@example.com` or `Display Name <user@example.com>`.
 /// Deliberately stricter than RFC 5322 (no quoted local parts, no comments, no
 /// groups): what is accepted here is unambiguous in a preview and safe in a header.
@@ -27,31 +29,36 @@ public struct EmailAddress: Sendable, Equatable {
     /// The normalized text stored in params: `Name <address>` or `address`.
     public var text: String { displayName.map { "\($0) <\(address)>" } ?? address }
 
+    /// On bytes: everything valid is ASCII, so any other byte fails a table lookup
+    /// (the character-based version built two `Set<Character>`s per address).
     static func isValidAddress(_ address: String) -> Bool {
-        guard address.utf8.count <= 254, let at = address.lastIndex(of: "@") else { return false }
-        let local = address[..<at]
-        let domain = address[address.index(after: at)...]
-        let atext = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~-")
-        guard (1...64).contains(local.count), local.first != ".", local.last != ".", !local.contains(".."),
-            local.allSatisfy({ atext.contains($0) || $0 == "." })
+        let bytes = Array(address.utf8)
+        guard bytes.count <= 254, let at = bytes.lastIndex(of: UInt8(ascii: "@")) else { return false }
+        let local = bytes[..<at]
+        let domain = bytes[(at + 1)...]
+        let dot = UInt8(ascii: "."), hyphen = UInt8(ascii: "-")
+        guard (1...64).contains(local.count), local.first != dot, local.last != dot,
+            local.allSatisfy({ atext[Int($0)] || $0 == dot }),
+            !zip(local, local.dropFirst()).contains(where: { $0 == dot && $1 == dot })
         else { return false }
-        let labels = domain.split(separator: ".", omittingEmptySubsequences: false)
+        let labels = domain.split(separator: dot, omittingEmptySubsequences: false)
         guard labels.count >= 2, domain.count <= 253 else { return false }
-        let ldh = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
         for label in labels {
-            guard (1...63).contains(label.count), label.first != "-", label.last != "-", label.allSatisfy({ ldh.contains($0) })
+            guard (1...63).contains(label.count), label.first != hyphen, label.last != hyphen,
+                label.allSatisfy({ letterDigitHyphen[Int($0)] })
             else { return false }
         }
-        guard let tld = labels.last, tld.count >= 2, tld.allSatisfy(\.isLetter) else { return false }
+        guard let tld = labels.last, tld.count >= 2, tld.allSatisfy({ ($0 | 0x20) >= 0x61 && ($0 | 0x20) <= 0x7A })
+        else { return false }
         return true
     }
-}
 
-extension String {
-    func trimmingSpaces() -> String {
-        var s = Substring(self)
-        while s.first == " " || s.first == "\t" { s = s.dropFirst() }
-        while s.last == " " || s.last == "\t" { s = s.dropLast() }
-        return String(s)
+    private static let atext = table("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~-")
+    private static let letterDigitHyphen = table("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-")
+
+    private static func table(_ allowed: String) -> [Bool] {
+        var table = [Bool](repeating: false, count: 256)
+        for byte in allowed.utf8 { table[Int(byte)] = true }
+        return table
     }
 }

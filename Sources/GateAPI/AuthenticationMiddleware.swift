@@ -1,4 +1,5 @@
 import Auth
+import GateCore
 import HTTPTypes
 import Hummingbird
 
@@ -52,10 +53,10 @@ struct AuthenticationMiddleware: RouterMiddleware {
         if let authorization = request.headers[.authorization] {
             let parts = authorization.split(separator: " ", maxSplits: 1)
             guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-            let token = parts[1].trimmingCharacters(in: .whitespaces)
+            let token = parts[1].trimmingSpaces()
             return token.isEmpty ? nil : token
         }
-        if let key = request.headers[.apiKey]?.trimmingCharacters(in: .whitespaces), !key.isEmpty { return key }
+        if let key = request.headers[.apiKey]?.trimmingSpaces(), !key.isEmpty { return key }
         return nil
     }
 }

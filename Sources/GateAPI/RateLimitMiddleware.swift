@@ -18,7 +18,7 @@ struct RateLimitMiddleware: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let principal = try context.requirePrincipal()
         let workspace = context.parameters.get("ws") ?? ""
-        let bucket: RateLimiter.Bucket = (context.endpointPath ?? "").contains("/approvals") ? .approvals : .standard
+        let bucket: RateLimiter.Bucket = (context.endpointPath ?? "").firstRange(of: "/approvals") != nil ? .approvals : .standard
         let decision = try await limiter.check(
             limiter.limits(bucket: bucket, principalKey: "\(principal.kind.rawValue):\(principal.id)", workspace: workspace),
             policyName: bucket.rawValue)

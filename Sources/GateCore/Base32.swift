@@ -40,8 +40,15 @@ public enum SortableID {
             millis >>= 5
         }
         chars += time.reversed()
+        // 80 random bits from two draws (each draw is a getrandom call; one per
+        // character cost 16 system calls per id).
         var generator = SystemRandomNumberGenerator()
-        for _ in 0..<16 { chars.append(alphabet[Int(generator.next(upperBound: UInt8(32)))]) }
+        var bits: UInt64 = generator.next()
+        for i in 0..<16 {
+            if i == 12 { bits = generator.next() }
+            chars.append(alphabet[Int(bits & 31)])
+            bits >>= 5
+        }
         return "\(prefix)_" + String(decoding: chars, as: UTF8.self)
     }
 

@@ -238,7 +238,7 @@ public struct JobStore: Sendable {
     }
 
     /// The column list without the `::text` casts, for selecting from a CTE.
-    static var columnNames: String { columns.replacingOccurrences(of: "::text", with: "") }
+    static let columnNames = columns.replacingOccurrences(of: "::text", with: "")
 
     static func records(_ rows: PostgresRowSequence) async throws -> [JobRecord] {
         var records: [JobRecord] = []

@@ -111,3 +111,51 @@ import Testing
         #expect(throws: ValidationFailure.self) { try PolicyConstraints.parse(["colour": "red"], for: .gmailSend).get() }
     }
 }
+
+/// The mailbox rule (README, "gmail.send"), pinned case by case: the validator works
+/// on bytes, and these are the edges where bytes and characters could disagree.
+@Suite struct EmailAddressTests {
+    @Test func acceptsPlainAndNamedMailboxes() throws {
+        for (text, address, name) in [
+            ("a@example.com", "a@example.com", nil), ("  Ann.Lee+tag@mail.example.co  ", "Ann.Lee+tag@mail.example.co", nil),
+            ("Ann Lee <ann@example.com>", "ann@example.com", "Ann Lee"), ("<ann@example.com>", "ann@example.com", nil),
+            ("o'neil!#$%&*/=?^_`{|}~-@x-y.example.org", "o'neil!#$%&*/=?^_`{|}~-@x-y.example.org", nil),
+            ("Zoë <z@example.com>", "z@example.com", "Zoë"),
+            ("\(String(repeating: "l", count: 64))@example.com", "\(String(repeating: "l", count: 64))@example.com", nil),
+        ] as [(String, String, String?)] {
+            let parsed = try #require(EmailAddress(text), "\(text)")
+            #expect(parsed.address == address)
+            #expect(parsed.displayName == name)
+        }
+    }
+
+    @Test func refusesWhatIsNotAnUnambiguousMailbox() {
+        for text in [
+            "", "@", "a@", "@example.com", "a@example", "a@example.c", "a@example.c0m", "a@.example.com", "a@example..com",
+            "a@-example.com", "a@example-.com", ".a@example.com", "a.@example.com", "a..b@example.com", "a b@example.com",
+            "a\"b@example.com", "a@b@example.com", "zoë@example.com", "a@exämple.com", "a@example.com\u{301}", "a\u{301}@example.com",
+            "a@\u{301}example.com", "a@example.com\r\n", "Eve\" <a@example.com>", "Eve\r\n <a@example.com>", "Ann <a@example>",
+            "\(String(repeating: "l", count: 65))@example.com", "a@\(String(repeating: "d", count: 64)).com",
+            "a@" + Array(repeating: String(repeating: "d", count: 60), count: 5).joined(separator: ".") + ".com",
+            "a@example.com.", "a@example_x.com", "a@exa mple.com",
+        ] {
+            #expect(EmailAddress(text) == nil, "\(text)")
+        }
+    }
+}
+
+@Suite struct SortableIDTests {
+    /// Well-formed, ordered by time, and every random position takes every character
+    /// (a wrong shift would pin some positions to a few values).
+    @Test func idsAreWellFormedOrderedAndRandomInEveryPosition() {
+        let start = Date()
+        let ids = (0..<4000).map { i in SortableID.make(prefix: "job", now: start.addingTimeInterval(Double(i) / 1000)) }
+        #expect(ids.allSatisfy { SortableID.isWellFormed($0, prefix: "job") })
+        #expect(ids == ids.sorted())
+        #expect(Set(ids).count == ids.count)
+        for position in 14..<30 {
+            let seen = Set(ids.map { Array($0.utf8)[position] })
+            #expect(seen.count == 32, "position \(position): \(seen.count) characters")
+        }
+    }
+}

@@ -93,8 +93,10 @@ import Testing
         }
     }
 
+    /// Without the policy cache: the hand edit below would otherwise reach this
+    /// process through a notification, a moment after the UPDATE (ConfigCacheTests).
     @Test func policyDecidesWhatMayRun() async throws {
-        try await AuthFixture.with { fixture, client in
+        try await AuthFixture.with(environment: ["CONFIG_CACHE_SECONDS": "0"]) { fixture, client in
             // No policy row: not allowed.
             let none = try await fixture.submit(client, key: "p-1", body: taskBody)
             #expect(none.status == .forbidden)
