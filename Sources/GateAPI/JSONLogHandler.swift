@@ -33,7 +33,27 @@ struct JSONLogHandler: LogHandler {
         fields["level"] = event.level.rawValue
         fields["logger"] = label
         fields["msg"] = "\(event.message)"
-        output.write(Data(Self.line(fields)))
+        Self.writeLine(Self.line(fields), to: output.fileDescriptor)
+    }
+
+    /// The line in one write(2) straight from its bytes (`FileHandle.write` copied
+    /// them into `Data` first: a few % of a request), continued after a partial write
+    /// or EINTR. An output that fails loses the line, never the request.
+    static func writeLine(_ bytes: [UInt8], to descriptor: Int32) {
+        bytes.withUnsafeBytes { buffer in
+            guard let base = buffer.baseAddress else { return }
+            var offset = 0
+            while offset < buffer.count {
+                let written = write(descriptor, base + offset, buffer.count - offset)
+                if written > 0 {
+                    offset += written
+                } else if written < 0 && errno == EINTR {
+                    continue
+                } else {
+                    return
+                }
+            }
+        }
     }
 
     /// One JSON object, keys sorted, and a newline. Written by hand: the access log

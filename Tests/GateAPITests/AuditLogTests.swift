@@ -94,7 +94,7 @@ import Testing
             verified = try await fixture.getAudit(client, "/verify").json
             #expect(verified["first_bad_sequence"] as? Int == Int(seqs[5]))
 
-            // …and deletes an even earlier one (replica mode skips the foreign key too).
+            // …and deletes an even earlier one.
             try await fixture.asSuperuser([
                 "SET session_replication_role = replica",
                 "DELETE FROM audit_events WHERE seq = \(seqs[2])",
