@@ -15,7 +15,13 @@ public struct ValidatedAction: Sendable {
     public let params: JSONValue
     /// SHA-256 of the canonical JSON of `{action, params}`.
     public let payloadHash: String
-    public let preview: JSONValue
+    /// What a reviewer sees; made when asked for (a submission does not need it).
+    public var preview: JSONValue {
+        switch typed {
+        case .gmailSend(let email): email.preview
+        case .taskCreate(let task): task.preview
+        }
+    }
     /// Recipient domains and count, for policy constraints.
     public let recipients: [EmailAddress]
 }
@@ -31,11 +37,11 @@ public enum ActionRegistry {
         switch action {
         case .gmailSend:
             return GmailSend.parse(params).map { email in
-                make(.gmailSend(email), params: email.normalized, preview: email.preview, recipients: email.recipients)
+                make(.gmailSend(email), params: email.normalized, recipients: email.recipients)
             }
         case .taskCreate:
             return TaskCreate.parse(params).map { task in
-                make(.taskCreate(task), params: task.normalized, preview: task.preview, recipients: [])
+                make(.taskCreate(task), params: task.normalized, recipients: [])
             }
         }
     }
@@ -44,7 +50,7 @@ public enum ActionRegistry {
         CanonicalJSON.sha256(.object(["action": .string(action.rawValue), "params": params]))
     }
 
-    private static func make(_ typed: ActionParams, params: JSONValue, preview: JSONValue, recipients: [EmailAddress])
+    private static func make(_ typed: ActionParams, params: JSONValue, recipients: [EmailAddress])
         -> ValidatedAction
     {
         let action: ActionName
@@ -53,7 +59,7 @@ public enum ActionRegistry {
         case .taskCreate: action = .taskCreate
         }
         return ValidatedAction(
-            action: action, typed: typed, params: params, payloadHash: payloadHash(action: action, params: params), preview: preview,
+            action: action, typed: typed, params: params, payloadHash: payloadHash(action: action, params: params),
             recipients: recipients)
     }
 }

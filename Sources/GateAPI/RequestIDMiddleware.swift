@@ -1,3 +1,4 @@
+import GateCore
 import Hummingbird
 import HTTPTypes
 
@@ -27,11 +28,10 @@ struct RequestIDMiddleware: RouterMiddleware {
         return candidate
     }
 
+    /// 128 random bits as 32 lowercase hex digits.
     static func generate() -> String {
         var generator = SystemRandomNumberGenerator()
-        return (0..<2).map { _ in
-            let hex = String(generator.next() as UInt64, radix: 16)
-            return String(repeating: "0", count: 16 - hex.count) + hex
-        }.joined()
+        let high: UInt64 = generator.next(), low: UInt64 = generator.next()
+        return Hex.encode((0..<16).map { i in UInt8(truncatingIfNeeded: (i < 8 ? high : low) >> UInt64(8 * (7 - i % 8))) })
     }
 }

@@ -14,6 +14,9 @@ import Testing
             #expect(response.json["status"] as? String == "ok")
             let id = try #require(response.headers[.requestID])
             #expect(id.count == 32)
+            #expect(id.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) })
+            let next = try await client.execute(uri: "/health", method: .get)
+            #expect(next.headers[.requestID] != id)
         }
     }
 
