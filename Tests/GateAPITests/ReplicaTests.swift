@@ -17,6 +17,7 @@ import Testing
     struct Replica {
         let process: ChildProcess
         let base: String
+        /// Its stdout (the log) and stderr, in one file.
         let stderrPath: String
 
         var stderr: String { (try? String(contentsOfFile: stderrPath, encoding: .utf8)) ?? "" }
@@ -106,7 +107,7 @@ import Testing
             let stderrPath = "\(TestEnvironment.serversDirectory)/replica-\(name)-\(UUID().uuidString).stderr"
             let process = try ChildProcess(
                 [TestEnvironment.productsDirectory.appendingPathComponent("gate-api").path, "serve"],
-                environment: environment, stderrPath: stderrPath)
+                environment: environment, stdoutPath: stderrPath, stderrPath: stderrPath)
             let replica = Replica(process: process, base: "http://127.0.0.1:\(port)", stderrPath: stderrPath)
             let deadline = ContinuousClock.now + .seconds(20)
             while ContinuousClock.now < deadline && process.isRunning {
