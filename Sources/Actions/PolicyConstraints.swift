@@ -67,4 +67,21 @@ public struct PolicyConstraints: Sendable, Equatable {
         }
         return nil
     }
+
+    /// What stops `action` under a policy's stored constraints.
+    public enum Refusal: Sendable, Equatable {
+        case violated(String)
+        /// The stored constraints cannot be read (edited by hand in the database).
+        case unreadable
+    }
+
+    /// Stored constraints applied to `action`; nil when it may go ahead. Unreadable
+    /// constraints refuse everything: a limit an admin set must never silently stop
+    /// applying (at submission and again at execution).
+    public static func refusal(stored: JSONValue, of action: ValidatedAction) -> Refusal? {
+        switch parse(stored, for: action.action) {
+        case .success(let constraints): constraints.violation(of: action).map(Refusal.violated)
+        case .failure: .unreadable
+        }
+    }
 }

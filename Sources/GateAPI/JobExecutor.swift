@@ -162,14 +162,13 @@ struct JobExecutor: Service {
         guard let policy = try await policies.find(workspaceID: job.workspaceID, action: job.action), policy.enabled else {
             throw ExecutionFailure.permanent("action_not_allowed", "the workspace's policy no longer allows \(job.action)")
         }
-        // Unreadable constraints fail closed, as at submission.
-        switch PolicyConstraints.parse(policy.constraints, for: validated.action) {
-        case .success(let constraints):
-            if let violation = constraints.violation(of: validated) {
-                throw ExecutionFailure.permanent("constraint_violated", violation)
-            }
-        case .failure:
+        switch PolicyConstraints.refusal(stored: policy.constraints, of: validated) {
+        case .violated(let violation)?:
+            throw ExecutionFailure.permanent("constraint_violated", violation)
+        case .unreadable?:
             throw ExecutionFailure.permanent("constraint_violated", "the policy's constraints cannot be read; nothing was executed")
+        case nil:
+            break
         }
         switch validated.typed {
         case .taskCreate(let task):

@@ -89,18 +89,16 @@ struct JobsController: Sendable {
                 .forbidden, reason: policy == nil ? "action_not_allowed" : "action_disabled",
                 detail: "\(validated.action.rawValue) is not allowed in this workspace", action: actionName)
         }
-        // Constraints that cannot be read (changed in the database by hand) refuse
-        // everything: a limit an admin set must never silently stop applying.
-        switch PolicyConstraints.parse(policy.constraints, for: validated.action) {
-        case .success(let constraints):
-            if let violation = constraints.violation(of: validated) {
-                throw try await refuse(.forbidden, reason: "policy_constraint", detail: violation, action: actionName)
-            }
-        case .failure:
+        switch PolicyConstraints.refusal(stored: policy.constraints, of: validated) {
+        case .violated(let violation)?:
+            throw try await refuse(.forbidden, reason: "policy_constraint", detail: violation, action: actionName)
+        case .unreadable?:
             throw try await refuse(
                 .forbidden, reason: "policy_constraint",
                 detail: "the policy's constraints for \(validated.action.rawValue) cannot be read; an admin must set them again",
                 action: actionName)
+        case nil:
+            break
         }
 
         let jobID = SortableID.make(prefix: "job")
