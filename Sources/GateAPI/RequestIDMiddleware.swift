@@ -31,7 +31,7 @@ struct RequestIDMiddleware: RouterMiddleware {
     /// 128 random bits as 32 lowercase hex digits.
     static func generate() -> String {
         var generator = SystemRandomNumberGenerator()
-        let high: UInt64 = generator.next(), low: UInt64 = generator.next()
-        return Hex.encode((0..<16).map { i in UInt8(truncatingIfNeeded: (i < 8 ? high : low) >> UInt64(8 * (7 - i % 8))) })
+        let bits: (UInt64, UInt64) = (generator.next(), generator.next())
+        return withUnsafeBytes(of: bits) { Hex.encode($0) }
     }
 }

@@ -5,8 +5,23 @@ public enum Base32 {
     public static let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567".utf8)
 
     public static func random(count: Int) -> String {
+        var chars: [UInt8] = []
+        appendRandom(count, from: alphabet, to: &chars)
+        return String(decoding: chars, as: UTF8.self)
+    }
+
+    /// `count` random characters of a 32-character `alphabet`, five bits each from
+    /// 64-bit draws: a draw is a getrandom call, and one per character cost a system
+    /// call each.
+    static func appendRandom(_ count: Int, from alphabet: [UInt8], to chars: inout [UInt8]) {
+        precondition(alphabet.count == 32)
         var generator = SystemRandomNumberGenerator()
-        return String(decoding: (0..<count).map { _ in alphabet[Int(generator.next(upperBound: UInt8(32)))] }, as: UTF8.self)
+        var bits: UInt64 = 0
+        for index in 0..<count {
+            if index % 12 == 0 { bits = generator.next() }
+            chars.append(alphabet[Int(bits & 31)])
+            bits >>= 5
+        }
     }
 
     public static func encode(_ value: UInt32, count: Int) -> String {
@@ -40,15 +55,7 @@ public enum SortableID {
             millis >>= 5
         }
         chars += time.reversed()
-        // 80 random bits from two draws (each draw is a getrandom call; one per
-        // character cost 16 system calls per id).
-        var generator = SystemRandomNumberGenerator()
-        var bits: UInt64 = generator.next()
-        for i in 0..<16 {
-            if i == 12 { bits = generator.next() }
-            chars.append(alphabet[Int(bits & 31)])
-            bits >>= 5
-        }
+        Base32.appendRandom(16, from: alphabet, to: &chars)
         return "\(prefix)_" + String(decoding: chars, as: UTF8.self)
     }
 

@@ -158,4 +158,15 @@ import Testing
             #expect(seen.count == 32, "position \(position): \(seen.count) characters")
         }
     }
+
+    /// The same for the secrets of API keys (several 64-bit draws per string).
+    @Test func base32RandomIsValidAndRandomInEveryPosition() {
+        let secrets = (0..<4000).map { _ in Base32.random(count: 40) }
+        #expect(secrets.allSatisfy { $0.utf8.count == 40 && Base32.isValid($0) })
+        #expect(Set(secrets).count == secrets.count)
+        for position in 0..<40 {
+            let seen = Set(secrets.map { Array($0.utf8)[position] })
+            #expect(seen.count == 32, "position \(position): \(seen.count) characters")
+        }
+    }
 }
