@@ -18,14 +18,15 @@ extension AuthFixture {
             // Setup, not the subject: a 503 (a 2 s database timeout on a machine running
             // every suite at once) is retried as a client would, and anything else fails
             // the test that asked, not the whole test process.
-            var response = try await client.execute(
-                uri: "/v1/workspaces/acme/policies/\(action)", method: .put, headers: bearer(adminKey),
-                body: ByteBuffer(string: body))
+            let put = {
+                try await client.execute(
+                    uri: "/v1/workspaces/acme/policies/\(action)", method: .put, headers: bearer(self.adminKey),
+                    body: ByteBuffer(string: body))
+            }
+            var response = try await put()
             for _ in 0..<3 where response.status == .serviceUnavailable {
                 try await Task.sleep(for: .milliseconds(500))
-                response = try await client.execute(
-                    uri: "/v1/workspaces/acme/policies/\(action)", method: .put, headers: bearer(adminKey),
-                    body: ByteBuffer(string: body))
+                response = try await put()
             }
             guard response.status == .ok else {
                 throw FixtureError("policy \(action): \(response.status) \(String(buffer: response.body))")
