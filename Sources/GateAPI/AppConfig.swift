@@ -43,6 +43,9 @@ struct AppConfig: Sendable {
     /// if a change notification is lost; normally a change reaches every replica at once.
     var configCacheTTL: Duration
     var webhooks: WebhookSettings
+    /// How long `serve` waits for its services to stop after SIGTERM before cancelling
+    /// them (`SHUTDOWN_TIMEOUT_SECONDS`); below the platform's own grace period.
+    var shutdownTimeout: Duration
 
     /// Reads the configuration from `environment`; the error names the first bad variable.
     static func load(from environment: [String: String]) throws(ConfigError) -> AppConfig {
@@ -189,7 +192,8 @@ struct AppConfig: Sendable {
                 secret: try env.secret("WEBHOOK_SECRET", minimumBytes: 32),
                 maxAttempts: try env.int("WEBHOOK_MAX_ATTEMPTS", default: 8, in: 1...50),
                 retryBase: .milliseconds(try env.int("WEBHOOK_RETRY_BASE_MS", default: 1000, in: 10...3_600_000)),
-                allowPrivateNetworks: try env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default: false))
+                allowPrivateNetworks: try env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default: false)),
+            shutdownTimeout: .seconds(try env.int("SHUTDOWN_TIMEOUT_SECONDS", default: 25, in: 1...3600))
         )
     }
 }

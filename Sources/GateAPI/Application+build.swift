@@ -110,10 +110,13 @@ func buildApplication(config: AppConfig, services: AppServices, logger: Logger) 
                 store: services.execution, policies: services.policies, email: services.email, events: services.events,
                 settings: config.executor, metrics: services.executionMetrics, name: ExecutorName.make(), logger: logger))
     }
+    let named: [any Service] = ([services.postgres, services.redis] + background).map {
+        LoggedService(name: String(describing: type(of: $0)), base: $0, logger: logger)
+    }
     return Application(
         router: router,
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "GateAPI"),
-        services: [services.postgres, services.redis] + background,
+        services: named,
         logger: logger
     )
 }

@@ -1,7 +1,9 @@
 import AsyncHTTPClient
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
+import ServiceLifecycle
 import Testing
 
 @testable import Auth
@@ -109,5 +111,32 @@ import Testing
             }
             if status == nil { await replica.process.stop() }
         }
+    }
+
+    /// The backstop of `serve`: a service that never finishes its graceful shutdown is
+    /// cancelled once the timeout has passed, so the process ends.
+    @Test func aServiceStuckInItsShutdownIsCancelledAfterTheTimeout() async throws {
+        struct IgnoresGracefulShutdown: Service {
+            func run() async throws { try await Task.sleep(for: .seconds(3600)) }
+        }
+        let group = ServeCommand.serviceGroup(
+            running: IgnoresGracefulShutdown(), shutdownTimeout: .milliseconds(500), handlingSignals: false, logger: TestEnvironment.logger)
+        let run = Task { try await group.run() }
+        try await Task.sleep(for: .milliseconds(200))
+        let start = ContinuousClock.now
+        await group.triggerGracefulShutdown()
+        let ended = NIOLockedValueBox(false)
+        let watcher = Task {
+            _ = await run.result
+            ended.withLockedValue { $0 = true }
+        }
+        while !ended.withLockedValue({ $0 }) && ContinuousClock.now - start < .seconds(10) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        let elapsed = ContinuousClock.now - start
+        #expect(ended.withLockedValue { $0 }, "the group still runs 10 s after its graceful shutdown began")
+        #expect(elapsed >= .milliseconds(500), "cancelled before the timeout: \(elapsed)")
+        run.cancel()
+        _ = await watcher.value
     }
 }

@@ -1,6 +1,8 @@
 import ArgumentParser
 import Hummingbird
+import Logging
 import Persistence
+import ServiceLifecycle
 
 struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -36,6 +38,22 @@ struct ServeCommand: AsyncParsableCommand {
             throw Startup.fail("\(error)")
         }
         let app = buildApplication(config: config, services: services, logger: logger)
-        try await app.runService(gracefulShutdownSignals: [.sigterm, .sigint])
+        try await Self.serviceGroup(running: app, shutdownTimeout: config.shutdownTimeout, logger: logger).run()
+    }
+
+    /// Runs `app` until SIGTERM or SIGINT. A service stuck in its graceful shutdown must
+    /// not keep a replica alive until the platform kills it: past `shutdownTimeout` the
+    /// rest are cancelled, and a service that ignores cancellation too ends the process
+    /// (ServiceLifecycle traps).
+    static func serviceGroup(
+        running app: any Service, shutdownTimeout: Duration, handlingSignals: Bool = true, logger: Logger
+    ) -> ServiceGroup {
+        var group = ServiceGroupConfiguration(
+            services: [.init(service: LoggedService(name: "gate-api", base: app, logger: logger))],
+            gracefulShutdownSignals: handlingSignals ? [.sigterm, .sigint] : [],
+            logger: logger)
+        group.maximumGracefulShutdownDuration = shutdownTimeout
+        group.maximumCancellationDuration = Duration.seconds(5)
+        return ServiceGroup(configuration: group)
     }
 }

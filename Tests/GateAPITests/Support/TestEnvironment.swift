@@ -123,11 +123,12 @@ struct TestDatabase: Sendable {
 
     /// Runs `body` with a running client on this database.
     func withClient<T: Sendable>(_ body: @escaping @Sendable (PostgresClient) async throws -> T) async throws -> T {
-        try await withRunningPostgres(try configuration, logger: TestEnvironment.logger, body)
+        // Generous: a loaded machine (the whole suite starting at once) can take seconds to connect.
+        try await withRunningPostgres(try configuration, logger: TestEnvironment.logger, timeout: .seconds(60), body)
     }
 
     private static func admin(_ body: @escaping @Sendable (PostgresClient) async throws -> Void) async throws {
         let configuration = try DatabaseConfiguration.parse(TestEnvironment.databaseURL, maximumConnections: 2)
-        try await withRunningPostgres(configuration, logger: TestEnvironment.logger, body)
+        try await withRunningPostgres(configuration, logger: TestEnvironment.logger, timeout: .seconds(60), body)
     }
 }
