@@ -90,17 +90,21 @@ public struct AuditStore: Sendable {
             try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
             do {
                 try await connection.query("SET LOCAL statement_timeout = '60s'", logger: logger)
-                var after: Int64 = 0
+                let logger = self.logger
+                @Sendable func batch(after position: Int64) async throws -> [AuditRecord] {
+                    try await Self.records(
+                        connection.query(Self.page(workspaceID: workspaceID, filter: filter, after: position, limit: batchSize), logger: logger))
+                }
                 var total: Int64 = 0
-                while true {
-                    let batch = try await Self.records(
-                        connection.query(Self.page(workspaceID: workspaceID, filter: filter, after: after, limit: batchSize), logger: logger))
-                    if let last = batch.last {
-                        try await sink(batch)
-                        total += Int64(batch.count)
-                        after = last.position
-                    }
-                    if batch.count < batchSize { break }
+                var current = try await batch(after: 0)
+                while let last = current.last {
+                    // The next batch is read while this one is written: Postgres and the
+                    // encoding run on both cores at once instead of taking turns.
+                    let more = current.count == batchSize
+                    async let next = more ? batch(after: last.position) : []
+                    try await sink(current)
+                    total += Int64(current.count)
+                    current = try await next
                 }
                 try await connection.query("COMMIT", logger: logger)
                 return total

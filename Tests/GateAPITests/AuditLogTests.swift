@@ -292,6 +292,28 @@ import Testing
         ('acme', 'api_key', 'k1', '10.0.0.1', 'tabbed', 'job', E'\\tcell', 'failure', '+1', '{"k:\\"": "colon-quote key"}')
         """
 
+    /// An export is read 1,000 events at a time, the next batch while the last is
+    /// written: every event must come out once, in chain order, across the batches.
+    @Test func anExportOfSeveralBatchesHasEveryEventOnceInOrder() async throws {
+        try await AuthFixture.with { fixture, client in
+            try await fixture.execute("""
+                INSERT INTO audit_events (workspace_id, actor_type, actor_id, action, target_type, target_id, outcome, details)
+                SELECT 'acme', 'system', 'bulk', 'bulk.event', 'job', 'job-' || g, 'success', jsonb_build_object('i', g)
+                FROM generate_series(1, 2500) AS g
+                """)
+            let response = try await fixture.getAudit(client, "/export?format=jsonl")
+            #expect(response.status == .ok)
+            let chain = try await fixture.chainRows()
+            let lines = String(buffer: response.body).split(separator: "\n")
+            let seqs = lines.map { line in
+                Int64(((try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any])?["seq"] as? Int ?? 0)
+            }
+            #expect(chain.count > 2500)
+            #expect(seqs == chain.map(\.0))
+            #expect(lines.filter { $0.contains(#""action":"bulk.event""#) }.count == 2500)
+        }
+    }
+
     @Test func exportsRoundTripAndVerifyIndependently() async throws {
         try await AuthFixture.with { fixture, client in
             try await fixture.allowBothActions(client)
