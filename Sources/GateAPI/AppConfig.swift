@@ -43,6 +43,9 @@ struct AppConfig: Sendable {
     /// if a change notification is lost; normally a change reaches every replica at once.
     var configCacheTTL: Duration
     var webhooks: WebhookSettings
+    /// Audit exports and verifications at once per replica (`AUDIT_EXPORT_CONCURRENCY`);
+    /// each holds a pooled connection while it runs.
+    var auditExportConcurrency: Int
     /// How long `serve` waits for its services to stop after SIGTERM before cancelling
     /// them (`SHUTDOWN_TIMEOUT_SECONDS`); below the platform's own grace period.
     var shutdownTimeout: Duration
@@ -193,6 +196,7 @@ struct AppConfig: Sendable {
                 maxAttempts: try env.int("WEBHOOK_MAX_ATTEMPTS", default: 8, in: 1...50),
                 retryBase: .milliseconds(try env.int("WEBHOOK_RETRY_BASE_MS", default: 1000, in: 10...3_600_000)),
                 allowPrivateNetworks: try env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default: false)),
+            auditExportConcurrency: try env.int("AUDIT_EXPORT_CONCURRENCY", default: 2, in: 1...100),
             shutdownTimeout: .seconds(try env.int("SHUTDOWN_TIMEOUT_SECONDS", default: 25, in: 1...3600))
         )
     }

@@ -168,7 +168,9 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
     GmailCredentialsController(
         store: services.gmailCredentials, secrets: config.gmail.secrets, audit: audit, timeout: databaseTimeout
     ).addRoutes(to: workspace)
-    AuditController(store: services.auditLog, audit: audit, timeout: databaseTimeout, longTimeout: auditTimeout)
+    AuditController(
+        store: services.auditLog, audit: audit, timeout: databaseTimeout, longTimeout: auditTimeout,
+        longOperations: ConcurrencyLimit(config.auditExportConcurrency))
         .addRoutes(to: workspace)
     // Last: it wraps only the not-found answer, and needs every route.
     router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))

@@ -12,6 +12,8 @@ struct AuditController: Sendable {
     let timeout: Duration
     /// Verify and the seal before an export may chain a backlog and read the whole log.
     let longTimeout: Duration
+    /// Exports and verifications running at once in this replica (`AUDIT_EXPORT_CONCURRENCY`).
+    let longOperations: ConcurrencyLimit
 
     func addRoutes(to workspace: RouterGroup<AppRequestContext>) {
         let read = workspace.group("audit").add(middleware: RequireScope(.auditRead, audit: audit))
@@ -49,6 +51,8 @@ struct AuditController: Sendable {
 
     @Sendable func verify(_ request: Request, context: AppRequestContext) async throws -> Response {
         let workspace = try context.parameters.require("ws")
+        let slot = try place()
+        defer { withExtendedLifetime(slot) {} }
         let result = try await sealThen(workspace: workspace) { store in try await store.verify(workspaceID: workspace) }
         return try JSONResponse(body: Self.verificationJSON(result)).response(from: request, context: context)
     }
@@ -71,6 +75,9 @@ struct AuditController: Sendable {
         let workspace = try context.parameters.require("ws")
         let format = try AuditParameters.format(request)
         let filter = try AuditParameters.filter(request, timesOnly: true)
+        // Taken before the export is recorded (a refused export is not one), held until
+        // the stream ends.
+        let slot = try place()
         try await audit.record(
             workspace: workspace, action: "audit.exported", principal: principal, targetType: "audit_log",
             targetID: workspace, details: Self.exportDetails(format: format, filter: filter), outcome: .success, context: context)
@@ -84,6 +91,7 @@ struct AuditController: Sendable {
             .contentDisposition: "attachment; filename=\"audit-\(workspace)-\(stamp).\(format.rawValue)\"",
         ]
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+            defer { withExtendedLifetime(slot) {} }
             if !format.header.isEmpty { try await writer.write(ByteBuffer(string: format.header)) }
             do {
                 _ = try await store.export(workspaceID: workspace, filter: filter) { batch in
@@ -100,6 +108,18 @@ struct AuditController: Sendable {
             }
             try await writer.finish(nil)
         })
+    }
+
+    /// A place among the exports and verifications running now, or 429.
+    func place() throws -> ConcurrencyLimit.Slot {
+        guard let slot = longOperations.acquire() else {
+            var problem = Problem(
+                .tooManyRequests,
+                detail: "\(longOperations.limit) audit exports or verifications are already running on this server; retry later")
+            problem.headers[.retryAfter] = "5"
+            throw problem
+        }
+        return slot
     }
 
     static func exportDetails(format: AuditFormat, filter: AuditFilter) -> [String: JSONValue] {

@@ -3216,7 +3216,7 @@ enum OpenAPIDocument {
           "Audit"
         ],
         "summary": "Verify the hash chain",
-        "description": "Chains what is committed, then recomputes the whole chain; `first_bad_sequence` and `reason` name the first broken link.\n\nRequires the scope `audit:read`.",
+        "description": "Chains what is committed, then recomputes the whole chain; `first_bad_sequence` and `reason` name the first broken link. Shares the export's limit of concurrent runs (429 with `Retry-After` beyond it).\n\nRequires the scope `audit:read`.",
         "parameters": [
           {
             "$ref": "#/components/parameters/Workspace"
@@ -3298,7 +3298,7 @@ enum OpenAPIDocument {
           "Audit"
         ],
         "summary": "Export the audit log",
-        "description": "Streamed from one snapshot in constant memory; recorded first as `audit.exported`. JSONL: one `AuditEvent` per line. CSV (RFC 4180, header row): cells that a spreadsheet could take for a formula get a leading `'`. If the stream fails midway the connection is closed without the final chunk.\n\nRequires the scope `audit:export`.",
+        "description": "Streamed from one snapshot in constant memory; recorded first as `audit.exported`. JSONL: one `AuditEvent` per line. CSV (RFC 4180, header row): cells that a spreadsheet could take for a formula get a leading `'`. If the stream fails midway the connection is closed without the final chunk. At most `AUDIT_EXPORT_CONCURRENCY` exports and verifications run at once per server; another gets 429 with `Retry-After` and is not recorded.\n\nRequires the scope `audit:export`.",
         "parameters": [
           {
             "$ref": "#/components/parameters/Workspace"

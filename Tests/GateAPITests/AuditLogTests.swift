@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import NIOPosix
 import PostgresNIO
 import Testing
 
@@ -311,6 +312,53 @@ import Testing
             #expect(chain.count > 2500)
             #expect(seqs == chain.map(\.0))
             #expect(lines.filter { $0.contains(#""action":"bulk.event""#) }.count == 2500)
+        }
+    }
+
+    /// Exports and verifications hold a pooled connection while they run: past
+    /// AUDIT_EXPORT_CONCURRENCY more are refused with 429, and the place comes back when
+    /// an export ends, even one whose client stopped reading.
+    @Test func exportsBeyondTheLimitAreRefusedUntilOneEnds() async throws {
+        try await AuthFixture.with(environment: ["AUDIT_EXPORT_CONCURRENCY": "1"]) { fixture, client in
+            // ≈ 54 MB of JSONL, more than both sockets buffer: an unread export stays open.
+            try await fixture.execute("""
+                INSERT INTO audit_events (workspace_id, actor_type, actor_id, action, target_type, target_id, outcome, details)
+                SELECT 'acme', 'system', 'bulk', 'bulk.event', 'job', 'job-' || g, 'success', jsonb_build_object('i', g)
+                FROM generate_series(1, 100000) AS g
+                """)
+            let port = try #require(client.port)
+            let stalled = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelOption(.autoRead, value: false)
+                .channelOption(.socketOption(.so_rcvbuf), value: 4096)
+                .connect(host: "localhost", port: port).get()
+            try await stalled.writeAndFlush(ByteBuffer(string:
+                "GET /v1/workspaces/acme/audit/export HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(fixture.adminKey)\r\n\r\n")).get()
+
+            // The export has its place once it is recorded (asking earlier could take the
+            // place from it).
+            var recorded = 0
+            for _ in 0..<100 where recorded == 0 {
+                recorded = try await fixture.auditRows(action: "audit.exported").count
+                if recorded == 0 { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(recorded == 1)
+            let problem = try await fixture.getAudit(client, "/verify")
+            #expect(problem.status == .tooManyRequests, "\(String(buffer: problem.body))")
+            #expect(problem.headers[.retryAfter] == "5")
+            #expect(problem.headers[.contentType] == "application/problem+json")
+            #expect(String(buffer: problem.body).contains("1 audit exports or verifications are already running"))
+            // (An empty range: were it not refused, it would not stream the whole log again.)
+            #expect(try await fixture.getAudit(client, "/export?from=2100-01-01T00:00:00Z").status == .tooManyRequests)
+            // A refused export is not recorded as one.
+            #expect(try await fixture.auditRows(action: "audit.exported").count == 1)
+
+            try await stalled.close().get()
+            var status: HTTPResponse.Status?
+            for _ in 0..<100 where status != .ok {
+                status = try await fixture.getAudit(client, "/verify").status
+                if status != .ok { try await Task.sleep(for: .milliseconds(100)) }
+            }
+            #expect(status == .ok, "the place did not come back after the client went away")
         }
     }
 
