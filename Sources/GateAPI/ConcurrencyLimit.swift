@@ -23,8 +23,6 @@ final class ConcurrencyLimit: Sendable {
         return granted ? Slot(limit: self) : nil
     }
 
-    var holders: Int { inUse.withLockedValue { $0 } }
-
     fileprivate func release() {
         inUse.withLockedValue { $0 -= 1 }
     }
