@@ -315,6 +315,27 @@ import Testing
         }
     }
 
+    /// A filtered export reads the chain in windows of positions: windows without a
+    /// match (the first 2,200 bulk events and the fixture's) must not end it.
+    @Test func aFilteredExportGoesOnPastWindowsWithoutAMatch() async throws {
+        try await AuthFixture.with { fixture, client in
+            for (year, from, through) in [(2020, 1, 1000), (2021, 1001, 2200), (2022, 2201, 2500)] {
+                try await fixture.execute("""
+                    INSERT INTO audit_events (workspace_id, occurred_at, actor_type, actor_id, action, target_type, target_id, outcome, details)
+                    SELECT 'acme', '\(year)-06-01T00:00:00Z', 'system', 'bulk', 'bulk.event', 'job', 'job-' || g, 'success',
+                        jsonb_build_object('i', g)
+                    FROM generate_series(\(from), \(through)) AS g
+                    """)
+            }
+            let response = try await fixture.getAudit(client, "/export?format=jsonl&from=2022-01-01T00:00:00Z&to=2023-01-01T00:00:00Z")
+            #expect(response.status == .ok)
+            let numbers = String(buffer: response.body).split(separator: "\n").map { line in
+                (((try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any])?["details"] as? [String: Any])?["i"] as? Int
+            }
+            #expect(numbers == Array(2201...2500))
+        }
+    }
+
     /// Exports and verifications hold a pooled connection while they run: past
     /// AUDIT_EXPORT_CONCURRENCY more are refused with 429, and the place comes back when
     /// an export ends, even one whose client stopped reading.
