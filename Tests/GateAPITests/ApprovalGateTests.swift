@@ -362,6 +362,37 @@ extension AuthFixture {
         }
     }
 
+    /// Every replica learns of a decision from `gateapi_jobs` (delivered when it
+    /// commits): the job's key, and the executors' wake-up, as the job became runnable.
+    @Test func aDecisionIsAnnouncedOnTheJobsChannel() async throws {
+        try await AuthFixture.with { fixture, client in
+            try await fixture.allowBothActions(client)
+            let (jobID, approvalID, _) = try await fixture.pendingEmail(client)
+            let alice = try await fixture.reviewer("alice")
+            let payloads = try await fixture.db.withClient { postgres in
+                try await postgres.withConnection { connection in
+                    // Without an announcement the stream would wait forever: closing the
+                    // connection ends it, and the test fails on the error.
+                    let watchdog = Task {
+                        try await Task.sleep(for: .seconds(10))
+                        try await connection.close()
+                    }
+                    defer { watchdog.cancel() }
+                    return try await connection.listen(on: jobEventsChannel) { notifications in
+                        #expect(try await fixture.decide(client, "approve", approvalID, as: alice).status == .ok)
+                        var seen: Set<String> = []
+                        for try await notification in notifications {
+                            seen.insert(notification.payload)
+                            if seen.count == 2 { break }
+                        }
+                        return seen
+                    }
+                }
+            }
+            #expect(payloads == ["acme:\(jobID)", "*runnable"])
+        }
+    }
+
     @Test func cancelBySubmitterOrAdminWhilePending() async throws {
         try await AuthFixture.with { fixture, client in
             try await fixture.allowBothActions(client)
