@@ -15,7 +15,6 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.3"),
-        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
         .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-crypto.git", "4.5.2"..<"5.0.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
@@ -77,12 +76,10 @@ let package = Package(
             ]
         ),
         .target(name: "Approvals", dependencies: ["GateCore"]),
-        // The address of the Swift runtime's global-executor hook (EventLoopGlobalExecutor).
-        .target(name: "CExecutorHook"),
         .executableTarget(
             name: "GateAPI",
             dependencies: [
-                "Redis", "Persistence", "Auth", "Actions", "Approvals", "GateCore", "CExecutorHook",
+                "Redis", "Persistence", "Auth", "Actions", "Approvals", "GateCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -94,15 +91,12 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "NIOCore", package: "swift-nio"),
-                .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "Atomics", package: "swift-atomics"),
             ]
         ),
         .testTarget(
             name: "GateAPITests",
             dependencies: [
-                "GateAPI", "Redis", "Persistence", "Auth", "Actions", "Approvals", "GateCore", "CExecutorHook",
+                "GateAPI", "Redis", "Persistence", "Auth", "Actions", "Approvals", "GateCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -95,14 +95,9 @@ struct AuditController: Sendable {
             if !format.header.isEmpty { try await writer.write(ByteBuffer(string: format.header)) }
             do {
                 _ = try await store.export(workspaceID: workspace, filter: filter) { batch in
-                    // Encoded on another event loop than the one decoding the next batch's
-                    // rows (tasks run on the loops, see EventLoopGlobalExecutor): both cores work.
-                    let buffer = try await EventLoopGlobalExecutor.runOnAnotherLoop {
-                        var buffer = ByteBuffer()
-                        buffer.reserveCapacity(512 * batch.count)
-                        for record in batch { format.append(record, to: &buffer) }
-                        return buffer
-                    }
+                    var buffer = ByteBuffer()
+                    buffer.reserveCapacity(512 * batch.count)
+                    for record in batch { format.append(record, to: &buffer) }
                     try await writer.write(buffer)
                 }
             } catch {

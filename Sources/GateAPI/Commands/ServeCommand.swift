@@ -12,9 +12,6 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let (config, logger) = try Startup.configure(logToStandardError: false)
-        if !EventLoopGlobalExecutor.install() {
-            logger.warning("Swift concurrency's global executor was already replaced; tasks stay where it puts them")
-        }
         // Refuse to serve on a schema older than this build expects.
         do {
             let migrator = Migrator(migrations: try Migration.load(from: config.migrationsDirectory), logger: logger)
