@@ -149,10 +149,17 @@ struct ApprovalsController: Sendable {
         let reviewer = Reviewer(principal: "\(principal.kind.rawValue):\(principal.id)", person: principal.actsFor)
         let actor = SecurityAudit.actor(principal, context: context)
         let approvals = self.approvals
-        let outcome = try await withTimeout(timeout, dependency: "postgres") {
-            try await approvals.vote(
-                workspaceID: workspace, id: id, decision: decision, reviewer: reviewer, comment: comment,
-                payloadHashSeen: payloadHash, reasonCode: code, actor: actor)
+        let outcome: DecisionOutcome?
+        do {
+            outcome = try await withTimeout(timeout, dependency: "postgres") {
+                try await approvals.vote(
+                    workspaceID: workspace, id: id, decision: decision, reviewer: reviewer, comment: comment,
+                    payloadHashSeen: payloadHash, reasonCode: code, actor: actor)
+            }
+        } catch ApprovalStoreError.contended {
+            var problem = Problem(.serviceUnavailable, detail: "other votes on this approval kept landing first; retry")
+            problem.headers[.retryAfter] = "1"
+            throw problem
         }
         switch outcome {
         case nil:

@@ -62,15 +62,7 @@ public struct ApprovalStore: Sendable {
     }
 
     public func find(workspaceID: String, id: String) async throws -> ApprovalRecord? {
-        try await client.withConnection { connection in
-            guard var approval = try await Self.approvals(
-                connection.query(
-                    "SELECT \(unescaped: Self.columns) FROM approvals a WHERE a.workspace_id = \(workspaceID) AND a.id = \(id)",
-                    logger: logger)
-            ).first else { return nil }
-            approval.votes = try await Self.votes(of: id, on: connection, logger: logger)
-            return approval
-        }
+        try await state(workspaceID: workspaceID, id: id)?.approval
     }
 
     public enum Listing: Sendable {
@@ -108,60 +100,32 @@ public struct ApprovalStore: Sendable {
         return try await Self.approvals(rows)
     }
 
-    /// Casts a vote under the row lock, applying `ApprovalRules`. Refusals are
-    /// audited and committed too; an approval found past its deadline is expired on
-    /// the spot (deny by default), whether or not the sweeper got there first.
+    /// Casts a vote, applying `ApprovalRules` to the approval as read, then writing it
+    /// in one statement that holds only if nobody changed the approval in between
+    /// (`version`, migrations/0010); if somebody did, it reads again. Each retry means
+    /// another vote or decision landed, so a bounded number of them is plenty.
+    /// Refusals are audited too; an approval found past its deadline is expired on the
+    /// spot (deny by default), whether or not the sweeper got there first.
     public func vote(
         workspaceID: String, id: String, decision: VoteDecision, reviewer: Reviewer, comment: String?,
         payloadHashSeen: String?, reasonCode: String?, actor: AuditActor
     ) async throws -> DecisionOutcome? {
-        let logger = self.logger
-        return try await client.transaction(logger: logger) { connection in
-            var found: (ApprovalRecord, String, String?, Date)?
-            for try await row in try await connection.execute(
-                PreparedQuery<LockStatement>(Self.lockQuery(workspaceID: workspaceID, id: id)), logger: logger)
-            {
-                let approval = try Self.approval(row)
-                let cells = row.makeRandomAccess()
-                let submitter = try cells[12].decode(String.self, context: .default)
-                let submitterPerson = try cells[13].decode(String?.self, context: .default)
-                let now = try cells[14].decode(Date.self, context: .default)
-                found = (approval, submitter, submitterPerson, now)
-            }
-            guard let (found, submitter, submitterPerson, now) = found else { return nil }
-            var approval = found
-            approval.votes = try await Self.votes(of: id, on: connection, logger: logger)
-            let snapshot = ApprovalSnapshot(
-                status: approval.status, requiredApprovals: approval.requiredApprovals, expiresAt: approval.expiresAt,
-                payloadHash: approval.payloadHash, submitter: submitter, submitterPerson: submitterPerson,
-                votes: Dictionary(uniqueKeysWithValues: approval.votes.map { ($0.reviewer, CastVote(decision: $0.decision, person: $0.reviewerPerson)) }))
-
-            switch ApprovalRules.vote(decision, by: reviewer, payloadHashSeen: payloadHashSeen, on: snapshot, now: now) {
+        for _ in 0..<Self.voteAttempts {
+            guard let state = try await state(workspaceID: workspaceID, id: id) else { return nil }
+            let approval = state.approval
+            switch ApprovalRules.vote(decision, by: reviewer, payloadHashSeen: payloadHashSeen, on: state.snapshot, now: state.now) {
             case .failure(let refusal):
-                if refusal == .expired, approval.status == .pending {
-                    try await Self.expire(approvalID: id, on: connection, logger: logger)
-                    approval = try await Self.reload(workspaceID: workspaceID, id: id, on: connection, logger: logger)
-                }
-                try await AuditLog.append(
-                    AuditEvent(
-                        workspaceID: workspaceID, actor: actor, action: "approval.vote_refused", targetType: "approval",
-                        targetID: id, outcome: .denied,
-                        details: ["reason": .string(Self.describe(refusal)), "decision": .string(decision.rawValue)]),
-                    on: connection, logger: logger)
-                return .refused(refusal, approval)
+                return .refused(refusal, try await refuse(refusal, decision: decision, approval: approval, actor: actor))
             case .success(.repeated):
                 return .repeated(approval)
             case .success(.recorded(let status, let approvals)):
                 let reason = decision == .reject ? comment : nil
                 let write = Self.recordQuery(
-                    approval: approval, decision: decision, reviewer: reviewer, comment: comment,
+                    approval: approval, version: state.version, decision: decision, reviewer: reviewer, comment: comment,
                     payloadHashSeen: payloadHashSeen, newStatus: status, approvals: approvals, reason: reason,
                     reasonCode: reasonCode, actor: actor)
-                var written: (Date, Date?)?
-                for try await row in try await connection.execute(PreparedQuery<RecordStatement>(write), logger: logger) {
-                    written = try row.decode((Date, Date?).self)
-                }
-                guard let (votedAt, decidedAt) = written else { throw ApprovalStoreError.vanished }
+                // Nothing written: another vote or decision came first; read again.
+                guard let (votedAt, decidedAt) = try await record(write) else { continue }
                 var votes = approval.votes
                 votes.append(
                     VoteRecord(
@@ -177,32 +141,103 @@ public struct ApprovalStore: Sendable {
                         reasonCode: decided ? reasonCode : approval.reasonCode, votes: votes))
             }
         }
+        throw ApprovalStoreError.contended
     }
 
-    /// The approval under its row lock, with what the rules need about the job and the
-    /// database's clock. The votes are read by the next statement: in READ COMMITTED it
-    /// takes a new snapshot, so it sees a vote committed while this one waited for the lock.
-    static func lockQuery(workspaceID: String, id: String) -> PostgresQuery {
+    /// Reviewers of one approval are few (a quorum is at most 10), and a write fails
+    /// only when another vote or decision on it succeeded.
+    static let voteAttempts = 16
+
+    /// Audits a refused vote; one past its deadline expires the approval first, in the
+    /// same transaction. Returns the approval as it is now.
+    private func refuse(_ refusal: VoteRefusal, decision: VoteDecision, approval: ApprovalRecord, actor: AuditActor)
+        async throws -> ApprovalRecord
+    {
+        let event = AuditEvent(
+            workspaceID: approval.workspaceID, actor: actor, action: "approval.vote_refused", targetType: "approval",
+            targetID: approval.id, outcome: .denied,
+            details: ["reason": .string(Self.describe(refusal)), "decision": .string(decision.rawValue)])
+        guard refusal == .expired, approval.status == .pending else {
+            try await AuditLog.record(event, client: client, logger: logger)
+            return approval
+        }
+        let logger = self.logger
+        return try await client.transaction(logger: logger) { connection in
+            try await Self.expire(approvalID: approval.id, on: connection, logger: logger)
+            let expired = try await Self.reload(workspaceID: approval.workspaceID, id: approval.id, on: connection, logger: logger)
+            try await AuditLog.append(event, on: connection, logger: logger)
+            return expired
+        }
+    }
+
+    /// An approval as one vote sees it: with its votes, what the rules need about the
+    /// job, the database's clock and the version a write must find unchanged.
+    struct VoteState {
+        var approval: ApprovalRecord
+        var submitter: String
+        var submitterPerson: String?
+        var now: Date
+        var version: Int
+
+        var snapshot: ApprovalSnapshot {
+            ApprovalSnapshot(
+                status: approval.status, requiredApprovals: approval.requiredApprovals, expiresAt: approval.expiresAt,
+                payloadHash: approval.payloadHash, submitter: submitter, submitterPerson: submitterPerson,
+                votes: Dictionary(
+                    uniqueKeysWithValues: approval.votes.map { ($0.reviewer, CastVote(decision: $0.decision, person: $0.reviewerPerson)) }))
+        }
+    }
+
+    /// The approval and its votes in one statement (one snapshot): a row per vote, or
+    /// one row with NULL vote columns.
+    func state(workspaceID: String, id: String) async throws -> VoteState? {
+        var state: VoteState?
+        for try await row in try await client.execute(PreparedQuery<StateStatement>(Self.stateQuery(workspaceID: workspaceID, id: id)), logger: logger) {
+            let cells = row.makeRandomAccess()
+            if state == nil {
+                state = VoteState(
+                    approval: try Self.approval(row), submitter: try cells[12].decode(String.self, context: .default),
+                    submitterPerson: try cells[13].decode(String?.self, context: .default),
+                    now: try cells[14].decode(Date.self, context: .default), version: try cells[15].decode(Int.self, context: .default))
+            }
+            guard let reviewer = try cells[16].decode(String?.self, context: .default) else { continue }
+            state?.approval.votes.append(
+                VoteRecord(
+                    reviewer: reviewer, reviewerPerson: try cells[17].decode(String?.self, context: .default),
+                    decision: VoteDecision(rawValue: try cells[18].decode(String.self, context: .default)) ?? .reject,
+                    comment: try cells[19].decode(String?.self, context: .default),
+                    payloadHashSeen: try cells[20].decode(String?.self, context: .default),
+                    createdAt: try cells[21].decode(Date.self, context: .default)))
+        }
+        return state
+    }
+
+    static func stateQuery(workspaceID: String, id: String) -> PostgresQuery {
         """
-        SELECT \(unescaped: Self.columns), j.submitted_by_type || ':' || j.submitted_by, j.acts_for, clock_timestamp()
+        SELECT \(unescaped: Self.columns), j.submitted_by_type || ':' || j.submitted_by, j.acts_for, clock_timestamp(), a.version,
+               v.reviewer, v.reviewer_person, v.decision, v.comment, v.payload_hash_seen, v.created_at
         FROM approvals a JOIN jobs j ON j.id = a.job_id
+        LEFT JOIN approval_votes v ON v.approval_id = a.id
         WHERE a.workspace_id = \(workspaceID) AND a.id = \(id)
-        FOR UPDATE OF a
+        ORDER BY v.created_at
         """
     }
 
-    enum LockStatement: PreparedShape {
-        static let name = "gateapi_approval_lock"
-        static let sql = ApprovalStore.lockQuery(workspaceID: "", id: "").sql
+    enum StateStatement: PreparedShape {
+        static let name = "gateapi_approval_state"
+        static let sql = ApprovalStore.stateQuery(workspaceID: "", id: "").sql
     }
 
-    /// A recorded vote in one statement (one round trip, under the lock): the vote, the
-    /// approval's and job's new status when it decides them, and the audit rows
-    /// `approval.voted` then `approval.granted`/`approval.rejected`, in that order.
-    /// Returns the vote's time and, if decided, the decision's.
+    /// A recorded vote in one statement, if the approval is still pending, before its
+    /// deadline and at `version`: the version bump (which row-locks the approval, so
+    /// simultaneous votes serialise here), the vote, the approval's and job's new status
+    /// when it decides them, and the audit rows `approval.voted` then
+    /// `approval.granted`/`approval.rejected`, in that order. Returns the vote's time
+    /// and, if decided, the decision's; no row if the approval changed.
     static func recordQuery(
-        approval: ApprovalRecord, decision: VoteDecision, reviewer: Reviewer, comment: String?, payloadHashSeen: String?,
-        newStatus: ApprovalStatus, approvals: Int, reason: String?, reasonCode: String?, actor: AuditActor
+        approval: ApprovalRecord, version: Int, decision: VoteDecision, reviewer: Reviewer, comment: String?,
+        payloadHashSeen: String?, newStatus: ApprovalStatus, approvals: Int, reason: String?, reasonCode: String?,
+        actor: AuditActor
     ) -> PostgresQuery {
         let decided = newStatus != .pending
         let voted = AuditEvent(
@@ -217,28 +252,41 @@ public struct ApprovalStore: Sendable {
             action: newStatus == .approved ? "approval.granted" : "approval.rejected", targetType: "approval",
             details: ["job_id": .string(approval.jobID), "approvals": .integer(approvals)])
         return """
-            WITH vote AS (
-                INSERT INTO approval_votes (approval_id, reviewer, reviewer_person, decision, comment, payload_hash_seen)
-                VALUES (\(approval.id), \(reviewer.principal), \(reviewer.person)::text, \(decision.rawValue),
-                        \(comment)::text, \(payloadHashSeen)::text)
-                RETURNING approval_id, created_at
-            ), a AS (
-                UPDATE approvals SET status = \(newStatus.rawValue), decided_at = clock_timestamp(), reason = \(reason)::text,
-                    reason_code = \(reasonCode)::text
-                WHERE id = \(approval.id) AND \(decided)
+            WITH a AS (
+                UPDATE approvals SET version = version + 1, status = \(newStatus.rawValue),
+                    decided_at = CASE WHEN \(decided) THEN clock_timestamp() END,
+                    reason = \(decided ? reason : nil)::text, reason_code = \(decided ? reasonCode : nil)::text
+                WHERE id = \(approval.id) AND version = \(version) AND status = 'pending' AND expires_at > clock_timestamp()
                 RETURNING id, job_id, decided_at
+            ), vote AS (
+                INSERT INTO approval_votes (approval_id, reviewer, reviewer_person, decision, comment, payload_hash_seen)
+                SELECT a.id, \(reviewer.principal), \(reviewer.person)::text, \(decision.rawValue), \(comment)::text,
+                       \(payloadHashSeen)::text
+                FROM a
+                RETURNING approval_id, created_at
+            ), decided AS (
+                SELECT id, job_id, decided_at FROM a WHERE \(decided)
             ), j AS (
                 UPDATE jobs SET status = \(newStatus == .approved ? "approved" : "rejected"), updated_at = clock_timestamp(),
                     status_reason = \(reason)::text, status_code = \(reasonCode)::text
-                FROM a WHERE jobs.id = a.job_id
+                FROM decided WHERE jobs.id = decided.job_id
             ), audit AS (
                 \(auditFrom: [
                     AuditFrom(source: "vote", targetIDColumn: "approval_id", event: voted),
-                    AuditFrom(source: "a", targetIDColumn: "id", event: decisionMade),
+                    AuditFrom(source: "decided", targetIDColumn: "id", event: decisionMade),
                 ])
             )
-            SELECT vote.created_at, (SELECT decided_at FROM a) FROM vote
+            SELECT vote.created_at, (SELECT decided_at FROM decided) FROM vote
             """
+    }
+
+    /// Runs a `recordQuery`: the vote's time and the decision's, or nil if the approval changed.
+    func record(_ write: PostgresQuery) async throws -> (votedAt: Date, decidedAt: Date?)? {
+        var written: (Date, Date?)?
+        for try await row in try await client.execute(PreparedQuery<RecordStatement>(write), logger: logger) {
+            written = try row.decode((Date, Date?).self)
+        }
+        return written
     }
 
     enum RecordStatement: PreparedShape {
@@ -247,8 +295,9 @@ public struct ApprovalStore: Sendable {
             approval: ApprovalRecord(
                 id: "", workspaceID: "", jobID: "", action: "", status: .pending, payloadHash: "", requiredApprovals: 1,
                 expiresAt: Date(), createdAt: Date(), decidedAt: nil, reason: nil, reasonCode: nil, votes: []),
-            decision: .approve, reviewer: Reviewer(principal: "", person: nil), comment: nil, payloadHashSeen: nil,
-            newStatus: .pending, approvals: 0, reason: nil, reasonCode: nil, actor: AuditActor(kind: .system, id: nil)
+            version: 0, decision: .approve, reviewer: Reviewer(principal: "", person: nil), comment: nil,
+            payloadHashSeen: nil, newStatus: .pending, approvals: 0, reason: nil, reasonCode: nil,
+            actor: AuditActor(kind: .system, id: nil)
         ).sql
     }
 
@@ -353,31 +402,6 @@ public struct ApprovalStore: Sendable {
         return approval
     }
 
-    static func votes(of approvalID: String, on connection: PostgresConnection, logger: Logger) async throws -> [VoteRecord] {
-        var votes: [VoteRecord] = []
-        for try await row in try await connection.execute(PreparedQuery<VotesStatement>(votesQuery(approvalID)), logger: logger) {
-            let (reviewer, person, decision, comment, seen, createdAt) = try row.decode(
-                (String, String?, String, String?, String?, Date).self)
-            votes.append(
-                VoteRecord(
-                    reviewer: reviewer, reviewerPerson: person, decision: VoteDecision(rawValue: decision) ?? .reject,
-                    comment: comment, payloadHashSeen: seen, createdAt: createdAt))
-        }
-        return votes
-    }
-
-    static func votesQuery(_ approvalID: String) -> PostgresQuery {
-        """
-        SELECT reviewer, reviewer_person, decision, comment, payload_hash_seen, created_at
-        FROM approval_votes WHERE approval_id = \(approvalID) ORDER BY created_at
-        """
-    }
-
-    enum VotesStatement: PreparedShape {
-        static let name = "gateapi_approval_votes"
-        static let sql = ApprovalStore.votesQuery("").sql
-    }
-
     static func approvals(_ rows: PostgresRowSequence) async throws -> [ApprovalRecord] {
         var result: [ApprovalRecord] = []
         for try await row in rows { result.append(try approval(row)) }
@@ -406,4 +430,6 @@ public struct ApprovalStore: Sendable {
 
 public enum ApprovalStoreError: Error {
     case vanished
+    /// Every attempt to record a vote found the approval changed by another one.
+    case contended
 }

@@ -3,6 +3,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
+import PostgresNIO
 import Testing
 
 @testable import Approvals
@@ -110,9 +111,9 @@ extension AuthFixture {
         }
     }
 
-    /// Two reviewers of a quorum of two vote at the same moment: the second to get the
-    /// row lock must see the first's vote (committed while it waited), so every approval
-    /// ends granted, once, with both votes and the audit rows in order.
+    /// Two reviewers of a quorum of two vote at the same moment: a vote counted on a read
+    /// taken before the other vote committed must not be written (it reads again), so
+    /// every approval ends granted, once, with both votes and the audit rows in order.
     @Test func simultaneousQuorumVotesGrantEachApprovalOnce() async throws {
         try await AuthFixture.with { fixture, client in
             try await fixture.allowBothActions(client)
@@ -148,6 +149,53 @@ extension AuthFixture {
                 SELECT count(*)::int FROM audit_events g WHERE g.action = 'approval.granted'
                   AND g.seq > ALL (SELECT v.seq FROM audit_events v WHERE v.action = 'approval.voted' AND v.target_id = g.target_id)
                 """) == 12)
+        }
+    }
+
+    /// The race above, made deterministic at the store: a vote counted on a read that
+    /// another vote has since overtaken writes nothing (else bob's vote would be counted
+    /// without alice's and the approval left pending for good), and neither does one read
+    /// before the deadline and written after it. Both then succeed by reading again.
+    @Test func aVoteCountedOnAStaleReadWritesNothing() async throws {
+        try await AuthFixture.with(environment: ["BACKGROUND_WORKERS": "false"]) { fixture, client in
+            try await fixture.allowBothActions(client)
+            try await fixture.gate(client, approvals: 2)
+            let (jobID, approvalID, _) = try await fixture.pendingEmail(client)
+            let (_, lateID, _) = try await fixture.pendingEmail(client)
+            try await fixture.db.withClient { postgres in
+                let store = ApprovalStore(client: postgres, logger: TestEnvironment.logger)
+                let actor = AuditActor(kind: .user, id: "bob")
+                let bob = Reviewer(principal: "user:bob", person: "bob")
+                func bobsVote(on state: ApprovalStore.VoteState) -> PostgresQuery {
+                    ApprovalStore.recordQuery(
+                        approval: state.approval, version: state.version, decision: .approve, reviewer: bob, comment: nil,
+                        payloadHashSeen: nil, newStatus: .pending, approvals: 1, reason: nil, reasonCode: nil, actor: actor)
+                }
+
+                let stale = try #require(try await store.state(workspaceID: "acme", id: approvalID))
+                #expect(stale.approval.votes.isEmpty)
+                let alice = try await fixture.decide(client, "approve", approvalID, as: try await fixture.reviewer("alice"))
+                #expect(alice.json["status"] as? String == "pending")
+                #expect(try await store.record(bobsVote(on: stale)) == nil)
+                #expect(try await fixture.count("SELECT count(*)::int FROM approval_votes WHERE reviewer = 'user:bob'") == 0)
+                #expect(try await fixture.count("SELECT count(*)::int FROM audit_events WHERE action = 'approval.voted'") == 1)
+                let outcome = try await store.vote(
+                    workspaceID: "acme", id: approvalID, decision: .approve, reviewer: bob, comment: nil, payloadHashSeen: nil,
+                    reasonCode: nil, actor: actor)
+                guard case .changed(let approval)? = outcome else { Issue.record("bob's vote: \(String(describing: outcome))"); return }
+                #expect(approval.status == .approved && approval.votes.map(\.reviewer) == ["user:alice", "user:bob"])
+                #expect(try await fixture.job(client, jobID)["status"] as? String == "approved")
+
+                let beforeDeadline = try #require(try await store.state(workspaceID: "acme", id: lateID))
+                try await fixture.execute("UPDATE approvals SET expires_at = clock_timestamp() - interval '1 second' WHERE id = '\(lateID)'")
+                #expect(try await store.record(bobsVote(on: beforeDeadline)) == nil)
+                let late = try await store.vote(
+                    workspaceID: "acme", id: lateID, decision: .approve, reviewer: bob, comment: nil, payloadHashSeen: nil,
+                    reasonCode: nil, actor: actor)
+                guard case .refused(.expired, let expired)? = late else { Issue.record("late vote: \(String(describing: late))"); return }
+                #expect(expired.status == .expired)
+                #expect(try await fixture.count("SELECT count(*)::int FROM approval_votes WHERE approval_id = '\(lateID)'") == 0)
+            }
         }
     }
 

@@ -1,0 +1,12 @@
+-- Votes are recorded optimistically: a vote reads the approval and its votes, applies
+-- the rules, then writes in one statement that also bumps `version` and only succeeds
+-- if nobody changed the approval in between (else it reads again). Every vote writes
+-- this row, so two simultaneous votes serialise on it and the second sees the first.
+-- Two round trips and no open transaction instead of five (BEGIN, lock, votes,
+-- record, COMMIT). A constant default: no table rewrite.
+--
+-- During a rolling deploy from a release before this migration, an older replica's
+-- vote below quorum does not bump `version`; a newer replica voting at the same moment
+-- can then count without it and leave the approval pending (never granted twice:
+-- the gate fails closed; the next vote or the deadline settles it).
+ALTER TABLE approvals ADD COLUMN version integer NOT NULL DEFAULT 0;
