@@ -49,6 +49,11 @@ struct AppConfig: Sendable {
     /// How long `serve` waits for its services to stop after SIGTERM before cancelling
     /// them (`SHUTDOWN_TIMEOUT_SECONDS`); below the platform's own grace period.
     var shutdownTimeout: Duration
+    /// Failed authentications written to the audit log per client address and minute
+    /// (`AUTH_DENIAL_AUDIT_PER_MINUTE`), after a burst (`AUTH_DENIAL_AUDIT_BURST`); see
+    /// `DenialAuditBudget`.
+    var authDenialAuditPerMinute: Int
+    var authDenialAuditBurst: Int
 
     /// Reads the configuration from `environment`; the error names the first bad variable.
     static func load(from environment: [String: String]) throws(ConfigError) -> AppConfig {
@@ -197,7 +202,9 @@ struct AppConfig: Sendable {
                 retryBase: .milliseconds(try env.int("WEBHOOK_RETRY_BASE_MS", default: 1000, in: 10...3_600_000)),
                 allowPrivateNetworks: try env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default: false)),
             auditExportConcurrency: try env.int("AUDIT_EXPORT_CONCURRENCY", default: 2, in: 1...100),
-            shutdownTimeout: .seconds(try env.int("SHUTDOWN_TIMEOUT_SECONDS", default: 25, in: 1...3600))
+            shutdownTimeout: .seconds(try env.int("SHUTDOWN_TIMEOUT_SECONDS", default: 25, in: 1...3600)),
+            authDenialAuditPerMinute: try env.int("AUTH_DENIAL_AUDIT_PER_MINUTE", default: 60, in: 1...1_000_000),
+            authDenialAuditBurst: try env.int("AUTH_DENIAL_AUDIT_BURST", default: 30, in: 1...1_000_000)
         )
     }
 }

@@ -31,6 +31,7 @@ struct AppServices: Sendable {
     let executionMetrics: ExecutionMetrics
     let gmailCredentials: GmailCredentialStore
     let email: any EmailDelivery
+    let denialAudit: DenialAuditBudget
 
     init(config: AppConfig, logger: Logger) async throws {
         postgres = PostgresClient(configuration: config.database, backgroundLogger: logger)
@@ -54,6 +55,7 @@ struct AppServices: Sendable {
         tasks = TaskStore(client: postgres, logger: logger)
         executionMetrics = ExecutionMetrics(registry: metrics.registry)
         gmailCredentials = GmailCredentialStore(client: postgres, logger: logger)
+        denialAudit = DenialAuditBudget(perMinute: config.authDenialAuditPerMinute, burst: config.authDenialAuditBurst)
         email = GmailDelivery(
             credentials: gmailCredentials, secrets: config.gmail.secrets,
             sender: GmailSender(
@@ -140,7 +142,9 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
     let audit = SecurityAudit(postgres: services.postgres, timeout: databaseTimeout)
     // Every workspace route: who is calling, are they a member (else 404), within limits.
     let workspace = router.group("v1/workspaces/{ws}")
-        .add(middleware: AuthenticationMiddleware(authenticator: services.authenticator, audit: audit))
+        .add(middleware: AuthenticationMiddleware(
+            authenticator: services.authenticator, audit: audit, budget: services.denialAudit,
+            unaudited: services.gateMetrics.unauditedDenials))
         .add(middleware: WorkspaceAccessMiddleware(audit: audit))
         .add(middleware: RateLimitMiddleware(limiter: RateLimiter(redis: services.redis, settings: config.rateLimits, keyPrefix: config.redisKeyPrefix)))
 

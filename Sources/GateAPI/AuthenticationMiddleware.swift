@@ -2,17 +2,21 @@ import Auth
 import GateCore
 import HTTPTypes
 import Hummingbird
+import Prometheus
 
 extension HTTPField.Name {
     static let apiKey = Self("X-API-Key")!
 }
 
 /// Authenticates every `/v1` request from `Authorization: Bearer …` or `X-API-Key`.
-/// Failures are 401 with `WWW-Authenticate`, and audited in the workspace the path names.
+/// Failures are 401 with `WWW-Authenticate`, and audited in the workspace the path names
+/// (within the client address's `DenialAuditBudget`).
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let authenticator: Authenticator
     let audit: SecurityAudit
+    let budget: DenialAuditBudget
+    let unaudited: Counter
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let workspace = context.parameters.get("ws") ?? ""
@@ -38,9 +42,15 @@ struct AuthenticationMiddleware: RouterMiddleware {
         reason: String, claimedID: String?, workspace: String, request: Request, context: Context, challenge: String
     ) async throws -> Never {
         if WorkspaceID.isValid(workspace) {
-            try await audit.denied(
-                workspace: workspace, action: "auth.denied", principal: nil, claimedID: claimedID, reason: reason,
-                request: request, context: context)
+            switch budget.admit(context.remoteIP) {
+            case .record(let unauditedBefore):
+                try await audit.denied(
+                    workspace: workspace, action: "auth.denied", principal: nil, claimedID: claimedID, reason: reason,
+                    details: unauditedBefore > 0 ? ["unaudited_before": .integer(unauditedBefore)] : [:],
+                    request: request, context: context)
+            case .skip:
+                unaudited.increment()
+            }
         }
         context.logger.notice("authentication denied", metadata: ["reason": .string(reason)])
         var problem = Problem(.unauthorized, detail: "missing or invalid credentials")

@@ -7,6 +7,7 @@ struct GateMetrics: Sendable {
     let decisionLatency: DurationHistogram
     let auditUnsealed: Gauge
     let auditSealed: Counter
+    let unauditedDenials: Counter
 
     init(registry: PrometheusCollectorRegistry) {
         pendingApprovals = registry.makeGauge(
@@ -29,6 +30,10 @@ struct GateMetrics: Sendable {
             descriptor: MetricNameDescriptor(
                 namespace: "gateapi", metricName: "audit_sealed", unitName: "total",
                 helpText: "Audit events chained by this replica's background sealer"))
+        unauditedDenials = registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "gateapi", metricName: "auth_denials_unaudited", unitName: "total",
+                helpText: "Failed authentications not written to the audit log (over AUTH_DENIAL_AUDIT_PER_MINUTE for their address)"))
     }
 }
 

@@ -22,14 +22,14 @@ struct SecurityAudit: Sendable {
 
     func denied(
         workspace: String, action: String, principal: Principal?, claimedID: String? = nil, reason: String,
-        request: Request, context: AppRequestContext
+        details: [String: JSONValue] = [:], request: Request, context: AppRequestContext
     ) async throws {
         var actor = Self.actor(principal, context: context)
         if actor.id == nil { actor.id = claimedID.map(Self.storable) }
         let event = AuditEvent(
             workspaceID: workspace, actor: actor, action: action, targetType: "route",
             targetID: Self.storable("\(request.method.rawValue) \(context.endpointPath ?? request.uri.path)"), outcome: .denied,
-            details: Self.storable(["reason": .string(reason)]))
+            details: Self.storable(details.merging(["reason": .string(reason)]) { $1 }))
         try await write(event, context: context)
     }
 

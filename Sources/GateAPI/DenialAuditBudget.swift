@@ -1,0 +1,85 @@
+import Synchronization
+
+/// How many failed authentications from one client address this replica writes to the
+/// audit log: a token bucket per address (`AUTH_DENIAL_AUDIT_PER_MINUTE`, burst
+/// `AUTH_DENIAL_AUDIT_BURST`). Without it, anyone could grow the append-only log
+/// without bound with requests carrying no key at all (one wrk run wrote ~30,000
+/// `auth.denied` rows in 15 s). Every failure still gets its 401 and its log line, and
+/// is counted in `gateapi_auth_denials_unaudited_total` when it is not written; the
+/// next row written for that address says how many were left out before it
+/// (`unaudited_before`), so the log still shows the volume.
+final class DenialAuditBudget: Sendable {
+    enum Admission: Equatable {
+        /// Write the row; `unauditedBefore` failures from this address were not written since the last one.
+        case record(unauditedBefore: Int)
+        case skip
+    }
+
+    private struct Bucket {
+        var tokens: Double
+        var updated: ContinuousClock.Instant
+        var unaudited: Int
+    }
+
+    private struct State {
+        var buckets: [String: Bucket] = [:]
+        var lastSweep: ContinuousClock.Instant?
+    }
+
+    private let state = Mutex(State())
+    let perMinute: Int
+    let burst: Int
+    /// Addresses tracked at once; past it, new addresses share one bucket.
+    let capacity: Int
+
+    /// The bucket of addresses beyond `capacity` (and of requests without an address).
+    static let sharedKey = "*"
+
+    init(perMinute: Int, burst: Int, capacity: Int = 10_000) {
+        self.perMinute = perMinute
+        self.burst = burst
+        self.capacity = capacity
+    }
+
+    func admit(_ address: String?, now: ContinuousClock.Instant = .now) -> Admission {
+        let rate = Double(perMinute) / 60
+        let burst = Double(self.burst)
+        let capacity = self.capacity
+        return state.withLock { state in
+            var key = address ?? Self.sharedKey
+            if state.buckets[key] == nil, state.buckets.count >= capacity {
+                // Forget the addresses whose buckets have refilled and owe no count: they
+                // would start full anyway. At most once a second (it reads every bucket);
+                // meanwhile newcomers share a bucket.
+                if state.lastSweep.map({ now - $0 >= .seconds(1) }) ?? true {
+                    state.lastSweep = now
+                    state.buckets = state.buckets.filter { _, bucket in
+                        bucket.unaudited > 0 || bucket.tokens + rate * Self.seconds(now - bucket.updated) < burst
+                    }
+                }
+                if state.buckets.count >= capacity { key = Self.sharedKey }
+            }
+            var bucket = state.buckets[key] ?? Bucket(tokens: burst, updated: now, unaudited: 0)
+            bucket.tokens = min(burst, bucket.tokens + rate * Self.seconds(now - bucket.updated))
+            bucket.updated = now
+            let admission: Admission
+            if bucket.tokens >= 1 {
+                bucket.tokens -= 1
+                admission = .record(unauditedBefore: bucket.unaudited)
+                bucket.unaudited = 0
+            } else {
+                bucket.unaudited += 1
+                admission = .skip
+            }
+            state.buckets[key] = bucket
+            return admission
+        }
+    }
+
+    var trackedAddresses: Int { state.withLock { $0.buckets.count } }
+
+    private static func seconds(_ duration: Duration) -> Double {
+        let (seconds, attoseconds) = duration.components
+        return Double(seconds) + Double(attoseconds) / 1e18
+    }
+}
