@@ -70,12 +70,19 @@ public struct AuditStore: Sendable {
         return result
     }
 
-    /// Sealed events in chain order after `position`, at most `limit`.
+    /// Sealed events in chain order after `position`, at most `limit`. Unfiltered, they
+    /// are exactly the next `limit` positions (positions are dense), and saying so keeps a
+    /// deep page cheap whatever the planner believes (see `export`); a filtered page
+    /// cannot know how far its matches lie.
     public func list(workspaceID: String, filter: AuditFilter, after position: Int64, limit: Int) async throws
         -> [AuditRecord]
     {
-        try await Self.records(
-            client.query(Self.page(workspaceID: workspaceID, filter: filter, after: position, limit: limit), logger: logger))
+        let (end, overflow) = position.addingReportingOverflow(Int64(limit))
+        let through = filter == AuditFilter() && !overflow ? end : nil
+        return try await Self.records(
+            client.query(
+                Self.page(workspaceID: workspaceID, filter: filter, after: position, through: through, limit: limit),
+                logger: logger))
     }
 
     /// The workspace's sealed events matching `filter`, in chain order, handed to
