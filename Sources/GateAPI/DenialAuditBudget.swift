@@ -1,3 +1,4 @@
+import GateCore
 import Synchronization
 
 /// How many failed authentications from one client address this replica writes to the
@@ -19,6 +20,11 @@ final class DenialAuditBudget: Sendable {
         var tokens: Double
         var updated: ContinuousClock.Instant
         var unaudited: Int
+
+        /// The tokens it holds at `now`, refilled since `updated`.
+        func tokens(at now: ContinuousClock.Instant, rate: Double, burst: Double) -> Double {
+            min(burst, tokens + rate * (now - updated).seconds)
+        }
     }
 
     private struct State {
@@ -54,13 +60,13 @@ final class DenialAuditBudget: Sendable {
                 if state.lastSweep.map({ now - $0 >= .seconds(1) }) ?? true {
                     state.lastSweep = now
                     state.buckets = state.buckets.filter { _, bucket in
-                        bucket.unaudited > 0 || bucket.tokens + rate * Self.seconds(now - bucket.updated) < burst
+                        bucket.unaudited > 0 || bucket.tokens(at: now, rate: rate, burst: burst) < burst
                     }
                 }
                 if state.buckets.count >= capacity { key = Self.sharedKey }
             }
             var bucket = state.buckets[key] ?? Bucket(tokens: burst, updated: now, unaudited: 0)
-            bucket.tokens = min(burst, bucket.tokens + rate * Self.seconds(now - bucket.updated))
+            bucket.tokens = bucket.tokens(at: now, rate: rate, burst: burst)
             bucket.updated = now
             let admission: Admission
             if bucket.tokens >= 1 {
@@ -77,9 +83,4 @@ final class DenialAuditBudget: Sendable {
     }
 
     var trackedAddresses: Int { state.withLock { $0.buckets.count } }
-
-    private static func seconds(_ duration: Duration) -> Double {
-        let (seconds, attoseconds) = duration.components
-        return Double(seconds) + Double(attoseconds) / 1e18
-    }
 }
