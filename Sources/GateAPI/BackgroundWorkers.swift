@@ -44,13 +44,23 @@ struct HistoryPurger: Service {
 /// The loop of every background worker: `work`, then a pause of `interval`, until
 /// graceful shutdown. A failure (a database outage, say) is logged and the work
 /// simply runs again next time, so workers recover by themselves.
+///
+/// A pass that has not finished after `passTimeout` (nil: work that runs until it
+/// fails, like listening) counts as failed, and shutdown does not wait for a pass:
+/// a query on a connection that closed as it was handed out was seen never to answer,
+/// not even to its cancellation (see `withTimeout`).
 func runPeriodically(
-    every interval: Duration, logger: Logger, task: String, _ work: @escaping @Sendable () async throws -> Void
+    every interval: Duration, passTimeout: Duration? = .seconds(300), logger: Logger, task: String,
+    _ work: @escaping @Sendable () async throws -> Void
 ) async throws {
     await cancelWhenGracefulShutdown {
         while !Task.isCancelled {
             do {
-                try await work()
+                if let passTimeout {
+                    try await withTimeout(passTimeout, dependency: task, work)
+                } else {
+                    try await abandoningOnCancellation(work)
+                }
             } catch {
                 if Task.isCancelled { break }
                 logger.warning("\(task) failed", metadata: ["error": "\(describe(error))"])

@@ -121,7 +121,9 @@ struct JobExecutor: Service {
         }
         metrics.duration(action).record(ContinuousClock.now - started)
         do {
-            if try await store.record(outcome, for: claim, executor: name) {
+            // Timed, so that a query that never answers cannot hold shutdown (see withTimeout).
+            let name = self.name, store = self.store
+            if try await withTimeout(databaseTimeout, dependency: "postgres", { try await store.record(outcome, for: claim, executor: name) }) {
                 metrics.count(outcome, action: action)
             } else {
                 logger.warning("execution outcome not recorded: the lease was lost", metadata: ["job": "\(claim.job.id)"])

@@ -18,7 +18,7 @@ struct NotificationsListener: Service {
     let logger: Logger
 
     func run() async throws {
-        try await runPeriodically(every: .seconds(1), logger: logger, task: "notifications listener") {
+        try await runPeriodically(every: .seconds(1), passTimeout: nil, logger: logger, task: "notifications listener") {
             try await postgres.withConnection { connection in
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     for channel in channels {

@@ -79,7 +79,9 @@ import Testing
             url.port = relay.port
             let environment = TestEnvironment.appEnvironment(
                 databaseURL: try #require(url.string),
-                overrides: ["EXECUTOR_CONCURRENCY": "2", "EXECUTOR_POLL_INTERVAL_MS": "50", "DATABASE_POOL_MIN_SIZE": "2"])
+                overrides: [
+                    "EXECUTOR_CONCURRENCY": "2", "EXECUTOR_POLL_INTERVAL_MS": "50", "DATABASE_POOL_MIN_SIZE": "2", "LOG_LEVEL": "info",
+                ])
             let replica: ReplicaTests.Replica
             do { replica = try await ReplicaTests.start(environment: environment, name: "outage") } catch {
                 await relay.cut()
@@ -98,24 +100,15 @@ import Testing
 
             let start = ContinuousClock.now
             replica.process.signal(SIGTERM)
-            let status = await replica.process.wait(timeout: .seconds(30))
-            // KNOWN BUG, cause not found yet (issue 8's note): in some loaded full runs of
-            // 2026-11-23 the replica kept running after SIGTERM, its log showing the
-            // executor still claiming every 2 s: the graceful shutdown, which stops
-            // services in reverse order (HTTP server first), never reached it. Not seen
-            // since (2026-12-03: 33 runs, most beside a build). `serve` now logs `service stopping`
-            // / `service stopped` per service, so the log printed here names the one it
-            // waits for, and cancels what is left after SHUTDOWN_TIMEOUT_SECONDS (25).
-            // Recorded as a known issue so it shows in every run that meets it, without
-            // failing the suite; the rest of this test still must pass.
-            // Seen again on 2026-12-04 in a clean-clone .ci/run: nothing at all was logged
-            // after the signal, not even a `service stopping`, and the 25 s backstop did not
-            // end it within 30 s either. So when it hangs, record where its threads are.
+            let status = await replica.process.wait(timeout: .seconds(15))
+            // When this hung (2026-11-23, 2026-12-04), the executor's claim had been sent
+            // as Postgres went away and ignored its cancellation, so `withTimeout` never
+            // answered and the executor never stopped; `withTimeout` now answers at its
+            // deadline regardless. The log (at info: `service stopping` / `stopped` per
+            // service) and a thread dump say where a replica that still hangs waits.
             let threads = status == nil ? await Self.threadDump(of: replica.process.pid) : ""
-            withKnownIssue("graceful shutdown sometimes never reaches the executor while Postgres is down", isIntermittent: true) {
-                #expect(status == 0, "\(replica.stderr.suffix(4000))\n\(threads)")
-                #expect(ContinuousClock.now - start < .seconds(10))
-            }
+            #expect(status == 0, "\(replica.stderr.suffix(4000))\n\(threads)")
+            #expect(ContinuousClock.now - start < .seconds(10))
             if status == nil { await replica.process.stop() }
         }
     }
