@@ -49,8 +49,8 @@ struct AppConfig: Sendable {
     /// How long `serve` waits for its services to stop after SIGTERM before cancelling
     /// them (`SHUTDOWN_TIMEOUT_SECONDS`); below the platform's own grace period.
     var shutdownTimeout: Duration
-    /// Failed authentications written to the audit log per client address and minute
-    /// (`AUTH_DENIAL_AUDIT_PER_MINUTE`), after a burst (`AUTH_DENIAL_AUDIT_BURST`); see
+    /// Failed authentications (per client address) and foreign-workspace 404s (per
+    /// principal) written to the audit log a minute (`AUTH_DENIAL_AUDIT_PER_MINUTE`), after a burst (`AUTH_DENIAL_AUDIT_BURST`); see
     /// `DenialAuditBudget`.
     var authDenialAuditPerMinute: Int
     var authDenialAuditBurst: Int

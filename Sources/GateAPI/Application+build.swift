@@ -145,7 +145,7 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
         .add(middleware: AuthenticationMiddleware(
             authenticator: services.authenticator, audit: audit, budget: services.denialAudit,
             unaudited: services.gateMetrics.unauditedDenials))
-        .add(middleware: WorkspaceAccessMiddleware(audit: audit))
+        .add(middleware: WorkspaceAccessMiddleware(audit: audit, budget: services.denialAudit, unaudited: services.gateMetrics.unauditedDenials))
         .add(middleware: RateLimitMiddleware(limiter: RateLimiter(redis: services.redis, settings: config.rateLimits, keyPrefix: config.redisKeyPrefix)))
 
     APIKeysController(store: services.apiKeys, cache: services.keyCache, rotationOverlapSeconds: config.keyRotationOverlapSeconds, timeout: databaseTimeout)

@@ -1,17 +1,20 @@
 import GateCore
 import Synchronization
 
-/// How many failed authentications from one client address this replica writes to the
-/// audit log: a token bucket per address (`AUTH_DENIAL_AUDIT_PER_MINUTE`, burst
-/// `AUTH_DENIAL_AUDIT_BURST`). Without it, anyone could grow the append-only log
-/// without bound with requests carrying no key at all (one wrk run wrote ~30,000
-/// `auth.denied` rows in 15 s). Every failure still gets its 401 and its log line, and
-/// is counted in `gateapi_auth_denials_unaudited_total` when it is not written; the
-/// next row written for that address says how many were left out before it
-/// (`unaudited_before`), so the log still shows the volume.
+/// How many refusals from one source this replica writes to the audit log: a token
+/// bucket per source (`AUTH_DENIAL_AUDIT_PER_MINUTE`, burst `AUTH_DENIAL_AUDIT_BURST`).
+/// A source is a client address for failed authentications, and a principal (`kind:id`)
+/// for its requests to workspaces it is not a member of — the two refusals that come
+/// before rate limiting. Without it, anyone could grow the append-only log without
+/// bound with requests carrying no key at all (one wrk run wrote ~30,000 `auth.denied`
+/// rows in 15 s), and any valid key by naming other workspaces. Every refusal still gets
+/// its 401 / 404 (and a 401 its log line), and is counted in
+/// `gateapi_auth_denials_unaudited_total` when it is not written; the next row written
+/// for that source says how many were left out before it (`unaudited_before`), so the
+/// log still shows the volume.
 final class DenialAuditBudget: Sendable {
     enum Admission: Equatable {
-        /// Write the row; `unauditedBefore` failures from this address were not written since the last one.
+        /// Write the row; `unauditedBefore` refusals of this source were not written since the last one.
         case record(unauditedBefore: Int)
         case skip
     }
@@ -35,10 +38,10 @@ final class DenialAuditBudget: Sendable {
     private let state = Mutex(State())
     let perMinute: Int
     let burst: Int
-    /// Addresses tracked at once; past it, new addresses share one bucket.
+    /// Sources tracked at once; past it, new sources share one bucket.
     let capacity: Int
 
-    /// The bucket of addresses beyond `capacity` (and of requests without an address).
+    /// The bucket of sources beyond `capacity` (and of requests without an address).
     static let sharedKey = "*"
 
     init(perMinute: Int, burst: Int, capacity: Int = 10_000) {
@@ -47,14 +50,14 @@ final class DenialAuditBudget: Sendable {
         self.capacity = capacity
     }
 
-    func admit(_ address: String?, now: ContinuousClock.Instant = .now) -> Admission {
+    func admit(_ source: String?, now: ContinuousClock.Instant = .now) -> Admission {
         let rate = Double(perMinute) / 60
         let burst = Double(self.burst)
         let capacity = self.capacity
         return state.withLock { state in
-            var key = address ?? Self.sharedKey
+            var key = source ?? Self.sharedKey
             if state.buckets[key] == nil, state.buckets.count >= capacity {
-                // Forget the addresses whose buckets have refilled and owe no count: they
+                // Forget the sources whose buckets have refilled and owe no count: they
                 // would start full anyway. At most once a second (it reads every bucket);
                 // meanwhile newcomers share a bucket.
                 if state.lastSweep.map({ now - $0 >= .seconds(1) }) ?? true {

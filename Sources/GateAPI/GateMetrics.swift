@@ -33,7 +33,7 @@ struct GateMetrics: Sendable {
         unauditedDenials = registry.makeCounter(
             descriptor: MetricNameDescriptor(
                 namespace: "gateapi", metricName: "auth_denials_unaudited", unitName: "total",
-                helpText: "Failed authentications not written to the audit log (over AUTH_DENIAL_AUDIT_PER_MINUTE for their address)"))
+                helpText: "Failed authentications and requests to foreign workspaces not written to the audit log (over AUTH_DENIAL_AUDIT_PER_MINUTE for their address or principal)"))
     }
 }
 

@@ -1,20 +1,33 @@
 import Auth
 import Hummingbird
+import Prometheus
 
 /// Everything under `/v1/workspaces/{ws}` is invisible to non-members: 404, decided
 /// from the principal alone, before any resource is looked up (existence is not leaked).
+/// Each refusal is audited in the workspace the path names, within the principal's
+/// `DenialAuditBudget`: this comes before rate limiting (a foreign key must not spend
+/// the workspace's limit), so without a budget one valid key could write audit rows
+/// into any workspace as fast as it can send requests.
 struct WorkspaceAccessMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let audit: SecurityAudit
+    let budget: DenialAuditBudget
+    let unaudited: Counter
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let principal = try context.requirePrincipal()
         let workspace = context.parameters.get("ws") ?? ""
         guard principal.isMember(of: workspace) else {
             if WorkspaceID.isValid(workspace) {
-                try await audit.denied(
-                    workspace: workspace, action: "authz.denied", principal: principal, reason: "not_a_member",
-                    request: request, context: context)
+                switch budget.admit("principal \(principal.kind.rawValue):\(principal.id)") {
+                case .record(let unauditedBefore):
+                    try await audit.denied(
+                        workspace: workspace, action: "authz.denied", principal: principal, reason: "not_a_member",
+                        details: unauditedBefore > 0 ? ["unaudited_before": .integer(unauditedBefore)] : [:],
+                        request: request, context: context)
+                case .skip:
+                    unaudited.increment()
+                }
             }
             throw Problem(.notFound, detail: "no resource at this path")
         }

@@ -59,4 +59,28 @@ import Testing
             #expect(ok.status == .ok)
         }
     }
+
+    /// A valid key naming a workspace it is not a member of: 404 every time, but only its
+    /// own budget of rows in that workspace's log; other sources keep theirs.
+    @Test func aKeyProbingForeignWorkspacesWritesABoundedNumberOfAuditRows() async throws {
+        try await AuthFixture.with(environment: ["AUTH_DENIAL_AUDIT_BURST": "3", "AUTH_DENIAL_AUDIT_PER_MINUTE": "1"]) { fixture, client in
+            for _ in 0..<10 {
+                let response = try await client.execute(uri: "/v1/workspaces/other/jobs", method: .get, headers: bearer(fixture.adminKey))
+                #expect(response.status == .notFound)
+            }
+            let rows = try await fixture.auditRows(action: "authz.denied")
+            #expect(rows.count == 3)
+            #expect(rows.allSatisfy { $0.1 == "denied" && $0.2 == "not_a_member" })
+            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            let line = metrics.split(separator: "\n").first { $0.hasPrefix("gateapi_auth_denials_unaudited_total ") }
+            #expect(line.flatMap { Double($0.split(separator: " ").last!) } == 7)
+            // The key's own workspace is unaffected, and a failed authentication from the
+            // same client is audited from its address's budget.
+            let ok = try await client.execute(uri: "/v1/workspaces/acme/jobs", method: .get, headers: bearer(fixture.adminKey))
+            #expect(ok.status == .ok)
+            let bad = try await client.execute(uri: "/v1/workspaces/other/jobs", method: .get, headers: bearer("gk_not_a_key"))
+            #expect(bad.status == .unauthorized)
+            #expect(try await fixture.auditRows(action: "auth.denied").count == 1)
+        }
+    }
 }
