@@ -1,16 +1,20 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Testing
 
 /// A TCP relay to a loopback port that a test can cut: `cut()` drops every open
-/// connection and refuses new ones, as an outage does. In-process and on a port the
-/// kernel picks, so nothing outside the test (an interpreter, a taken port) can keep
-/// it from starting.
+/// connection and refuses new ones, as an outage does; `freeze()` makes the open ones
+/// silently stop carrying anything, as a half-open connection does, while new ones
+/// work. In-process and on a port the kernel picks, so nothing outside the test (an
+/// interpreter, a taken port) can keep it from starting.
 final class TCPRelay: Sendable {
     typealias Connection = NIOAsyncChannel<ByteBuffer, ByteBuffer>
 
     let port: Int
     private let serving: Task<Void, Never>
+    /// Connections accepted so far, and how many of the first ones are frozen.
+    private let generations: NIOLockedValueBox<(accepted: Int, frozen: Int)>
 
     init(to targetPort: Int) async throws {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
@@ -18,18 +22,27 @@ final class TCPRelay: Sendable {
                 channel.eventLoop.makeCompletedFuture { try Connection(wrappingChannelSynchronously: channel) }
             }
         port = try #require(server.channel.localAddress?.port)
+        let generations = NIOLockedValueBox((accepted: 0, frozen: 0))
+        self.generations = generations
         serving = Task {
             // Cancelling this task ends the accept loop (closing the listening socket)
             // and every relayed pair with it.
             await withDiscardingTaskGroup { group in
                 try? await server.executeThenClose { inbound in
                     for try await client in inbound {
-                        group.addTask { await Self.relay(client, to: targetPort) }
+                        let number = generations.withLockedValue { $0.accepted += 1; return $0.accepted }
+                        let frozen: @Sendable () -> Bool = { [generations] in generations.withLockedValue { number <= $0.frozen } }
+                        group.addTask { await Self.relay(client, to: targetPort, frozen: frozen) }
                     }
                 }
                 group.cancelAll()
             }
         }
+    }
+
+    /// Every connection open now carries nothing more, in either direction, and stays open.
+    func freeze() {
+        generations.withLockedValue { $0.frozen = $0.accepted }
     }
 
     /// Returns once the listening socket and every relayed connection are closed.
@@ -38,7 +51,7 @@ final class TCPRelay: Sendable {
         await serving.value
     }
 
-    private static func relay(_ client: Connection, to targetPort: Int) async {
+    private static func relay(_ client: Connection, to targetPort: Int, frozen: @escaping @Sendable () -> Bool) async {
         guard
             let upstream = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connect(host: "127.0.0.1", port: targetPort, channelInitializer: { channel in
@@ -52,8 +65,8 @@ final class TCPRelay: Sendable {
         try? await client.executeThenClose { clientInbound, clientOutbound in
             try await upstream.executeThenClose { upstreamInbound, upstreamOutbound in
                 await withTaskGroup(of: Void.self) { pair in
-                    pair.addTask { try? await copy(clientInbound, to: upstreamOutbound) }
-                    pair.addTask { try? await copy(upstreamInbound, to: clientOutbound) }
+                    pair.addTask { try? await copy(clientInbound, to: upstreamOutbound, unless: frozen) }
+                    pair.addTask { try? await copy(upstreamInbound, to: clientOutbound, unless: frozen) }
                     await pair.next()
                     pair.cancelAll()
                 }
@@ -62,8 +75,9 @@ final class TCPRelay: Sendable {
     }
 
     private static func copy(
-        _ inbound: NIOAsyncChannelInboundStream<ByteBuffer>, to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+        _ inbound: NIOAsyncChannelInboundStream<ByteBuffer>, to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
+        unless frozen: @Sendable () -> Bool
     ) async throws {
-        for try await buffer in inbound { try await outbound.write(buffer) }
+        for try await buffer in inbound where !frozen() { try await outbound.write(buffer) }
     }
 }
