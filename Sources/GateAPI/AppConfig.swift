@@ -50,8 +50,8 @@ struct AppConfig: Sendable {
     /// them (`SHUTDOWN_TIMEOUT_SECONDS`); below the platform's own grace period.
     var shutdownTimeout: Duration
     /// Failed authentications (per client address) and foreign-workspace 404s (per
-    /// principal) written to the audit log a minute (`AUTH_DENIAL_AUDIT_PER_MINUTE`), after a burst (`AUTH_DENIAL_AUDIT_BURST`); see
-    /// `DenialAuditBudget`.
+    /// principal) written to the audit log a minute (`AUTH_DENIAL_AUDIT_PER_MINUTE`),
+    /// after a burst (`AUTH_DENIAL_AUDIT_BURST`); see `DenialAuditBudget`.
     var authDenialAuditPerMinute: Int
     var authDenialAuditBurst: Int
 

@@ -3,9 +3,9 @@ import Synchronization
 
 /// How many refusals from one source this replica writes to the audit log: a token
 /// bucket per source (`AUTH_DENIAL_AUDIT_PER_MINUTE`, burst `AUTH_DENIAL_AUDIT_BURST`).
-/// A source is a client address for failed authentications, and a principal (`kind:id`)
-/// for its requests to workspaces it is not a member of — the two refusals that come
-/// before rate limiting. Without it, anyone could grow the append-only log without
+/// A source is a client address for failed authentications, and a principal
+/// (`principal <kind>:<id>`, never mistaken for an address) for its requests to
+/// workspaces it is not a member of — the two refusals that come before rate limiting. Without it, anyone could grow the append-only log without
 /// bound with requests carrying no key at all (one wrk run wrote ~30,000 `auth.denied`
 /// rows in 15 s), and any valid key by naming other workspaces. Every refusal still gets
 /// its 401 / 404 (and a 401 its log line), and is counted in
