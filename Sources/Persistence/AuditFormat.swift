@@ -116,7 +116,11 @@ public enum AuditJSON {
         }
         buffer.writeInteger(UInt8(ascii: "\""))
         let utf8 = value.utf8
-        if !utf8.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) {
+        @inline(__always) func plain(_ byte: UInt8) -> Bool { byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") }
+        // Scanned as contiguous bytes (native strings are): the generic UTF8View walk was
+        // the export's single biggest function (bench/out/prof-export-1204).
+        let clean = utf8.withContiguousStorageIfAvailable { $0.allSatisfy(plain) } ?? utf8.allSatisfy(plain)
+        if clean {
             buffer.writeString(value)
         } else {
             for byte in utf8 {

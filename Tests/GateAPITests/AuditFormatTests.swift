@@ -50,6 +50,8 @@ import Testing
         var buffer = ByteBuffer()
         AuditJSON.string("a\"b\\c\n\u{01}é", to: &buffer)
         AuditJSON.string(nil, to: &buffer)
-        #expect(String(buffer: buffer) == #""a\"b\\c\n\u0001é"null"#)
+        AuditJSON.string("plain é 😀 /", to: &buffer)
+        AuditJSON.string("", to: &buffer)
+        #expect(String(buffer: buffer) == #""a\"b\\c\n\u0001é"null"plain é 😀 /""""#)
     }
 }
