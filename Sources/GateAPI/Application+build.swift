@@ -140,12 +140,11 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
     APIDocsController().addRoutes(to: router)
 
     let audit = SecurityAudit(postgres: services.postgres, timeout: databaseTimeout)
+    let denials = BudgetedDenialAudit(audit: audit, budget: services.denialAudit, unaudited: services.gateMetrics.unauditedDenials)
     // Every workspace route: who is calling, are they a member (else 404), within limits.
     let workspace = router.group("v1/workspaces/{ws}")
-        .add(middleware: AuthenticationMiddleware(
-            authenticator: services.authenticator, audit: audit, budget: services.denialAudit,
-            unaudited: services.gateMetrics.unauditedDenials))
-        .add(middleware: WorkspaceAccessMiddleware(audit: audit, budget: services.denialAudit, unaudited: services.gateMetrics.unauditedDenials))
+        .add(middleware: AuthenticationMiddleware(authenticator: services.authenticator, denials: denials))
+        .add(middleware: WorkspaceAccessMiddleware(denials: denials))
         .add(middleware: RateLimitMiddleware(limiter: RateLimiter(redis: services.redis, settings: config.rateLimits, keyPrefix: config.redisKeyPrefix)))
 
     APIKeysController(store: services.apiKeys, cache: services.keyCache, rotationOverlapSeconds: config.keyRotationOverlapSeconds, timeout: databaseTimeout)

@@ -2,7 +2,6 @@ import Auth
 import GateCore
 import HTTPTypes
 import Hummingbird
-import Prometheus
 
 extension HTTPField.Name {
     static let apiKey = Self("X-API-Key")!
@@ -14,9 +13,7 @@ extension HTTPField.Name {
 struct AuthenticationMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let authenticator: Authenticator
-    let audit: SecurityAudit
-    let budget: DenialAuditBudget
-    let unaudited: Counter
+    let denials: BudgetedDenialAudit
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let workspace = context.parameters.get("ws") ?? ""
@@ -42,15 +39,9 @@ struct AuthenticationMiddleware: RouterMiddleware {
         reason: String, claimedID: String?, workspace: String, request: Request, context: Context, challenge: String
     ) async throws -> Never {
         if WorkspaceID.isValid(workspace) {
-            switch budget.admit(context.remoteIP) {
-            case .record(let unauditedBefore):
-                try await audit.denied(
-                    workspace: workspace, action: "auth.denied", principal: nil, claimedID: claimedID, reason: reason,
-                    details: unauditedBefore > 0 ? ["unaudited_before": .integer(unauditedBefore)] : [:],
-                    request: request, context: context)
-            case .skip:
-                unaudited.increment()
-            }
+            try await denials.denied(
+                source: context.remoteIP, workspace: workspace, action: "auth.denied", principal: nil, claimedID: claimedID,
+                reason: reason, request: request, context: context)
         }
         context.logger.notice("authentication denied", metadata: ["reason": .string(reason)])
         var problem = Problem(.unauthorized, detail: "missing or invalid credentials")

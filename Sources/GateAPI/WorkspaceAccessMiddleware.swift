@@ -1,6 +1,5 @@
 import Auth
 import Hummingbird
-import Prometheus
 
 /// Everything under `/v1/workspaces/{ws}` is invisible to non-members: 404, decided
 /// from the principal alone, before any resource is looked up (existence is not leaked).
@@ -10,24 +9,16 @@ import Prometheus
 /// into any workspace as fast as it can send requests.
 struct WorkspaceAccessMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
-    let audit: SecurityAudit
-    let budget: DenialAuditBudget
-    let unaudited: Counter
+    let denials: BudgetedDenialAudit
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let principal = try context.requirePrincipal()
         let workspace = context.parameters.get("ws") ?? ""
         guard principal.isMember(of: workspace) else {
             if WorkspaceID.isValid(workspace) {
-                switch budget.admit("principal \(principal.kind.rawValue):\(principal.id)") {
-                case .record(let unauditedBefore):
-                    try await audit.denied(
-                        workspace: workspace, action: "authz.denied", principal: principal, reason: "not_a_member",
-                        details: unauditedBefore > 0 ? ["unaudited_before": .integer(unauditedBefore)] : [:],
-                        request: request, context: context)
-                case .skip:
-                    unaudited.increment()
-                }
+                try await denials.denied(
+                    source: "principal \(principal.kind.rawValue):\(principal.id)", workspace: workspace,
+                    action: "authz.denied", principal: principal, reason: "not_a_member", request: request, context: context)
             }
             throw Problem(.notFound, detail: "no resource at this path")
         }
