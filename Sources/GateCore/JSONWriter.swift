@@ -64,6 +64,12 @@ public struct JSONWriter {
         Self.appendString(text, to: &bytes)
     }
 
+    /// Whether a UTF-8 byte goes into a JSON string as it is (every escape JSON requires
+    /// is of `"`, `\` or a control character).
+    @inlinable public static func isPlain(_ byte: UInt8) -> Bool {
+        byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\")
+    }
+
     /// A JSON string with minimal escaping: `"` and `\`, the short escapes of
     /// `\b \f \n \r \t`, other control characters as `\u00xx`, everything else as
     /// is. `JSONEncoder`'s rule and RFC 8785's, so `CanonicalJSON` shares it.
@@ -71,7 +77,7 @@ public struct JSONWriter {
         bytes.append(UInt8(ascii: "\""))
         // Most strings need no escaping: copied in one go instead of byte by byte.
         let copied = text.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
-            guard utf8.allSatisfy({ $0 >= 0x20 && $0 != UInt8(ascii: "\"") && $0 != UInt8(ascii: "\\") }) else { return false }
+            guard utf8.allSatisfy(Self.isPlain) else { return false }
             bytes.append(contentsOf: utf8)
             return true
         }

@@ -1,3 +1,4 @@
+import GateCore
 import PostgresNIO
 
 /// How audit events are written out: one JSON object (the API's event, and a JSONL
@@ -116,10 +117,9 @@ public enum AuditJSON {
         }
         buffer.writeInteger(UInt8(ascii: "\""))
         let utf8 = value.utf8
-        @inline(__always) func plain(_ byte: UInt8) -> Bool { byte >= 0x20 && byte != UInt8(ascii: "\"") && byte != UInt8(ascii: "\\") }
         // Scanned as contiguous bytes (native strings are): the generic UTF8View walk was
         // the export's single biggest function (bench/out/prof-export-1204).
-        let clean = utf8.withContiguousStorageIfAvailable { $0.allSatisfy(plain) } ?? utf8.allSatisfy(plain)
+        let clean = utf8.withContiguousStorageIfAvailable { $0.allSatisfy(JSONWriter.isPlain) } ?? utf8.allSatisfy(JSONWriter.isPlain)
         if clean {
             buffer.writeString(value)
         } else {
