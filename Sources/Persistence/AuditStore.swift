@@ -190,7 +190,7 @@ public struct AuditStore: Sendable {
                         SELECT (SELECT count(*) FROM audit_events WHERE workspace_id = \(workspaceID))
                              - (SELECT count(*) FROM audit_chain WHERE workspace_id = \(workspaceID))
                              - (SELECT count(*) FROM audit_unsealed u JOIN audit_events e ON e.seq = u.seq
-                                WHERE u.workspace_id = \(workspaceID) AND e.workspace_id = u.workspace_id)
+                                WHERE u.workspace_id = \(workspaceID) AND e.workspace_id IS NOT DISTINCT FROM u.workspace_id)
                         """, logger: logger)
                     var unaccounted: Int64 = 0
                     for try await (count) in counts.decode(Int64.self) { unaccounted = count }
@@ -226,12 +226,18 @@ public struct AuditStore: Sendable {
     /// Sealed events matching `filter` in chain order after `position`: at most `limit`
     /// (nil: all), up to position `last` (nil: the end). The bounds are bound values,
     /// and unnamed statements are planned with them, so an absent one costs nothing.
+    /// Each chain entry finds its event by `seq` alone (the primary key); the workspace
+    /// is compared with `IS NOT DISTINCT FROM`, which gives the planner no constant to
+    /// derive for `e.workspace_id`. With `=` it derived `e.workspace_id = 'ws'`, and for a
+    /// workspace its statistics did not know yet (filled since the last ANALYZE) it chose
+    /// to scan the workspace's events once per chain entry: 120 s for one batch of
+    /// 1,000 in the middle of a fresh million (bench/RESULTS.md, eighth round).
     static func page(workspaceID: String, filter: AuditFilter, after position: Int64, through last: Int64? = nil, limit: Int?)
         -> PostgresQuery
     {
         """
         SELECT \(unescaped: AuditRecord.columns)
-        FROM audit_chain c JOIN audit_events e ON e.seq = c.seq AND e.workspace_id = c.workspace_id
+        FROM audit_chain c JOIN audit_events e ON e.seq = c.seq AND e.workspace_id IS NOT DISTINCT FROM c.workspace_id
         WHERE c.workspace_id = \(workspaceID) AND c.position > \(position)
           AND (\(last)::int8 IS NULL OR c.position <= \(last)::int8)
           AND (\(filter.from)::timestamptz IS NULL OR e.occurred_at >= \(filter.from)::timestamptz)
