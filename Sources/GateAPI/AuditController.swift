@@ -36,17 +36,17 @@ struct AuditController: Sendable {
             return try await store.list(workspaceID: workspace, filter: filter, after: after, limit: limit + 1)
         }
         let page = records.prefix(limit)
-        var body = ByteBuffer()
-        body.reserveCapacity(512 * page.count + 64)
-        body.writeString("{\"items\":[")
+        var body: [UInt8] = []
+        body.reserveCapacity(600 * page.count + 64)
+        body.append(contentsOf: #"{"items":["#.utf8)
         for (index, record) in page.enumerated() {
-            if index > 0 { body.writeString(",") }
+            if index > 0 { body.append(UInt8(ascii: ",")) }
             AuditJSON.append(record, to: &body)
         }
-        body.writeString("],\"next_cursor\":")
+        body.append(contentsOf: #"],"next_cursor":"#.utf8)
         AuditJSON.string(records.count > limit ? page.last.map { String($0.position) } : nil, to: &body)
-        body.writeString("}")
-        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: body))
+        body.append(UInt8(ascii: "}"))
+        return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
     @Sendable func verify(_ request: Request, context: AppRequestContext) async throws -> Response {
@@ -95,10 +95,7 @@ struct AuditController: Sendable {
             if !format.header.isEmpty { try await writer.write(ByteBuffer(string: format.header)) }
             do {
                 _ = try await store.export(workspaceID: workspace, filter: filter) { batch in
-                    var buffer = ByteBuffer()
-                    buffer.reserveCapacity(512 * batch.count)
-                    for record in batch { format.append(record, to: &buffer) }
-                    try await writer.write(buffer)
+                    try await writer.write(format.encode(batch))
                 }
             } catch {
                 // Headers are gone: the connection is closed without the final chunk, so

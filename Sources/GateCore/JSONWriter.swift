@@ -74,18 +74,20 @@ public struct JSONWriter {
     /// `\b \f \n \r \t`, other control characters as `\u00xx`, everything else as
     /// is. `JSONEncoder`'s rule and RFC 8785's, so `CanonicalJSON` shares it.
     static func appendString(_ text: String, to bytes: inout [UInt8]) {
+        var text = text
+        text.withUTF8 { appendString(utf8: UnsafeRawBufferPointer($0), to: &bytes) }
+    }
+
+    /// The same for text that is already UTF-8 bytes (a column as Postgres sent it).
+    public static func appendString(utf8: UnsafeRawBufferPointer, to bytes: inout [UInt8]) {
         bytes.append(UInt8(ascii: "\""))
         // Most strings need no escaping: copied in one go instead of byte by byte.
-        let copied = text.utf8.withContiguousStorageIfAvailable { utf8 -> Bool in
-            guard utf8.allSatisfy(Self.isPlain) else { return false }
+        if utf8.allSatisfy(Self.isPlain) {
             bytes.append(contentsOf: utf8)
-            return true
-        }
-        if copied == true {
             bytes.append(UInt8(ascii: "\""))
             return
         }
-        for byte in text.utf8 {
+        for byte in utf8 {
             switch byte {
             case UInt8(ascii: "\""): bytes.append(UInt8(ascii: "\\")); bytes.append(byte)
             case UInt8(ascii: "\\"): bytes.append(UInt8(ascii: "\\")); bytes.append(byte)

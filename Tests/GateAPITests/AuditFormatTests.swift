@@ -26,9 +26,9 @@ import Testing
     }
 
     func csv(_ value: String) -> String {
-        var buffer = ByteBuffer()
-        CSVCell.append(value, to: &buffer)
-        return String(buffer: buffer)
+        var bytes: [UInt8] = []
+        CSVCell.append(value, to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     @Test func csvCellsAreQuotedAndGuardedReversibly() {
@@ -47,11 +47,11 @@ import Testing
     }
 
     @Test func jsonStringsEscapeWhatJSONRequires() {
-        var buffer = ByteBuffer()
-        AuditJSON.string("a\"b\\c\n\u{01}é", to: &buffer)
-        AuditJSON.string(nil, to: &buffer)
-        AuditJSON.string("plain é 😀 /", to: &buffer)
-        AuditJSON.string("", to: &buffer)
-        #expect(String(buffer: buffer) == #""a\"b\\c\n\u0001é"null"plain é 😀 /""""#)
+        var bytes: [UInt8] = []
+        AuditJSON.string("a\"b\\c\n\u{01}é", to: &bytes)
+        AuditJSON.string(nil, to: &bytes)
+        AuditJSON.string("plain é 😀 /", to: &bytes)
+        AuditJSON.string("", to: &bytes)
+        #expect(String(decoding: bytes, as: UTF8.self) == #""a\"b\\c\n\u0001é"null"plain é 😀 /""""#)
     }
 }

@@ -57,9 +57,7 @@ struct AuditCommand: AsyncParsableCommand {
                     try await store.sealCommitted(workspaceID: workspace)
                     if !format.header.isEmpty { try sink.write(contentsOf: Data(format.header.utf8)) }
                     return try await store.export(workspaceID: workspace, filter: range) { batch in
-                        var buffer = ByteBuffer()
-                        for record in batch { format.append(record, to: &buffer) }
-                        try sink.write(contentsOf: buffer.readableBytesView)
+                        try sink.write(contentsOf: format.encode(batch).readableBytesView)
                     }
                 }
                 try sink.synchronize()
