@@ -67,11 +67,6 @@ public enum AuditFormat: String, Sendable, CaseIterable {
 /// cell that already starts with `'`, which keeps the rule reversible: a reader
 /// drops one leading `'` from every cell that has one. An empty cell is null.
 enum CSVCell {
-    static func append(_ value: String, to bytes: inout [UInt8]) {
-        var value = value
-        value.withUTF8 { append(UnsafeRawBufferPointer($0), to: &bytes) }
-    }
-
     static func append(_ utf8: UnsafeRawBufferPointer, to bytes: inout [UInt8]) {
         let guarded = utf8.first.map { [UInt8(ascii: "="), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "@"), 0x09, 0x0D, UInt8(ascii: "'")].contains($0) } ?? false
         let quoted = utf8.contains { $0 == UInt8(ascii: ",") || $0 == UInt8(ascii: "\"") || $0 == 0x0D || $0 == 0x0A }

@@ -27,7 +27,8 @@ import Testing
 
     func csv(_ value: String) -> String {
         var bytes: [UInt8] = []
-        CSVCell.append(value, to: &bytes)
+        var value = value
+        value.withUTF8 { CSVCell.append(UnsafeRawBufferPointer($0), to: &bytes) }
         return String(decoding: bytes, as: UTF8.self)
     }
 
