@@ -89,32 +89,26 @@ enum CSVCell {
 /// order are exactly what was hashed. Strings are escaped as `JSONWriter` does.
 public enum AuditJSON {
     public static func append(_ r: AuditRecord, to bytes: inout [UInt8]) {
-        bytes.append(contentsOf: "{\"seq\":\(r.seq),\"position\":\(r.position),\"occurred_at\":".utf8)
-        string(bytes: r.occurredAt, to: &bytes)
-        literal(",\"workspace\":", to: &bytes)
-        string(bytes: r.workspaceID, to: &bytes)
-        literal(",\"actor\":{\"type\":", to: &bytes)
-        string(bytes: r.actorType, to: &bytes)
-        literal(",\"id\":", to: &bytes)
-        string(bytes: r.actorID, to: &bytes)
-        literal(",\"ip\":", to: &bytes)
-        string(bytes: r.actorIP, to: &bytes)
-        literal("},\"action\":", to: &bytes)
-        string(bytes: r.action, to: &bytes)
-        literal(",\"target\":{\"type\":", to: &bytes)
-        string(bytes: r.targetType, to: &bytes)
-        literal(",\"id\":", to: &bytes)
-        string(bytes: r.targetID, to: &bytes)
-        literal("},\"outcome\":", to: &bytes)
-        string(bytes: r.outcome, to: &bytes)
-        literal(",\"request_id\":", to: &bytes)
-        string(bytes: r.requestID, to: &bytes)
+        /// A member: its name with what precedes it, then the value as a JSON string.
+        func member(_ prefix: StaticString, _ value: ByteBuffer?) {
+            literal(prefix, to: &bytes)
+            string(bytes: value, to: &bytes)
+        }
+        bytes.append(contentsOf: "{\"seq\":\(r.seq),\"position\":\(r.position)".utf8)
+        member(",\"occurred_at\":", r.occurredAt)
+        member(",\"workspace\":", r.workspaceID)
+        member(",\"actor\":{\"type\":", r.actorType)
+        member(",\"id\":", r.actorID)
+        member(",\"ip\":", r.actorIP)
+        member("},\"action\":", r.action)
+        member(",\"target\":{\"type\":", r.targetType)
+        member(",\"id\":", r.targetID)
+        member("},\"outcome\":", r.outcome)
+        member(",\"request_id\":", r.requestID)
         literal(",\"details\":", to: &bytes)
         r.details.withUnsafeReadableBytes { bytes.append(contentsOf: $0) }
-        literal(",\"prev_hash\":", to: &bytes)
-        string(bytes: r.prevHash, to: &bytes)
-        literal(",\"hash\":", to: &bytes)
-        string(bytes: r.hash, to: &bytes)
+        member(",\"prev_hash\":", r.prevHash)
+        member(",\"hash\":", r.hash)
         bytes.append(UInt8(ascii: "}"))
     }
 
