@@ -39,12 +39,22 @@ struct IdempotencyGuard: Sendable {
         return "\(keyPrefix)idem:\(workspace):\(digest)"
     }
 
-    /// Claims the key for the job that will be `jobID`.
-    func claim(workspace: String, key: String, payloadHash: String, jobID: String) async throws(RedisError) -> Claim {
+    /// Claims the key for the job that will be `jobID`; with the request's deferred
+    /// rate-limit charge in the same round trip when there is one (429 if refused,
+    /// and then nothing is claimed).
+    func claim(
+        workspace: String, key: String, payloadHash: String, jobID: String, charging rateLimit: RateLimitCharge? = nil
+    ) async throws -> Claim {
         let redisKey = redisKey(workspace: workspace, key: key)
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let token = "p|\(payloadHash)|\(now)|\(jobID)"
-        guard let current = try await redis.setIfAbsentOrGet(redisKey, to: token, expiresInSeconds: ttlSeconds) else {
+        let current =
+            if let rateLimit {
+                try await rateLimit.takeThenSetIfAbsentOrGet(redisKey, to: token, expiresInSeconds: ttlSeconds)
+            } else {
+                try await redis.setIfAbsentOrGet(redisKey, to: token, expiresInSeconds: ttlSeconds)
+            }
+        guard let current else {
             return .claimed(token: token)
         }
         let parts = current.split(separator: "|", omittingEmptySubsequences: false)

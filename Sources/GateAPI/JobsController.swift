@@ -102,7 +102,8 @@ struct JobsController: Sendable {
         }
 
         let jobID = SortableID.make(prefix: "job")
-        let claim = try await idempotency.claim(workspace: workspace, key: key, payloadHash: validated.payloadHash, jobID: jobID)
+        let claim = try await idempotency.claim(
+            workspace: workspace, key: key, payloadHash: validated.payloadHash, jobID: jobID, charging: context.rateLimit)
         let jobs = self.jobs
         switch claim {
         case .mismatch:

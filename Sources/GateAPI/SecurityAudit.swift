@@ -67,6 +67,9 @@ struct SecurityAudit: Sendable {
     }
 
     private func write(_ event: AuditEvent, context: AppRequestContext) async throws {
+        // A deferred rate-limit charge is taken before anything is written: a client
+        // past its limit gets 429 and leaves no row.
+        try await context.rateLimit?.take()
         let postgres = self.postgres
         let logger = context.logger
         try await withTimeout(timeout, dependency: "postgres") {

@@ -2,6 +2,8 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import NIOCore
+import Redis
 import Testing
 
 @testable import GateAPI
@@ -90,5 +92,98 @@ import Testing
             // principal is refused although its own budget is untouched.
             #expect(statuses == [.ok, .tooManyRequests, .tooManyRequests, .tooManyRequests, .tooManyRequests, .tooManyRequests])
         }
+    }
+
+    // MARK: submissions: the charge rides with the idempotency claim
+
+    @Test func everySubmissionIsChargedExactlyOnceWhateverItsAnswer() async throws {
+        // One request a minute after a burst of 20: nothing refills during the test.
+        try await AuthFixture.with(environment: ["RATE_LIMIT_PER_MINUTE": "1", "RATE_LIMIT_BURST": "20", "WORKSPACE_RATE_LIMIT_PER_MINUTE": "100000"]) { fixture, client in
+            try await fixture.allowBothActions(client)  // two PUTs: 18 left
+            var answers: [(HTTPResponse.Status, String?)] = []
+            func record(_ response: TestResponse) { answers.append((response.status, response.headers[.rateLimitRemaining])) }
+            record(try await fixture.submit(client, key: "once", body: taskBody))  // 201
+            record(try await fixture.submit(client, key: "once", body: taskBody))  // 200 replay
+            record(try await fixture.submit(client, key: "once", body: emailBody))  // 422 key reused
+            record(try await fixture.submit(client, key: "bad", body: #"{"action":"task.create","params":{}}"#))  // 422
+            record(try await fixture.submit(client, key: "bad", body: #"{"action":"#))  // 400 malformed
+            record(try await fixture.submit(client, key: nil, body: taskBody))  // 400 no key
+            #expect(answers.map(\.0) == [.created, .ok, .unprocessableContent, .unprocessableContent, .badRequest, .badRequest])
+            #expect(answers.map(\.1) == ["17", "16", "15", "14", "13", "12"])
+        }
+    }
+
+    @Test func aSubmissionPastTheLimitIsRefusedBeforeAnythingIsWritten() async throws {
+        let redis = try await RedisServerProcess()
+        try await AuthFixture.with(environment: [
+            "RATE_LIMIT_PER_MINUTE": "1", "RATE_LIMIT_BURST": "3", "WORKSPACE_RATE_LIMIT_PER_MINUTE": "100000", "REDIS_URL": redis.url, "REDIS_KEY_PREFIX": "gw:",
+        ]) { fixture, client in
+            try await fixture.allowBothActions(client)  // two PUTs: one left
+            #expect(try await fixture.submit(client, key: "first", body: taskBody).status == .created)
+            let direct = try RedisClient(configuration: RedisConfiguration(url: redis.url))
+            let claimsBefore = try await direct.send("KEYS", "gw:idem:*")
+
+            let limited = try await fixture.submit(client, key: "second", body: taskBody)
+            #expect(limited.status == .tooManyRequests)
+            #expect(limited.headers[.retryAfter] != nil)
+            #expect(limited.headers[.rateLimitRemaining] == "0")
+            // Refused with an audit row when allowed (unknown action, policy not set, key reused): past the limit, 429 and no row.
+            let refusals = [
+                #"{"action":"calendar.create","params":{}}"#, #"{"action":"task.create","params":{}}"#,
+            ]
+            for body in refusals {
+                #expect(try await fixture.submit(client, key: "third", body: body).status == .tooManyRequests)
+            }
+            #expect(try await fixture.submit(client, key: "first", body: emailBody).status == .tooManyRequests)
+            #expect(try await fixture.count("SELECT count(*)::int FROM jobs") == 1)
+            #expect(try await fixture.count("SELECT count(*)::int FROM audit_events WHERE action = 'job.refused'") == 0)
+            #expect(try await direct.send("KEYS", "gw:idem:*") == claimsBefore)
+            await direct.shutdown()
+
+            // A principal without jobs:write, past its own limit: 429, and no authz.denied row either.
+            let reader = try await fixture.identity.token(TestIdentity.claims(sub: "rita", ws: ["acme": ["jobs:read"]]))
+            let denied = try await fixture.submit(client, key: "r1", body: taskBody, credential: reader)
+            #expect(denied.status == .forbidden)
+            #expect(denied.headers[.rateLimitRemaining] == "2")
+            for _ in 0..<2 { #expect(try await client.execute(uri: "/v1/workspaces/acme/jobs", method: .get, headers: bearer(reader)).status == .ok) }
+            #expect(try await fixture.submit(client, key: "r2", body: taskBody, credential: reader).status == .tooManyRequests)
+            #expect(try await fixture.count("SELECT count(*)::int FROM audit_events WHERE action = 'authz.denied'") == 1)
+        }
+        await redis.stop()
+    }
+
+    @Test func aSubmissionOrReplayIsOneRedisRoundTrip() async throws {
+        let redis = try await RedisServerProcess()
+        try await AuthFixture.with(environment: ["REDIS_URL": redis.url, "REDIS_KEY_PREFIX": "gw:"]) { fixture, client in
+            try await fixture.allowBothActions(client)
+            // The first script call may load the script (NOSCRIPT, then EVAL): before watching.
+            #expect(try await fixture.submit(client, key: "warm-up", body: taskBody).status == .created)
+            let log = "\(TestEnvironment.serversDirectory)/monitor-\(redis.port).txt"
+            let monitor = try ChildProcess(["redis-cli", "-p", String(redis.port), "monitor"], stdoutPath: log)
+            let watching = ContinuousClock.now + .seconds(10)
+            while (try? String(contentsOfFile: log, encoding: .utf8))?.hasPrefix("OK") != true && ContinuousClock.now < watching {
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(try await fixture.submit(client, key: "watched", body: taskBody).status == .created)
+            #expect(try await fixture.submit(client, key: "watched", body: taskBody).status == .ok)
+            // A marker through the same server: everything before it in the log is complete.
+            let direct = try RedisClient(configuration: RedisConfiguration(url: redis.url))
+            try await direct.set("gw:marker", to: "1")
+            await direct.shutdown()
+            var lines: [Substring] = []
+            while ContinuousClock.now < watching {
+                lines = (try? String(contentsOfFile: log, encoding: .utf8))?.split(separator: "\n") ?? []
+                if lines.contains(where: { $0.contains(#""gw:marker""#) }) { break }
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            await monitor.stop()
+            // Commands clients sent (not those the scripts ran) that touch a limit or a claim.
+            let sent = lines.filter { !$0.contains("[0 lua]") && ($0.contains(#""gw:rl:"#) || $0.contains(#""gw:idem:"#)) }
+            #expect(sent.count == 2, "\(sent)")
+            for line in sent {
+                #expect(line.contains(#""EVALSHA""#) && line.contains(#""gw:rl:default:"#) && line.contains(#""gw:idem:acme:"#), "\(line)")
+            }
+        }
+        await redis.stop()
     }
 }
