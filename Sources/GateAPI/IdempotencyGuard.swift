@@ -4,8 +4,8 @@ import GateCore
 import Redis
 
 /// The Redis half of idempotent submission (SPEC §4): a workspace-scoped key claimed
-/// with `SET NX GET EX` (one round trip), holding the payload hash and the id the job
-/// will have. Once that job exists the claim answers replays as it is — no second
+/// with `SET NX EX` (in one round trip with its answer, and with the request's rate
+/// limit charge), holding the payload hash and the id the job will have. Once that job exists the claim answers replays as it is — no second
 /// write to mark it done: a retry looks the id up in Postgres, and only if the job is
 /// not there yet is the first request still in flight.
 /// Postgres's unique (workspace, key) constraint is the other half: whatever Redis

@@ -48,8 +48,8 @@ struct RateLimiter: Sendable {
 
     /// KEYS: the limits' keys, then (ARGV[1] = 'claim') the key to claim. ARGV: 'check'
     /// or 'claim', an interval and a tolerance per limit, then (claiming) value and TTL.
-    /// The claim is GET then SET, atomic inside the script, because Redis 6 refuses NX
-    /// with GET.
+    /// The claim is `SET NX EX`, then `GET` if the key was there: atomic inside the
+    /// script, and Redis 6, which refuses NX with GET, runs it too.
     static let script = RedisScript(
         """
         local claiming = ARGV[1] == 'claim'
@@ -83,9 +83,8 @@ struct RateLimiter: Sendable {
           for i = 1, n do
             redis.call('SET', KEYS[i], tats[i], 'PX', math.ceil(math.max(1, tats[i] - now)))
           end
-          if claiming then
+          if claiming and not redis.call('SET', KEYS[n + 1], ARGV[2 * n + 2], 'NX', 'EX', ARGV[2 * n + 3]) then
             current = redis.call('GET', KEYS[n + 1])
-            if not current then redis.call('SET', KEYS[n + 1], ARGV[2 * n + 2], 'EX', ARGV[2 * n + 3]) end
           end
         end
         return {allowed, remaining, reset, retry, current}
