@@ -12,8 +12,8 @@ struct AppRequestContext: RequestContext {
     var maxUploadSize: Int = 1_048_576
     /// Set by `AuthenticationMiddleware` on every `/v1` route.
     var principal: Principal?
-    /// A submission's rate-limit charge, deferred by `RateLimitMiddleware` to the
-    /// idempotency claim; nil once the middleware has taken it (or before it ran).
+    /// Set only on a submission: its rate-limit charge, which `RateLimitMiddleware`
+    /// defers to the idempotency claim. Elsewhere nil (the charge was taken up front).
     var rateLimit: RateLimitCharge?
     /// The TCP peer. Client-sent `X-Forwarded-For` is never trusted for limits.
     let remoteIP: String?

@@ -4,10 +4,11 @@ import GateCore
 import Redis
 
 /// The Redis half of idempotent submission (SPEC §4): a workspace-scoped key claimed
-/// with `SET NX EX` (in one round trip with its answer, and with the request's rate
-/// limit charge), holding the payload hash and the id the job will have. Once that job exists the claim answers replays as it is — no second
-/// write to mark it done: a retry looks the id up in Postgres, and only if the job is
-/// not there yet is the first request still in flight.
+/// with `SET NX EX` (and read back if taken) in the same round trip as the request's
+/// rate-limit charge, holding the payload hash and the id the job will have. Once
+/// that job exists the claim answers replays as it is — no second write to mark it
+/// done: a retry looks the id up in Postgres, and only if the job is not there yet is
+/// the first request still in flight.
 /// Postgres's unique (workspace, key) constraint is the other half: whatever Redis
 /// loses (a flush, a failover, an abandoned claim), the database still refuses a
 /// second job, and the request is answered from the existing row.

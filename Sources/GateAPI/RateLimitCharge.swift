@@ -3,7 +3,7 @@ import Synchronization
 
 /// One request's charge against its rate limits, taken once. `RateLimitMiddleware`
 /// takes it up front, except for submissions: there it is deferred so that it rides
-/// with the idempotency claim in one Redis script (`chargeThenSetIfAbsentOrGet`),
+/// with the idempotency claim in one Redis script (`takeThenSetIfAbsentOrGet`),
 /// one round trip instead of two on every submission and replay. A deferred charge
 /// is still taken before anything is written (`SecurityAudit` takes it before a
 /// refusal's audit row) and, at the latest, by the middleware when the handler is
@@ -29,8 +29,8 @@ final class RateLimitCharge: Sendable {
         try record(await limiter.check(limits, policyName: policyName))
     }
 
-    /// Takes the charge and, if allowed, `SET key value NX GET EX seconds`: what the
-    /// key already held, or nil when this call set it.
+    /// Takes the charge and, if allowed, sets `key` unless it exists (`SET NX EX`):
+    /// what the key already held, or nil when this call set it.
     func takeThenSetIfAbsentOrGet(_ key: String, to value: String, expiresInSeconds: Int) async throws -> String? {
         if let decision {
             try Self.enforce(decision)

@@ -26,8 +26,8 @@ struct RateLimitDecision: Sendable, Equatable {
 
 /// GCRA (generic cell rate algorithm) over several keys at once, in one Lua script:
 /// atomic across replicas, Redis's own clock, and a request refused by any key
-/// charges none of them. The same script can claim a key (`SET NX GET`) when the
-/// request is allowed, so a submission's charge and its idempotency claim are one
+/// charges none of them. The same script can claim a key (`SET NX`, else `GET`) when
+/// the request is allowed, so a submission's charge and its idempotency claim are one
 /// round trip (`RateLimitCharge`).
 struct RateLimiter: Sendable {
     let redis: RedisClient
@@ -106,8 +106,8 @@ struct RateLimiter: Sendable {
         try await run(limits, policyName: policyName, claim: nil).decision
     }
 
-    /// `check`, and if the request is allowed, `SET key value NX GET EX seconds` in the
-    /// same script: `current` is what the key already held, nil when this call set it
+    /// `check`, and if the request is allowed, `SET key value NX EX seconds` in the same
+    /// script: `current` is what the key already held, nil when this call set it
     /// (or when the request was refused and nothing was set).
     func checkThenSetIfAbsentOrGet(
         _ limits: [Limit], policyName: String, key: String, to value: String, expiresInSeconds: Int
