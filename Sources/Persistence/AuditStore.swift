@@ -226,22 +226,25 @@ public struct AuditStore: Sendable {
     /// Sealed events matching `filter` in chain order after `position`: at most `limit`
     /// (nil: all), up to position `last` (nil: the end). The bounds are bound values,
     /// and unnamed statements are planned with them, so an absent one costs nothing.
-    /// Each chain entry looks its event up by `seq` (the primary key) in a `LATERAL …
-    /// LIMIT 1` subquery, which the planner cannot flatten into a join: a page costs its
-    /// own entries' lookups whatever the statistics say. As a join it did not, twice
-    /// (bench/RESULTS.md, eighth and ninth rounds): with `e.workspace_id = c.workspace_id`
-    /// the planner derived `e.workspace_id = 'ws'` and, for a workspace filled since
-    /// the last ANALYZE, scanned its events once per entry (120 s for one batch of
-    /// 1,000 half-way through a fresh million); and with statistics taken part-way
-    /// through a load it merge- or hash-joined a window with every event up to it (an
-    /// export at half speed, a deep page of a big log reading the whole table).
+    /// Each chain entry looks its event up by `seq` (the primary key) in a `LATERAL`
+    /// subquery that `OFFSET 0` keeps the planner from flattening: a page costs its own
+    /// entries' lookups whatever the statistics say. The workspace is checked with
+    /// `IS NOT DISTINCT FROM`, which no index can serve, so the lookup stays on the
+    /// integer key (with `=` it used the (workspace, seq) index: text comparisons, a
+    /// slower export). As a join it did not, twice (bench/RESULTS.md, eighth and ninth
+    /// rounds): with `e.workspace_id = c.workspace_id` the planner derived
+    /// `e.workspace_id = 'ws'` and, for a workspace filled since the last ANALYZE,
+    /// scanned its events once per entry (120 s for one batch of 1,000 half-way through
+    /// a fresh million); and with statistics taken part-way through a load it merge- or
+    /// hash-joined a window with every event before it (an export at half speed, a
+    /// deep page of a big log reading the whole table).
     static func page(workspaceID: String, filter: AuditFilter, after position: Int64, through last: Int64? = nil, limit: Int?)
         -> PostgresQuery
     {
         """
         SELECT \(unescaped: AuditRecord.columns)
         FROM audit_chain c CROSS JOIN LATERAL (
-            SELECT * FROM audit_events e WHERE e.seq = c.seq AND e.workspace_id = c.workspace_id LIMIT 1
+            SELECT * FROM audit_events e WHERE e.seq = c.seq AND e.workspace_id IS NOT DISTINCT FROM c.workspace_id OFFSET 0
         ) e
         WHERE c.workspace_id = \(workspaceID) AND c.position > \(position)
           AND (\(last)::int8 IS NULL OR c.position <= \(last)::int8)
