@@ -99,17 +99,21 @@ import Testing
     @Test func everySubmissionIsChargedExactlyOnceWhateverItsAnswer() async throws {
         // One request a minute after a burst of 20: nothing refills during the test.
         try await AuthFixture.with(environment: ["RATE_LIMIT_PER_MINUTE": "1", "RATE_LIMIT_BURST": "20", "WORKSPACE_RATE_LIMIT_PER_MINUTE": "100000"]) { fixture, client in
-            try await fixture.allowBothActions(client)  // two PUTs: 18 left
+            try await fixture.allowBothActions(client)  // with the admin key: its own budget
+            let writer = try await fixture.identity.token(TestIdentity.claims(sub: "wanda", ws: ["acme": ["jobs:write"]]))
             var answers: [(HTTPResponse.Status, String?)] = []
-            func record(_ response: TestResponse) { answers.append((response.status, response.headers[.rateLimitRemaining])) }
-            record(try await fixture.submit(client, key: "once", body: taskBody))  // 201
-            record(try await fixture.submit(client, key: "once", body: taskBody))  // 200 replay
-            record(try await fixture.submit(client, key: "once", body: emailBody))  // 422 key reused
-            record(try await fixture.submit(client, key: "bad", body: #"{"action":"task.create","params":{}}"#))  // 422
-            record(try await fixture.submit(client, key: "bad", body: #"{"action":"#))  // 400 malformed
-            record(try await fixture.submit(client, key: nil, body: taskBody))  // 400 no key
+            func submit(key: String?, body: String) async throws {
+                let response = try await fixture.submit(client, key: key, body: body, credential: writer)
+                answers.append((response.status, response.headers[.rateLimitRemaining]))
+            }
+            try await submit(key: "once", body: taskBody)  // 201
+            try await submit(key: "once", body: taskBody)  // 200 replay
+            try await submit(key: "once", body: emailBody)  // 422 key reused
+            try await submit(key: "bad", body: #"{"action":"task.create","params":{}}"#)  // 422
+            try await submit(key: "bad", body: #"{"action":"#)  // 400 malformed
+            try await submit(key: nil, body: taskBody)  // 400 no key
             #expect(answers.map(\.0) == [.created, .ok, .unprocessableContent, .unprocessableContent, .badRequest, .badRequest])
-            #expect(answers.map(\.1) == ["17", "16", "15", "14", "13", "12"])
+            #expect(answers.map(\.1) == ["19", "18", "17", "16", "15", "14"])
         }
     }
 
@@ -118,12 +122,15 @@ import Testing
         try await AuthFixture.with(environment: [
             "RATE_LIMIT_PER_MINUTE": "1", "RATE_LIMIT_BURST": "3", "WORKSPACE_RATE_LIMIT_PER_MINUTE": "100000", "REDIS_URL": redis.url, "REDIS_KEY_PREFIX": "gw:",
         ]) { fixture, client in
-            try await fixture.allowBothActions(client)  // two PUTs: one left
-            #expect(try await fixture.submit(client, key: "first", body: taskBody).status == .created)
+            try await fixture.allowBothActions(client)  // with the admin key: its own budget
+            let writer = try await fixture.identity.token(TestIdentity.claims(sub: "wanda", ws: ["acme": ["jobs:write"]]))
+            for key in ["first", "spend", "spend-more"] {
+                #expect(try await fixture.submit(client, key: key, body: taskBody, credential: writer).status == .created)
+            }
             let direct = try RedisClient(configuration: RedisConfiguration(url: redis.url))
             let claimsBefore = try await direct.send("KEYS", "gw:idem:*")
 
-            let limited = try await fixture.submit(client, key: "second", body: taskBody)
+            let limited = try await fixture.submit(client, key: "second", body: taskBody, credential: writer)
             #expect(limited.status == .tooManyRequests)
             #expect(limited.headers[.retryAfter] != nil)
             #expect(limited.headers[.rateLimitRemaining] == "0")
@@ -132,10 +139,10 @@ import Testing
                 #"{"action":"calendar.create","params":{}}"#, #"{"action":"task.create","params":{}}"#,
             ]
             for body in refusals {
-                #expect(try await fixture.submit(client, key: "third", body: body).status == .tooManyRequests)
+                #expect(try await fixture.submit(client, key: "third", body: body, credential: writer).status == .tooManyRequests)
             }
-            #expect(try await fixture.submit(client, key: "first", body: emailBody).status == .tooManyRequests)
-            #expect(try await fixture.count("SELECT count(*)::int FROM jobs") == 1)
+            #expect(try await fixture.submit(client, key: "first", body: emailBody, credential: writer).status == .tooManyRequests)
+            #expect(try await fixture.count("SELECT count(*)::int FROM jobs") == 3)
             #expect(try await fixture.count("SELECT count(*)::int FROM audit_events WHERE action = 'job.refused'") == 0)
             #expect(try await direct.send("KEYS", "gw:idem:*") == claimsBefore)
             await direct.shutdown()
