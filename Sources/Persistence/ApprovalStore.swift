@@ -347,13 +347,23 @@ public struct ApprovalStore: Sendable {
     /// without two of them touching one approval; each expiry is audited (and announced
     /// by the jobs trigger).
     public func expireDue(limit: Int = 100) async throws -> [(workspaceID: String, jobID: String)] {
+        let rows = try await client.query(Self.expireDueStatement(limit: limit), logger: logger)
+        var expired: [(String, String)] = []
+        for try await (workspace, job) in rows.decode((String, String).self) { expired.append((workspace, job)) }
+        return expired
+    }
+
+    /// `expireDue`'s statement. The deadline is compared with `statement_timestamp()`,
+    /// not `clock_timestamp()`: a volatile function cannot bound an index scan, so the
+    /// sweep read every pending approval every second (28 ms per sweep at 200,000
+    /// pending); now it reads the due ones and stops.
+    public static func expireDueStatement(limit: Int) -> PostgresQuery {
         let event = AuditEvent(
             workspaceID: "", actor: AuditActor(kind: .system, id: "expiry-sweeper"), action: "approval.expired",
             targetType: "approval")
-        let rows = try await client.query(
-            """
+        return """
             WITH due AS (
-                SELECT id FROM approvals WHERE status = 'pending' AND expires_at <= clock_timestamp()
+                SELECT id FROM approvals WHERE status = 'pending' AND expires_at <= statement_timestamp()
                 ORDER BY expires_at LIMIT \(limit) FOR UPDATE SKIP LOCKED
             ), expired AS (
                 UPDATE approvals a SET status = 'expired', decided_at = clock_timestamp()
@@ -366,10 +376,7 @@ public struct ApprovalStore: Sendable {
                 \(auditFrom: "expired", targetIDColumn: "id", event: event, workspaceColumn: "workspace_id", detailsColumn: "details")
             )
             SELECT workspace_id, job_id FROM expired
-            """, logger: logger)
-        var expired: [(String, String)] = []
-        for try await (workspace, job) in rows.decode((String, String).self) { expired.append((workspace, job)) }
-        return expired
+            """
     }
 
     static func expire(approvalID: String, on connection: PostgresConnection, logger: Logger) async throws {

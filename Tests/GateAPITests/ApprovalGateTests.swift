@@ -370,6 +370,43 @@ extension AuthFixture {
         }
     }
 
+    /// The sweep runs every second in every replica: it must read the approvals that
+    /// are due, not every pending one (`clock_timestamp()`, being volatile, could not
+    /// bound the index scan: 3,000 pending approvals read to expire one).
+    @Test func theExpirySweepReadsOnlyTheApprovalsThatAreDue() async throws {
+        // No background sweeper: the statement under test does the expiring.
+        try await AuthFixture.with(environment: ["BACKGROUND_WORKERS": "false"]) { fixture, client in
+            try await fixture.allowBothActions(client)
+            let (dueJob, dueApproval, _) = try await fixture.pendingEmail(client)
+            try await fixture.execute("UPDATE approvals SET expires_at = now() - interval '1 second' WHERE id = '\(dueApproval)'")
+            // 3,000 more, due in an hour: copies of the due one's rows.
+            try await fixture.execute("""
+                INSERT INTO jobs (id, workspace_id, action, params, payload_hash, status, idempotency_key,
+                                  submitted_by_type, submitted_by, acts_for, expires_at)
+                SELECT 'bulk-' || g, workspace_id, action, params, payload_hash, status, 'bulk-' || g,
+                       submitted_by_type, submitted_by, acts_for, now() + interval '1 hour'
+                FROM jobs, generate_series(1, 3000) AS g WHERE id = '\(dueJob)'
+                """)
+            try await fixture.execute("""
+                INSERT INTO approvals (id, workspace_id, job_id, action, status, payload_hash, required_approvals, expires_at)
+                SELECT 'bulk-' || g, workspace_id, 'bulk-' || g, action, status, payload_hash, required_approvals,
+                       now() + interval '1 hour' + g * interval '1 millisecond'
+                FROM approvals, generate_series(1, 3000) AS g WHERE id = '\(dueApproval)'
+                """)
+            try await fixture.execute("ANALYZE approvals")
+
+            let plan = try await fixture.explainAnalyze(ApprovalStore.expireDueStatement(limit: 100))
+            #expect(plan.rows == 1)
+            #expect(plan.touched < 100, "\(plan.text)")
+            // And it did its job: the due one expired and audited, the rest untouched.
+            #expect(try await fixture.count("SELECT count(*)::int FROM jobs WHERE id = '\(dueJob)' AND status = 'expired'") == 1)
+            #expect(try await fixture.count("SELECT count(*)::int FROM approvals WHERE status = 'pending'") == 3000)
+            #expect(
+                try await fixture.count(
+                    "SELECT count(*)::int FROM audit_events WHERE action = 'approval.expired' AND target_id = '\(dueApproval)'") == 1)
+        }
+    }
+
     @Test func eventStreamAndLongPollSeeADecisionMadeOnAnotherInstance() async throws {
         try await AuthFixture.with { fixture, client in
             try await fixture.allowBothActions(client)

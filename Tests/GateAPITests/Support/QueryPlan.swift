@@ -1,0 +1,36 @@
+import Foundation
+import PostgresNIO
+import Testing
+
+/// What `EXPLAIN (ANALYZE, FORMAT JSON)` says a statement did: the rows it returned,
+/// and the rows all its plan nodes produced or threw away over all their loops — the
+/// work it did, in a unit that does not depend on the machine's speed. ANALYZE runs
+/// the statement: a data-modifying one really modifies.
+struct QueryPlan {
+    let rows: Double
+    let touched: Double
+    let text: String
+}
+
+extension AuthFixture {
+    func explainAnalyze(_ query: PostgresQuery) async throws -> QueryPlan {
+        var explain = query
+        explain.sql = "EXPLAIN (ANALYZE, FORMAT JSON) " + explain.sql
+        let statement = explain
+        let text = try await db.withClient { client in
+            for try await row in try await client.query(statement) {
+                if let bytes = row.first?.bytes { return String(buffer: bytes) }
+            }
+            return ""
+        }
+        let plan = try #require(
+            ((try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [[String: Any]])?.first?["Plan"] as? [String: Any])
+        func number(_ value: Any?) -> Double { (value as? Int).map(Double.init) ?? value as? Double ?? 0 }
+        func touched(_ node: [String: Any]) -> Double {
+            let own = ["Actual Rows", "Rows Removed by Filter", "Rows Removed by Join Filter", "Rows Removed by Index Recheck"]
+                .reduce(0.0) { $0 + number(node[$1]) } * max(number(node["Actual Loops"]), 1)
+            return own + ((node["Plans"] as? [[String: Any]]) ?? []).reduce(0.0) { $0 + touched($1) }
+        }
+        return QueryPlan(rows: number(plan["Actual Rows"]), touched: touched(plan), text: text)
+    }
+}
