@@ -57,12 +57,14 @@ ensure_packages() {
     [ $status -eq 0 ] || die "apt-get install ${missing[*]} failed"
 }
 
-# A TCP port on 127.0.0.1 that nothing is listening on, below the ephemeral range
-# (32768+) so that no outgoing connection can be holding it.
+# free_port [TAKEN...]: a TCP port on 127.0.0.1 that nothing is listening on and that
+# is none of TAKEN (ports picked for servers not started yet), below the ephemeral
+# range (32768+) so that no outgoing connection can be holding it.
 free_port() {
     local port
     for _ in $(seq 1 200); do
         port=$(( 20000 + RANDOM % 12768 ))
+        [[ " $* " == *" $port "* ]] && continue
         if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
             printf '%s\n' "$port"
             return 0
