@@ -195,6 +195,8 @@ public struct JobStore: Sendable {
                 """, logger: logger))
     }
 
+    /// Spelled exactly as the predicates of the partial indexes `jobs_terminal_updated` and
+    /// `jobs_history`, which the purge's statements need.
     static let terminalStatuses = "('succeeded', 'failed', 'rejected', 'expired', 'cancelled')"
 
     /// Deletes terminal jobs (their approvals and votes go with them) last changed
@@ -219,22 +221,28 @@ public struct JobStore: Sendable {
             if count < batch { break }
         }
         while true {
-            let rows = try await client.query(
-                """
-                WITH ranked AS (
-                    SELECT id, row_number() OVER (PARTITION BY workspace_id ORDER BY id DESC) AS position
-                    FROM jobs WHERE status IN \(unescaped: Self.terminalStatuses)
-                ), gone AS (
-                    DELETE FROM jobs WHERE id IN (SELECT id FROM ranked WHERE position > \(maxPerWorkspace) LIMIT \(batch))
-                    RETURNING 1)
-                SELECT count(*)::int FROM gone
-                """, logger: logger)
+            let rows = try await client.query(Self.historyCapStatement(maxPerWorkspace: maxPerWorkspace, batch: batch), logger: logger)
             var count = 0
             for try await (n) in rows.decode(Int.self) { count = n }
             total += count
             if count < batch { break }
         }
         return total
+    }
+
+    /// Deletes up to `batch` terminal jobs beyond the newest `maxPerWorkspace` of their
+    /// workspace; returns how many. It ranks every workspace's history, every pass, in
+    /// every replica: from the `jobs_history` index alone (migration 0011).
+    static func historyCapStatement(maxPerWorkspace: Int, batch: Int) -> PostgresQuery {
+        """
+        WITH ranked AS (
+            SELECT id, row_number() OVER (PARTITION BY workspace_id ORDER BY id DESC) AS position
+            FROM jobs WHERE status IN \(unescaped: Self.terminalStatuses)
+        ), gone AS (
+            DELETE FROM jobs WHERE id IN (SELECT id FROM ranked WHERE position > \(maxPerWorkspace) LIMIT \(batch))
+            RETURNING 1)
+        SELECT count(*)::int FROM gone
+        """
     }
 
     /// The column list without the `::text` casts, for selecting from a CTE.

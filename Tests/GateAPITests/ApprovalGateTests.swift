@@ -547,6 +547,44 @@ extension AuthFixture {
         }
     }
 
+    /// The history cap ranks every workspace's terminal jobs each minute in every
+    /// replica: from the `jobs_history` index. Without it, the jobs themselves were read
+    /// (at random, in another index's order) and sorted: ~2 GB per pass at a million
+    /// history rows.
+    @Test func theHistoryCapRanksFromItsIndex() async throws {
+        try await AuthFixture.with(environment: ["BACKGROUND_WORKERS": "false"]) { fixture, client in
+            try await fixture.allowBothActions(client)
+            let model = try #require(try await fixture.submit(client, key: "model", body: taskBody).json["id"] as? String)
+            // 10,000 history rows in each of two workspaces, every terminal status.
+            try await fixture.execute("""
+                INSERT INTO jobs (id, workspace_id, action, params, payload_hash, status, idempotency_key,
+                                  submitted_by_type, submitted_by)
+                SELECT 'bulk-' || lpad(g::text, 6, '0'), (ARRAY['acme', 'other'])[1 + g % 2], action, params, payload_hash,
+                       (ARRAY['succeeded', 'failed', 'rejected', 'expired', 'cancelled'])[1 + g % 5], 'bulk-' || g,
+                       submitted_by_type, submitted_by
+                FROM jobs, generate_series(1, 20000) AS g WHERE id = '\(model)'
+                """)
+            try await fixture.execute("ANALYZE jobs")
+
+            // The ranking reads the 20,000 history rows from the index; the delete that
+            // follows finds nothing to look up.
+            let plan = try await fixture.explainAnalyze(JobStore.historyCapStatement(maxPerWorkspace: 10_000, batch: 500))
+            let reads = plan.nodes.filter { $0.relation == "jobs" && $0.type != "ModifyTable" }
+            let ranking = reads.filter { $0.rows >= 20_000 }
+            #expect(ranking.count == 1 && ranking.allSatisfy { $0.type == "Index Only Scan" && $0.index == "jobs_history" }, "\(plan.text)")
+            #expect(reads.allSatisfy { $0.rows >= 20_000 || $0.rows <= 1 }, "\(plan.text)")
+            // Nothing past the cap yet; one more history row in acme is.
+            #expect(try await fixture.count("SELECT count(*)::int FROM jobs") == 20_001)
+            try await fixture.execute("UPDATE jobs SET status = 'succeeded' WHERE id = '\(model)'")
+            let purged = try await fixture.db.withClient { postgres in
+                try await JobStore(client: postgres, logger: TestEnvironment.logger)
+                    .purgeHistory(ttlSeconds: 86400, maxPerWorkspace: 10_000, batch: 500)
+            }
+            #expect(purged == 1)
+            #expect(try await fixture.count("SELECT count(*)::int FROM jobs WHERE id = 'bulk-000002'") == 0)
+        }
+    }
+
     @Test func purgeRespectsTheTTLAndTheCapAndKeepsTheAuditLog() async throws {
         try await AuthFixture.with { fixture, client in
             try await fixture.allowBothActions(client)

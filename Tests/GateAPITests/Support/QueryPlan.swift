@@ -10,6 +10,15 @@ struct QueryPlan {
     let rows: Double
     let touched: Double
     let text: String
+    /// Every node that ran: its "Node Type", relation, index, and rows over all loops.
+    let nodes: [Node]
+
+    struct Node {
+        let type: String
+        let relation: String?
+        let index: String?
+        let rows: Double
+    }
 }
 
 extension AuthFixture {
@@ -31,6 +40,15 @@ extension AuthFixture {
                 .reduce(0.0) { $0 + number(node[$1]) } * max(number(node["Actual Loops"]), 1)
             return own + ((node["Plans"] as? [[String: Any]]) ?? []).reduce(0.0) { $0 + touched($1) }
         }
-        return QueryPlan(rows: number(plan["Actual Rows"]), touched: touched(plan), text: text)
+        func nodes(_ node: [String: Any]) -> [QueryPlan.Node] {
+            let own =
+                number(node["Actual Loops"]) > 0
+                ? [QueryPlan.Node(
+                    type: node["Node Type"] as? String ?? "", relation: node["Relation Name"] as? String,
+                    index: node["Index Name"] as? String,
+                    rows: number(node["Actual Rows"]) * number(node["Actual Loops"]))] : []
+            return own + ((node["Plans"] as? [[String: Any]]) ?? []).flatMap { nodes($0) }
+        }
+        return QueryPlan(rows: number(plan["Actual Rows"]), touched: touched(plan), text: text, nodes: nodes(plan))
     }
 }
