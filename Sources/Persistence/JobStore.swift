@@ -232,7 +232,8 @@ public struct JobStore: Sendable {
 
     /// Deletes up to `batch` terminal jobs beyond the newest `maxPerWorkspace` of their
     /// workspace; returns how many. It ranks every workspace's history, every pass, in
-    /// every replica: from the `jobs_history` index alone (migration 0011).
+    /// every replica: in the order of the `jobs_history` index (migration 0011), which an
+    /// index-only scan reads without touching the jobs.
     static func historyCapStatement(maxPerWorkspace: Int, batch: Int) -> PostgresQuery {
         """
         WITH ranked AS (
