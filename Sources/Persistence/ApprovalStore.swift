@@ -357,7 +357,7 @@ public struct ApprovalStore: Sendable {
     /// not `clock_timestamp()`: a volatile function cannot bound an index scan, so the
     /// sweep read every pending approval every second (28 ms per sweep at 200,000
     /// pending); now it reads the due ones and stops.
-    public static func expireDueStatement(limit: Int) -> PostgresQuery {
+    static func expireDueStatement(limit: Int) -> PostgresQuery {
         let event = AuditEvent(
             workspaceID: "", actor: AuditActor(kind: .system, id: "expiry-sweeper"), action: "approval.expired",
             targetType: "approval")

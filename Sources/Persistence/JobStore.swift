@@ -203,29 +203,25 @@ public struct JobStore: Sendable {
     /// more than `ttlSeconds` ago, then those beyond the newest `maxPerWorkspace` of
     /// each workspace, `batch` rows per statement. Returns how many went.
     public func purgeHistory(ttlSeconds: Int, maxPerWorkspace: Int, batch: Int) async throws -> Int {
+        let byAge: PostgresQuery = """
+            WITH gone AS (
+                DELETE FROM jobs WHERE id IN (
+                    SELECT id FROM jobs WHERE status IN \(unescaped: Self.terminalStatuses)
+                      AND updated_at < now() - make_interval(secs => \(ttlSeconds))
+                    LIMIT \(batch))
+                RETURNING 1)
+            SELECT count(*)::int FROM gone
+            """
         var total = 0
-        while true {
-            let rows = try await client.query(
-                """
-                WITH gone AS (
-                    DELETE FROM jobs WHERE id IN (
-                        SELECT id FROM jobs WHERE status IN \(unescaped: Self.terminalStatuses)
-                          AND updated_at < now() - make_interval(secs => \(ttlSeconds))
-                        LIMIT \(batch))
-                    RETURNING 1)
-                SELECT count(*)::int FROM gone
-                """, logger: logger)
-            var count = 0
-            for try await (n) in rows.decode(Int.self) { count = n }
-            total += count
-            if count < batch { break }
-        }
-        while true {
-            let rows = try await client.query(Self.historyCapStatement(maxPerWorkspace: maxPerWorkspace, batch: batch), logger: logger)
-            var count = 0
-            for try await (n) in rows.decode(Int.self) { count = n }
-            total += count
-            if count < batch { break }
+        // Each statement deletes up to `batch` rows; it runs again until it deletes fewer.
+        for statement in [byAge, Self.historyCapStatement(maxPerWorkspace: maxPerWorkspace, batch: batch)] {
+            while true {
+                let rows = try await client.query(statement, logger: logger)
+                var count = 0
+                for try await (n) in rows.decode(Int.self) { count = n }
+                total += count
+                if count < batch { break }
+            }
         }
         return total
     }
