@@ -5,7 +5,11 @@ import HummingbirdTesting
 @testable import GateAPI
 
 /// Runs `test` against a live GateAPI built by the same `buildApplication` the
-/// executable uses, on an ephemeral port.
+/// executable uses, on an ephemeral port. The client is AsyncHTTPClient with its
+/// pool of connections, so requests sent at once really run at once: the `.live`
+/// client sends everything over one connection, where the server answers pipelined
+/// requests one after another (a "race" test would race nothing, and a long poll
+/// would wait behind the request before it).
 func withTestApp(
     databaseURL: String = TestEnvironment.databaseURL,
     environment overrides: [String: String] = [:],
@@ -14,7 +18,7 @@ func withTestApp(
     let config = try AppConfig.load(from: TestEnvironment.appEnvironment(databaseURL: databaseURL, overrides: overrides))
     let services = try await AppServices(config: config, logger: TestEnvironment.logger)
     let app = buildApplication(config: config, services: services, logger: TestEnvironment.logger)
-    try await app.test(.live, test)
+    try await app.test(.ahc(.http), test)
 }
 
 extension TestResponse {
