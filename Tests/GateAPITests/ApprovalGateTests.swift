@@ -407,6 +407,21 @@ extension AuthFixture {
         }
     }
 
+    /// The race tests rely on the test client sending requests at once: two 4 s long
+    /// polls sent together end after ~4 s, not 8 (one connection would serialize them).
+    @Test func theTestClientRunsRequestsAtOnce() async throws {
+        try await AuthFixture.with { fixture, client in
+            try await fixture.allowBothActions(client)
+            let (jobID, _, _) = try await fixture.pendingEmail(client)
+            let started = ContinuousClock.now
+            async let first = client.execute(uri: "/v1/workspaces/acme/jobs/\(jobID)?wait=4", method: .get, headers: bearer(fixture.adminKey))
+            async let second = client.execute(uri: "/v1/workspaces/acme/jobs/\(jobID)?wait=4", method: .get, headers: bearer(fixture.adminKey))
+            for response in try await [first, second] { #expect(response.json["status"] as? String == "pending_approval") }
+            let elapsed = ContinuousClock.now - started
+            #expect(elapsed >= .seconds(4) && elapsed < .seconds(7), "\(elapsed)")
+        }
+    }
+
     @Test func eventStreamAndLongPollSeeADecisionMadeOnAnotherInstance() async throws {
         try await AuthFixture.with { fixture, client in
             try await fixture.allowBothActions(client)
