@@ -54,12 +54,13 @@ import Testing
                 "UPDATE approvals SET required_approvals = 0",
                 "UPDATE approvals SET required_approvals = 11",
                 "INSERT INTO audit_events (workspace_id, actor_type, action, outcome) VALUES ('acme', 'system', 'x', 'unknown')",
-                Self.job.replacingOccurrences(of: "'pending_approval'", with: "'Pending_Approval'"),
+                Self.job.replacingOccurrences(of: "'job_1'", with: "'job_2'").replacingOccurrences(of: "'k1'", with: "'k2'")
+                    .replacingOccurrences(of: "'pending_approval'", with: "'Pending_Approval'"),
             ]
             for sql in refused {
                 #expect(await sqlState(sql, on: db) == "23514", "\(sql)")
             }
-            // The values at the edges pass, and the rows above are unchanged.
+            // The values at the edges pass; the refused insert left no job behind.
             for sql in [
                 "UPDATE jobs SET status = 'dead', idempotency_key = repeat('k', 255)",
                 "UPDATE approvals SET status = 'expired', required_approvals = 10",
