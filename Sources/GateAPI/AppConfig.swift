@@ -42,6 +42,9 @@ struct AppConfig: Sendable {
     /// How long API keys and policies may be served from memory (`CONFIG_CACHE_SECONDS`)
     /// if a change notification is lost; normally a change reaches every replica at once.
     var configCacheTTL: Duration
+    /// How long a request waits for Postgres before it is answered 503
+    /// (`DATABASE_TIMEOUT_MS`): a dead or stalled database never hangs a client.
+    var databaseTimeout: Duration
     var webhooks: WebhookSettings
     /// Audit exports and verifications at once per replica (`AUDIT_EXPORT_CONCURRENCY`);
     /// each holds a pooled connection while it runs.
@@ -196,6 +199,7 @@ struct AppConfig: Sendable {
             purgeInterval: .seconds(try env.int("PURGE_INTERVAL_SECONDS", default: 60, in: 1...86400)),
             auditSealInterval: .milliseconds(try env.int("AUDIT_SEAL_INTERVAL_MS", default: 250, in: 10...60000)),
             configCacheTTL: .seconds(try env.int("CONFIG_CACHE_SECONDS", default: 10, in: 0...300)),
+            databaseTimeout: .milliseconds(try env.int("DATABASE_TIMEOUT_MS", default: 2000, in: 100...60000)),
             webhooks: WebhookSettings(
                 secret: try env.secret("WEBHOOK_SECRET", minimumBytes: 32),
                 maxAttempts: try env.int("WEBHOOK_MAX_ATTEMPTS", default: 8, in: 1...50),

@@ -40,8 +40,8 @@ struct AppServices: Sendable {
         apiKeys = APIKeyStore(client: postgres, logger: logger)
         jobs = JobStore(client: postgres, logger: logger)
         policies = PolicyStore(client: postgres, logger: logger)
-        keyCache = CachedAPIKeyLookup(TimedAPIKeyLookup(base: apiKeys, timeout: databaseTimeout), ttl: config.configCacheTTL)
-        let policies = self.policies
+        keyCache = CachedAPIKeyLookup(TimedAPIKeyLookup(base: apiKeys, timeout: config.databaseTimeout), ttl: config.configCacheTTL)
+        let policies = self.policies, databaseTimeout = config.databaseTimeout
         policyCache = CachedPolicyLookup(ttl: config.configCacheTTL) { workspaceID, action in
             try await withTimeout(databaseTimeout, dependency: "postgres") {
                 try await policies.find(workspaceID: workspaceID, action: action)
@@ -67,11 +67,14 @@ struct AppServices: Sendable {
     }
 }
 
-/// How long a request waits for Postgres before it is answered 503.
-let databaseTimeout: Duration = .seconds(2)
+/// How long a background worker's Postgres call (an executor's claim, the listener's
+/// heartbeat) may take: fixed and short, so that SIGTERM stops a replica within about
+/// that long even while Postgres is unreachable. Requests have their own limit
+/// (`AppConfig.databaseTimeout`).
+let workerDatabaseTimeout: Duration = .seconds(2)
 
 /// How long an audit verify, or the seal before an export, may take (a large backlog
-/// or a long log); the connection itself still has to answer within `databaseTimeout`.
+/// or a long log); the connection itself still has to answer within `AppConfig.databaseTimeout`.
 let auditTimeout: Duration = .seconds(300)
 
 /// Builds the whole HTTP application; shared by `gate-api serve` and the tests so
@@ -139,7 +142,7 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
     ).addRoutes(to: router)
     APIDocsController().addRoutes(to: router)
 
-    let audit = SecurityAudit(postgres: services.postgres, timeout: databaseTimeout)
+    let audit = SecurityAudit(postgres: services.postgres, timeout: config.databaseTimeout)
     let denials = BudgetedDenialAudit(audit: audit, budget: services.denialAudit, unaudited: services.gateMetrics.unauditedDenials)
     // Every workspace route: who is calling, are they a member (else 404), within limits.
     let workspace = router.group("v1/workspaces/{ws}")
@@ -147,32 +150,32 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
         .add(middleware: WorkspaceAccessMiddleware(denials: denials))
         .add(middleware: RateLimitMiddleware(limiter: RateLimiter(redis: services.redis, settings: config.rateLimits, keyPrefix: config.redisKeyPrefix)))
 
-    APIKeysController(store: services.apiKeys, cache: services.keyCache, rotationOverlapSeconds: config.keyRotationOverlapSeconds, timeout: databaseTimeout)
+    APIKeysController(store: services.apiKeys, cache: services.keyCache, rotationOverlapSeconds: config.keyRotationOverlapSeconds, timeout: config.databaseTimeout)
         .addRoutes(to: workspace.group("api-keys").add(middleware: RequireScope(.keysAdmin, audit: audit)))
     PoliciesController(
         store: services.policies, cache: services.policyCache, defaultApprovalTimeoutSeconds: config.approvalTimeoutSeconds, audit: audit,
-        timeout: databaseTimeout
+        timeout: config.databaseTimeout
     ).addRoutes(to: workspace)
     JobsController(
         jobs: services.jobs, approvals: services.approvals, events: services.events, policies: services.policyCache,
         idempotency: IdempotencyGuard(redis: services.redis, ttlSeconds: config.idempotencyTTLSeconds, keyPrefix: config.redisKeyPrefix),
         webhooksEnabled: config.webhooks.secret != nil,
-        audit: audit, timeout: databaseTimeout
+        audit: audit, timeout: config.databaseTimeout
     ).addRoutes(to: workspace)
 
     ApprovalsController(
         approvals: services.approvals, jobs: services.jobs, metrics: services.gateMetrics, audit: audit,
-        timeout: databaseTimeout
+        timeout: config.databaseTimeout
     ).addRoutes(to: workspace)
 
-    TasksController(store: services.tasks, audit: audit, timeout: databaseTimeout).addRoutes(to: workspace)
-    DeadLettersController(jobs: services.jobs, execution: services.execution, audit: audit, timeout: databaseTimeout)
+    TasksController(store: services.tasks, audit: audit, timeout: config.databaseTimeout).addRoutes(to: workspace)
+    DeadLettersController(jobs: services.jobs, execution: services.execution, audit: audit, timeout: config.databaseTimeout)
         .addRoutes(to: workspace)
     GmailCredentialsController(
-        store: services.gmailCredentials, secrets: config.gmail.secrets, audit: audit, timeout: databaseTimeout
+        store: services.gmailCredentials, secrets: config.gmail.secrets, audit: audit, timeout: config.databaseTimeout
     ).addRoutes(to: workspace)
     AuditController(
-        store: services.auditLog, audit: audit, timeout: databaseTimeout, longTimeout: auditTimeout,
+        store: services.auditLog, audit: audit, timeout: config.databaseTimeout, longTimeout: auditTimeout,
         longOperations: ConcurrencyLimit(config.auditExportConcurrency))
         .addRoutes(to: workspace)
     // Last: it wraps only the not-found answer, and needs every route.

@@ -55,7 +55,7 @@ struct JobExecutor: Service {
                             // A claim cut short after it committed only delays those jobs
                             // until their lease runs out.
                             let leaseSeconds = settings.leaseSeconds, name = self.name
-                            let claims = try await withTimeout(databaseTimeout, dependency: "postgres") {
+                            let claims = try await withTimeout(workerDatabaseTimeout, dependency: "postgres") {
                                 try await store.claim(limit: free, leaseSeconds: leaseSeconds, executor: name)
                             }
                             for claim in claims {
@@ -74,7 +74,7 @@ struct JobExecutor: Service {
                     }
                     if ContinuousClock.now - depthUpdated > .seconds(5) {
                         depthUpdated = ContinuousClock.now
-                        if let depth = try? await withTimeout(databaseTimeout, dependency: "postgres", { try await store.queueDepth() }) {
+                        if let depth = try? await withTimeout(workerDatabaseTimeout, dependency: "postgres", { try await store.queueDepth() }) {
                             metrics.queueDepth.set(Int64(depth))
                         }
                     }
@@ -123,7 +123,7 @@ struct JobExecutor: Service {
         do {
             // Timed, so that a query that never answers cannot hold shutdown (see withTimeout).
             let name = self.name, store = self.store
-            if try await withTimeout(databaseTimeout, dependency: "postgres", { try await store.record(outcome, for: claim, executor: name) }) {
+            if try await withTimeout(workerDatabaseTimeout, dependency: "postgres", { try await store.record(outcome, for: claim, executor: name) }) {
                 metrics.count(outcome, action: action)
             } else {
                 logger.warning("execution outcome not recorded: the lease was lost", metadata: ["job": "\(claim.job.id)"])

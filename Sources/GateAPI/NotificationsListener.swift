@@ -38,12 +38,12 @@ struct NotificationsListener: Service {
                         while true {
                             try await Task.sleep(for: heartbeat)
                             do {
-                                try await withTimeout(databaseTimeout, dependency: "postgres") {
+                                try await withTimeout(workerDatabaseTimeout, dependency: "postgres") {
                                     _ = try await connection.query("SELECT 1", logger: logger)
                                 }
                             } catch {
                                 // Closed, so that the pool does not hand it out again.
-                                _ = try? await withTimeout(databaseTimeout, dependency: "postgres") { try await connection.close() }
+                                _ = try? await withTimeout(workerDatabaseTimeout, dependency: "postgres") { try await connection.close() }
                                 throw error
                             }
                         }

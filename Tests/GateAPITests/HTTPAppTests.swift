@@ -1,7 +1,9 @@
+import Auth
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import Persistence
 import Testing
 
 @testable import GateAPI
@@ -128,6 +130,40 @@ import Testing
             // Methods outside the usual REST set (WebDAV here) share one label too.
             #expect(!text.contains("PROPFIND") && !text.contains("MKCOL"))
             #expect(text.contains(#"method="other""#))
+        }
+    }
+}
+
+/// `DATABASE_TIMEOUT_MS` is the limit a request waits for Postgres.
+@Suite struct DatabaseTimeoutTests {
+    @Test func aStalledPostgresIsA503AtTheConfiguredLimit() async throws {
+        try await TestDatabase.withFresh { db in
+            let key = try await db.withClient { client in
+                let actor = AuditActor(kind: .system, id: "test")
+                _ = try await WorkspaceStore(client: client, logger: TestEnvironment.logger)
+                    .create(id: "acme", name: "acme", defaults: [], actor: actor)
+                return try await APIKeyStore(client: client, logger: TestEnvironment.logger).create(
+                    workspaceID: "acme", name: "reader", scopes: [.jobsRead], expiresAt: nil, createdBy: "test",
+                    actsFor: nil, actor: actor
+                ).1.value
+            }
+            var url = try #require(URLComponents(string: db.url))
+            let relay = try await TCPRelay(to: try #require(url.port))
+            url.port = relay.port
+            try await withTestApp(databaseURL: try #require(url.string), environment: ["DATABASE_TIMEOUT_MS": "700"]) { client in
+                let path = "/v1/workspaces/acme/jobs?limit=1"
+                #expect(try await client.execute(uri: path, method: .get, headers: bearer(key)).status == .ok)
+                // The pool's open connections now carry nothing (a stalled server); the
+                // request takes one of them and is answered at the limit, not the test's 10 s.
+                relay.freeze()
+                let started = ContinuousClock.now
+                let response = try await client.execute(uri: path, method: .get, headers: bearer(key))
+                let elapsed = ContinuousClock.now - started
+                await relay.cut()
+                #expect(response.status == .serviceUnavailable)
+                #expect(response.headers[.retryAfter] != nil)
+                #expect(elapsed >= .milliseconds(700) && elapsed < .seconds(5), "\(elapsed)")
+            }
         }
     }
 }

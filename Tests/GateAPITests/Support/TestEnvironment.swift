@@ -47,6 +47,10 @@ enum TestEnvironment {
             // Dozens of apps run at once against one throwaway server.
             "DATABASE_POOL_SIZE": "8",
             "DATABASE_POOL_MIN_SIZE": "1",
+            // The whole suite starting at once (dozens of databases created and migrated)
+            // can stall the shared server for more than the 2 s default; a test that is
+            // about the limit sets its own.
+            "DATABASE_TIMEOUT_MS": "10000",
             // Jobs stay where a test put them unless it starts executors (ExecutionFixture).
             "EXECUTOR_CONCURRENCY": "0",
             // Each app its own Redis keys: tests share one Redis server.
