@@ -17,6 +17,7 @@ import Testing
         #expect(config.allowedActionsDefault == ["gmail.send", "task.create"])
         #expect(config.maxBodyBytes == 1_048_576)
         #expect(config.logFormat == .json)
+        #expect(config.databaseTimeout == .seconds(2))
     }
 
     @Test func missingDatabaseURLNamesTheVariable() {
@@ -32,7 +33,7 @@ import Testing
     @Test(arguments: [
         ("PORT", "eighty"), ("PORT", "70000"), ("REDIS_URL", "http://x"), ("LOG_LEVEL", "loud"),
         ("LOG_FORMAT", "xml"), ("MAX_BODY_BYTES", "-1"), ("DATABASE_URL", "mysql://x/y"),
-        ("APPROVAL_TIMEOUT_SECONDS", "0"), ("REDIS_POOL_SIZE", "0"),
+        ("APPROVAL_TIMEOUT_SECONDS", "0"), ("REDIS_POOL_SIZE", "0"), ("DATABASE_TIMEOUT_MS", "50"),
     ])
     func invalidValuesNameTheirVariable(_ variable: String, _ value: String) {
         var env = minimal
