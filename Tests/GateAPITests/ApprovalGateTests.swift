@@ -115,7 +115,7 @@ extension AuthFixture {
     /// taken before the other vote committed must not be written (it reads again), so
     /// every approval ends granted, once, with both votes and the audit rows in order.
     @Test func simultaneousQuorumVotesGrantEachApprovalOnce() async throws {
-        try await AuthFixture.with { fixture, client in
+        try await AuthFixture.with(concurrent: true) { fixture, client in
             try await fixture.allowBothActions(client)
             try await fixture.gate(client, approvals: 2)
             let alice = try await fixture.reviewer("alice")
@@ -257,7 +257,7 @@ extension AuthFixture {
     }
 
     @Test func approveRacingExpiryNeverYieldsBothOutcomes() async throws {
-        try await AuthFixture.with(environment: ["BACKGROUND_WORKERS": "false", "RATE_LIMIT_BURST": "100000", "APPROVALS_RATE_LIMIT_PER_MINUTE": "1000000"]) { fixture, client in
+        try await AuthFixture.with(environment: ["BACKGROUND_WORKERS": "false", "RATE_LIMIT_BURST": "100000", "APPROVALS_RATE_LIMIT_PER_MINUTE": "1000000"], concurrent: true) { fixture, client in
             try await fixture.allowBothActions(client)
             var created: [String] = []
             for _ in 0..<200 { created.append(try await fixture.pendingEmail(client).1) }
@@ -407,10 +407,10 @@ extension AuthFixture {
         }
     }
 
-    /// The race tests rely on the test client sending requests at once: two 4 s long
-    /// polls sent together end after ~4 s, not 8 (one connection would serialize them).
+    /// The race tests rely on the `concurrent` test client sending requests at once: two
+    /// 4 s long polls sent together end after ~4 s, not 8 (one connection serializes them).
     @Test func theTestClientRunsRequestsAtOnce() async throws {
-        try await AuthFixture.with { fixture, client in
+        try await AuthFixture.with(concurrent: true) { fixture, client in
             try await fixture.allowBothActions(client)
             let (jobID, _, _) = try await fixture.pendingEmail(client)
             let started = ContinuousClock.now
@@ -423,7 +423,7 @@ extension AuthFixture {
     }
 
     @Test func eventStreamAndLongPollSeeADecisionMadeOnAnotherInstance() async throws {
-        try await AuthFixture.with { fixture, client in
+        try await AuthFixture.with(concurrent: true) { fixture, client in
             try await fixture.allowBothActions(client)
             let (jobID, approvalID, _) = try await fixture.pendingEmail(client)
             let (jobID2, approvalID2, _) = try await fixture.pendingEmail(client)

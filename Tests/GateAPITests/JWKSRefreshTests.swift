@@ -46,7 +46,7 @@ import Testing
             let port = try #require(idp.port)
             try await AuthFixture.with(environment: [
                 "JWT_JWKS_URL": "http://127.0.0.1:\(port)/jwks", "JWT_JWKS_FILE": "", "JWT_JWKS_REFRESH_SECONDS": "1",
-            ]) { fixture, client in
+            ], concurrent: true) { fixture, client in
                 let path = "/v1/workspaces/acme/api-keys"
                 let claims = TestIdentity.claims(ws: ["acme": ["keys:admin"]])
                 let one = try await provider.keys.sign(claims, kid: "k1")

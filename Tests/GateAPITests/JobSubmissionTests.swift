@@ -210,7 +210,7 @@ import Testing
     }
 
     @Test func fiftyConcurrentSubmissionsMakeOneJob() async throws {
-        try await AuthFixture.with { fixture, client in
+        try await AuthFixture.with(concurrent: true) { fixture, client in
             try await fixture.allowBothActions(client)
             let statuses = try await withThrowingTaskGroup(of: (HTTPResponse.Status, String?).self) { group in
                 for _ in 0..<50 {

@@ -99,6 +99,7 @@ struct AuthFixture: Sendable {
 
     static func with(
         environment overrides: [String: String] = [:],
+        concurrent: Bool = false,
         _ body: @escaping @Sendable (AuthFixture, any TestClientProtocol) async throws -> Void
     ) async throws {
         let identity = try await TestIdentity.make()
@@ -118,7 +119,7 @@ struct AuthFixture: Sendable {
             var environment = identity.environment
             environment["RATE_LIMIT_PER_MINUTE"] = "100000"
             environment.merge(overrides) { $1 }
-            try await withTestApp(databaseURL: db.url, environment: environment) { client in
+            try await withTestApp(databaseURL: db.url, environment: environment, concurrent: concurrent) { client in
                 try await body(fixture, client)
             }
         }
