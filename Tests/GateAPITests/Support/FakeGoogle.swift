@@ -4,6 +4,7 @@ import Hummingbird
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
+import ServiceLifecycle
 
 @testable import Actions
 
@@ -115,11 +116,13 @@ final class FakeGoogle: Sendable {
 
     private let state: NIOLockedValueBox<State>
     private let server: Task<Void, Never>
+    private let services: ServiceGroup
 
-    private init(port: Int, state: NIOLockedValueBox<State>, server: Task<Void, Never>) {
+    private init(port: Int, state: NIOLockedValueBox<State>, server: Task<Void, Never>, services: ServiceGroup) {
         self.port = port
         self.state = state
         self.server = server
+        self.services = services
     }
 
     // MARK: Scripting and inspection
@@ -176,8 +179,12 @@ final class FakeGoogle: Sendable {
             onServerRunning: { channel in
                 continuation.yield(channel.localAddress?.port ?? 0)
             }, logger: logger)
+        // Stopped by a graceful shutdown, never by cancelling its task: a connection the
+        // server accepted but had not yet handed to its task when that task was cancelled
+        // traps NIO in debug builds (swift-nio #3481; it crashed the suite twice).
+        let services = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
         let server = Task {
-            try? await app.runService(gracefulShutdownSignals: [])
+            try? await services.run()
             continuation.finish()
         }
         var port = 0
@@ -186,17 +193,17 @@ final class FakeGoogle: Sendable {
             break
         }
         guard port > 0 else {
-            server.cancel()
+            await services.triggerGracefulShutdown()
             await server.value
             throw FakeGoogleError.didNotStart
         }
-        return FakeGoogle(port: port, state: state, server: server)
+        return FakeGoogle(port: port, state: state, server: server, services: services)
     }
 
     /// Stops the server; pending delayed replies are abandoned.
     func stop() async {
         state.withLockedValue { $0.stopped = true }
-        server.cancel()
+        await services.triggerGracefulShutdown()
         await server.value
     }
 

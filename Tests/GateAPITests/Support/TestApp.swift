@@ -8,10 +8,8 @@ import HummingbirdTesting
 /// executable uses, on an ephemeral port. The default client sends everything over one
 /// connection, where the server answers pipelined requests one after another; a test
 /// that sends requests at once to make them race asks for `concurrent`: AsyncHTTPClient
-/// with its pool of connections, so they reach the server at once. (Not the default:
-/// NIO traps, in debug builds, on a connection accepted while a server stops — swift-nio
-/// #3481 — and a pool opening connections late makes that more likely: the suite
-/// crashed so once in seven runs while every test used it.)
+/// with its pool of connections, so they reach the server at once. The other tests keep
+/// the single connection they were written against.
 func withTestApp(
     databaseURL: String = TestEnvironment.databaseURL,
     environment overrides: [String: String] = [:],
