@@ -1,9 +1,7 @@
-import Auth
 import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import Persistence
 import Testing
 
 @testable import GateAPI
@@ -138,15 +136,7 @@ import Testing
 @Suite struct DatabaseTimeoutTests {
     @Test func aStalledPostgresIsA503AtTheConfiguredLimit() async throws {
         try await TestDatabase.withFresh { db in
-            let key = try await db.withClient { client in
-                let actor = AuditActor(kind: .system, id: "test")
-                _ = try await WorkspaceStore(client: client, logger: TestEnvironment.logger)
-                    .create(id: "acme", name: "acme", defaults: [], actor: actor)
-                return try await APIKeyStore(client: client, logger: TestEnvironment.logger).create(
-                    workspaceID: "acme", name: "reader", scopes: [.jobsRead], expiresAt: nil, createdBy: "test",
-                    actsFor: nil, actor: actor
-                ).1.value
-            }
+            let key = try await AuthFixture.seed(db)
             var url = try #require(URLComponents(string: db.url))
             let relay = try await TCPRelay(to: try #require(url.port))
             url.port = relay.port

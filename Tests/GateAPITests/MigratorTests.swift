@@ -6,21 +6,6 @@ import Testing
 @testable import Persistence
 
 @Suite struct MigratorTests {
-    func count(_ sql: String, on db: TestDatabase) async throws -> Int {
-        try await db.withClient { client in
-            let rows = try await client.query(PostgresQuery(unsafeSQL: sql))
-            for try await (n) in rows.decode(Int.self) { return n }
-            return -1
-        }
-    }
-
-    func scratchMigrations(_ files: [String: String]) throws -> String {
-        let dir = "\(TestEnvironment.serversDirectory)/migrations-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        for (name, sql) in files { try sql.write(toFile: "\(dir)/\(name)", atomically: true, encoding: .utf8) }
-        return dir
-    }
-
     @Test func appliesTheProjectMigrationsOnceAndIsIdempotent() async throws {
         try await TestDatabase.withFresh(migrated: false) { db in
             let migrations = try Migration.load(from: TestEnvironment.migrationsDirectory)
@@ -30,7 +15,7 @@ import Testing
             #expect(first == migrations.map(\.version))
             let second = try await db.withClient { try await migrator.migrate($0) }
             #expect(second.isEmpty)
-            #expect(try await count("SELECT count(*)::int FROM schema_migrations", on: db) == migrations.count)
+            #expect(try await db.count("SELECT count(*)::int FROM schema_migrations") == migrations.count)
             let status = try await db.withClient { try await migrator.status($0) }
             #expect(status.pending.isEmpty)
             #expect(status.applied == migrations.map(\.version))
@@ -39,7 +24,7 @@ import Testing
 
     @Test func concurrentMigratorsApplyEachFileOnce() async throws {
         // A migration that fails if run twice (no IF NOT EXISTS) and a slow one to widen the race.
-        let dir = try scratchMigrations([
+        let dir = try TestEnvironment.scratchMigrations([
             "0001_slow.sql": "CREATE TABLE one (id int); SELECT pg_sleep(0.3);",
             "0002_two.sql": "CREATE TABLE two (id int); INSERT INTO two VALUES (1);",
         ])
@@ -56,12 +41,12 @@ import Testing
                 return all
             }
             #expect(applied.sorted() == [1, 2])
-            #expect(try await count("SELECT count(*)::int FROM two", on: db) == 1)
+            #expect(try await db.count("SELECT count(*)::int FROM two") == 1)
         }
     }
 
     @Test func aFailingMigrationLeavesNothingBehind() async throws {
-        let dir = try scratchMigrations([
+        let dir = try TestEnvironment.scratchMigrations([
             "0001_ok.sql": "CREATE TABLE ok (id int);",
             "0002_bad.sql": "CREATE TABLE half (id int); INSERT INTO missing VALUES (1);",
             "0003_later.sql": "CREATE TABLE later (id int);",
@@ -69,15 +54,15 @@ import Testing
         try await TestDatabase.withFresh(migrated: false) { db in
             let migrator = Migrator(migrations: try Migration.load(from: dir), logger: TestEnvironment.logger)
             await #expect(throws: MigrationError.self) { try await db.withClient { try await migrator.migrate($0) } }
-            #expect(try await count("SELECT count(*)::int FROM schema_migrations", on: db) == 1)
-            #expect(try await count("SELECT count(*)::int FROM pg_tables WHERE tablename IN ('half', 'later')", on: db) == 0)
+            #expect(try await db.count("SELECT count(*)::int FROM schema_migrations") == 1)
+            #expect(try await db.count("SELECT count(*)::int FROM pg_tables WHERE tablename IN ('half', 'later')") == 0)
             let status = try await db.withClient { try await migrator.status($0) }
             #expect(status.pending.map(\.version) == [2, 3])
         }
     }
 
     @Test func anEditedMigrationIsRefused() async throws {
-        let dir = try scratchMigrations(["0001_a.sql": "CREATE TABLE a (id int);"])
+        let dir = try TestEnvironment.scratchMigrations(["0001_a.sql": "CREATE TABLE a (id int);"])
         try await TestDatabase.withFresh(migrated: false) { db in
             try await db.migrate(directory: dir)
             try "CREATE TABLE a (id bigint);".write(toFile: "\(dir)/0001_a.sql", atomically: true, encoding: .utf8)
@@ -89,9 +74,9 @@ import Testing
     }
 
     @Test func badFileNamesAndDuplicatesAreRejected() throws {
-        let badName = try scratchMigrations(["first.sql": "SELECT 1;"])
+        let badName = try TestEnvironment.scratchMigrations(["first.sql": "SELECT 1;"])
         #expect(throws: MigrationError.badFileName("first.sql")) { try Migration.load(from: badName) }
-        let duplicate = try scratchMigrations(["0001_a.sql": "SELECT 1;", "1_b.sql": "SELECT 2;"])
+        let duplicate = try TestEnvironment.scratchMigrations(["0001_a.sql": "SELECT 1;", "1_b.sql": "SELECT 2;"])
         #expect(throws: MigrationError.duplicateVersion(1)) { try Migration.load(from: duplicate) }
     }
 }

@@ -72,13 +72,7 @@ import Testing
             try #require(answer.status == 200, "approve: \(answer)")
         }
 
-        func count(_ sql: String) async throws -> Int {
-            try await db.withClient { client in
-                let rows = try await client.query(PostgresQuery(unsafeSQL: sql))
-                for try await (n) in rows.decode(Int.self) { return n }
-                return -1
-            }
-        }
+        func count(_ sql: String) async throws -> Int { try await db.count(sql) }
 
         func setPolicy(_ action: String, _ body: String) async throws {
             let answer = try await send(replicas[0], .PUT, "/v1/workspaces/acme/policies/\(action)", body: body)

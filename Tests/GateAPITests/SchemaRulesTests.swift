@@ -16,13 +16,9 @@ import Testing
         VALUES ('apr_1', 'acme', 'job_1', 'task.create', 'pending', repeat('a', 64), 1, now() + interval '1 hour')
         """
 
-    func execute(_ sql: String, on db: TestDatabase) async throws {
-        try await db.withClient { client in _ = try await client.query(PostgresQuery(unsafeSQL: sql)) }
-    }
-
     func sqlState(_ sql: String, on db: TestDatabase) async -> String? {
         do {
-            try await execute(sql, on: db)
+            try await db.execute(sql)
             return nil
         } catch let error as PSQLError {
             return error.serverInfo?[.sqlState] ?? "no state"
@@ -31,19 +27,11 @@ import Testing
         }
     }
 
-    func integers(_ sql: String, on db: TestDatabase) async throws -> [Int] {
-        try await db.withClient { client in
-            var values: [Int] = []
-            for try await (n) in try await client.query(PostgresQuery(unsafeSQL: sql)).decode(Int.self) { values.append(n) }
-            return values
-        }
-    }
-
     @Test func everyRuleStillRefusesABadValue() async throws {
         try await TestDatabase.withFresh { db in
-            try await execute("INSERT INTO workspaces (id, name) VALUES ('acme', 'acme')", on: db)
-            try await execute(Self.job, on: db)
-            try await execute(Self.approval, on: db)
+            try await db.execute("INSERT INTO workspaces (id, name) VALUES ('acme', 'acme')")
+            try await db.execute(Self.job)
+            try await db.execute(Self.approval)
             let refused = [
                 "UPDATE jobs SET status = 'paused'",
                 "UPDATE jobs SET payload_hash = repeat('A', 64)",
@@ -68,13 +56,13 @@ import Testing
             ] {
                 #expect(await sqlState(sql, on: db) == nil, "\(sql)")
             }
-            #expect(try await integers("SELECT count(*)::int FROM jobs", on: db) == [1])
+            #expect(try await db.count("SELECT count(*)::int FROM jobs") == 1)
             // No table CHECK constraint is left on the hot tables (each would be planned
             // again for every statement that writes them).
-            #expect(try await integers("""
+            #expect(try await db.count("""
                 SELECT count(*)::int FROM pg_constraint
                 WHERE contype = 'c' AND conrelid IN ('jobs'::regclass, 'approvals'::regclass, 'audit_events'::regclass)
-                """, on: db) == [0])
+                """) == 0)
         }
     }
 
@@ -82,28 +70,33 @@ import Testing
     /// rewrite), and the status triggers 0012 re-creates still fire.
     @Test func upgradingKeepsTheRowsTheFilesAndTheTriggers() async throws {
         let all = try Migration.load(from: TestEnvironment.migrationsDirectory)
-        let before = "\(TestEnvironment.serversDirectory)/migrations-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: before, withIntermediateDirectories: true)
+        var earlier: [String: String] = [:]
         for name in try FileManager.default.contentsOfDirectory(atPath: TestEnvironment.migrationsDirectory)
         where name.hasSuffix(".sql") && name < "0012" {
-            try FileManager.default.copyItem(atPath: "\(TestEnvironment.migrationsDirectory)/\(name)", toPath: "\(before)/\(name)")
+            earlier[name] = try String(contentsOfFile: "\(TestEnvironment.migrationsDirectory)/\(name)", encoding: .utf8)
         }
+        let before = try TestEnvironment.scratchMigrations(earlier)
         try await TestDatabase.withFresh(migrated: false) { db in
             try await db.migrate(directory: before)
-            try await execute("INSERT INTO workspaces (id, name) VALUES ('acme', 'acme')", on: db)
-            try await execute(Self.job, on: db)
-            try await execute("UPDATE jobs SET callback_url = 'https://example.com/hook'", on: db)
-            try await execute(Self.approval, on: db)
-            let files = "SELECT relfilenode::int FROM pg_class WHERE relname IN ('jobs', 'approvals', 'audit_events') ORDER BY relname"
-            let filesBefore = try await integers(files, on: db)
+            try await db.execute("INSERT INTO workspaces (id, name) VALUES ('acme', 'acme')")
+            try await db.execute(Self.job)
+            try await db.execute("UPDATE jobs SET callback_url = 'https://example.com/hook'")
+            try await db.execute(Self.approval)
+            let tables = ["jobs", "approvals", "audit_events"]
+            func files() async throws -> [Int] {
+                var nodes: [Int] = []
+                for table in tables { nodes.append(try await db.count("SELECT relfilenode::int FROM pg_class WHERE relname = '\(table)'")) }
+                return nodes
+            }
+            let filesBefore = try await files()
 
             try await db.migrate()
-            #expect(try await integers("SELECT max(version)::int FROM schema_migrations", on: db) == [all.last!.version])
-            #expect(try await integers(files, on: db) == filesBefore)
-            #expect(try await integers("SELECT count(*)::int FROM jobs WHERE status = 'pending_approval'", on: db) == [1])
+            #expect(try await db.count("SELECT max(version)::int FROM schema_migrations") == all.last!.version)
+            #expect(try await files() == filesBefore)
+            #expect(try await db.count("SELECT count(*)::int FROM jobs WHERE status = 'pending_approval'") == 1)
             // The webhook trigger queues a delivery for the status change.
-            try await execute("UPDATE jobs SET status = 'approved'", on: db)
-            #expect(try await integers("SELECT count(*)::int FROM webhook_deliveries", on: db) == [1])
+            try await db.execute("UPDATE jobs SET status = 'approved'")
+            #expect(try await db.count("SELECT count(*)::int FROM webhook_deliveries") == 1)
             #expect(await sqlState("UPDATE jobs SET status = 'paused'", on: db) == "23514")
         }
     }

@@ -44,20 +44,9 @@ extension AuthFixture {
             uri: "/v1/workspaces/\(workspace)/jobs", method: .post, headers: headers, body: ByteBuffer(string: body))
     }
 
-    func count(_ sql: String) async throws -> Int {
-        try await db.withClient { client in
-            let rows = try await client.query(PostgresQuery(unsafeSQL: sql))
-            for try await (n) in rows.decode(Int.self) { return n }
-            return -1
-        }
-    }
+    func count(_ sql: String) async throws -> Int { try await db.count(sql) }
 
-    func execute(_ sql: String) async throws {
-        try await db.withClient { client in
-            try await client.query(PostgresQuery(unsafeSQL: sql))
-            return ()
-        }
-    }
+    func execute(_ sql: String) async throws { try await db.execute(sql) }
 }
 
 let emailBody = #"{"action":"gmail.send","params":{"to":["ann@example.com"],"subject":"Quarterly report","text":"Attached."}}"#

@@ -125,6 +125,22 @@ struct TestDatabase: Sendable {
         _ = try await withClient { try await Migrator(migrations: migrations, logger: TestEnvironment.logger).migrate($0) }
     }
 
+    /// The first integer `sql` returns (-1 if no row).
+    func count(_ sql: String) async throws -> Int {
+        try await withClient { client in
+            let rows = try await client.query(PostgresQuery(unsafeSQL: sql))
+            for try await (n) in rows.decode(Int.self) { return n }
+            return -1
+        }
+    }
+
+    func execute(_ sql: String) async throws {
+        try await withClient { client in
+            try await client.query(PostgresQuery(unsafeSQL: sql))
+            return ()
+        }
+    }
+
     /// Runs `body` with a running client on this database.
     func withClient<T: Sendable>(_ body: @escaping @Sendable (PostgresClient) async throws -> T) async throws -> T {
         // Generous: a loaded machine (the whole suite starting at once) can take seconds to connect.
@@ -134,5 +150,15 @@ struct TestDatabase: Sendable {
     private static func admin(_ body: @escaping @Sendable (PostgresClient) async throws -> Void) async throws {
         let configuration = try DatabaseConfiguration.parse(TestEnvironment.databaseURL, maximumConnections: 2)
         try await withRunningPostgres(configuration, logger: TestEnvironment.logger, timeout: .seconds(60), body)
+    }
+}
+
+extension TestEnvironment {
+    /// A new migrations directory holding `files` (name → SQL).
+    static func scratchMigrations(_ files: [String: String]) throws -> String {
+        let dir = "\(serversDirectory)/migrations-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for (name, sql) in files { try sql.write(toFile: "\(dir)/\(name)", atomically: true, encoding: .utf8) }
+        return dir
     }
 }

@@ -104,17 +104,7 @@ struct AuthFixture: Sendable {
     ) async throws {
         let identity = try await TestIdentity.make()
         try await TestDatabase.withFresh { db in
-            let adminKey = try await db.withClient { client in
-                let workspaces = WorkspaceStore(client: client, logger: TestEnvironment.logger)
-                let actor = AuditActor(kind: .system, id: "test")
-                for id in ["acme", "other"] {
-                    _ = try await workspaces.create(id: id, name: id, defaults: [], actor: actor)
-                }
-                let (_, token) = try await APIKeyStore(client: client, logger: TestEnvironment.logger).create(
-                    workspaceID: "acme", name: "admin", scopes: Set(Scope.allCases), expiresAt: nil,
-                    createdBy: "test", actsFor: "admin-person", actor: actor)
-                return token.value
-            }
+            let adminKey = try await seed(db)
             let fixture = AuthFixture(db: db, adminKey: adminKey, identity: identity)
             var environment = identity.environment
             environment["RATE_LIMIT_PER_MINUTE"] = "100000"
@@ -122,6 +112,21 @@ struct AuthFixture: Sendable {
             try await withTestApp(databaseURL: db.url, environment: environment, concurrent: concurrent) { client in
                 try await body(fixture, client)
             }
+        }
+    }
+
+    /// Workspaces `acme` and `other`, and an all-scopes key of `acme` (returned).
+    static func seed(_ db: TestDatabase) async throws -> String {
+        try await db.withClient { client in
+            let workspaces = WorkspaceStore(client: client, logger: TestEnvironment.logger)
+            let actor = AuditActor(kind: .system, id: "test")
+            for id in ["acme", "other"] {
+                _ = try await workspaces.create(id: id, name: id, defaults: [], actor: actor)
+            }
+            let (_, token) = try await APIKeyStore(client: client, logger: TestEnvironment.logger).create(
+                workspaceID: "acme", name: "admin", scopes: Set(Scope.allCases), expiresAt: nil,
+                createdBy: "test", actsFor: "admin-person", actor: actor)
+            return token.value
         }
     }
 
