@@ -14,16 +14,15 @@ WITH job AS (
             now() + make_interval(secs => :timeout::int8))
     ON CONFLICT (workspace_id, idempotency_key) DO NOTHING
     RETURNING id, workspace_id, action, params::text, payload_hash, status, idempotency_key, submitted_by_type, submitted_by, acts_for, callback_url, required_approvals, expires_at, created_at, updated_at, status_reason, status_code, attempts, next_attempt_at, result::text
-), audit AS (
-    INSERT INTO audit_events (workspace_id, actor_type, actor_id, actor_ip, action, target_type, target_id, outcome, request_id, details)
-    SELECT :workspace, :actor_type, :actor_id::text, :actor_ip::text, :submitted_event, :job_target::text, job.id, :outcome, md5(:r::text)::text, :submitted_details::jsonb FROM job
 ), approval AS (
     INSERT INTO approvals (id, workspace_id, job_id, action, status, payload_hash, required_approvals, expires_at)
     SELECT 'apr_' || substr(job.id, 5), workspace_id, id, action, 'pending', payload_hash, required_approvals, expires_at
     FROM job WHERE status = 'pending_approval'
     RETURNING id
-), approval_audit AS (
+), audit AS (
     INSERT INTO audit_events (workspace_id, actor_type, actor_id, actor_ip, action, target_type, target_id, outcome, request_id, details)
+    SELECT :workspace, :actor_type, :actor_id::text, :actor_ip::text, :submitted_event, :job_target::text, job.id, :outcome, md5(:r::text)::text, :submitted_details::jsonb FROM job
+    UNION ALL
     SELECT :workspace, :actor_type, :actor_id::text, :actor_ip::text, :requested_event, :approval_target::text, approval.id, :outcome, md5(:r::text)::text, :requested_details::jsonb FROM approval
 )
 SELECT id, workspace_id, action, params, payload_hash, status, idempotency_key, submitted_by_type, submitted_by, acts_for, callback_url, required_approvals, expires_at, created_at, updated_at, status_reason, status_code, attempts, next_attempt_at, result FROM job;

@@ -17,6 +17,7 @@ extension HTTPField.Name {
 /// atomic insert with its audit row), reading and listing.
 struct JobsController: Sendable {
     let jobs: JobStore
+    let inserts: JobInsertBatcher
     let approvals: ApprovalStore
     let events: JobEvents
     let policies: CachedPolicyLookup
@@ -128,10 +129,11 @@ struct JobsController: Sendable {
             submittedByType: principal.kind.rawValue, submittedBy: principal.id, actsFor: principal.actsFor,
             callbackURL: callbackURL, requiredApprovals: gated ? policy.requiredApprovals : 0,
             approvalTimeoutSeconds: gated ? policy.approvalTimeoutSeconds : nil)
-        let actor = SecurityAudit.actor(principal, context: context)
+        let insert = JobInsert(newJob, id: jobID, actor: SecurityAudit.actor(principal, context: context))
+        let inserts = self.inserts
         let outcome: JobStore.InsertOutcome
         do {
-            outcome = try await withTimeout(timeout, dependency: "postgres") { try await jobs.insert(newJob, id: jobID, actor: actor) }
+            outcome = try await withTimeout(timeout, dependency: "postgres") { try await inserts.insert(insert) }
         } catch {
             // Nothing was written: give the key back so the client's retry is not told "in flight".
             if case .claimed(let token) = claim { await idempotency.release(workspace: workspace, key: key, token: token) }
