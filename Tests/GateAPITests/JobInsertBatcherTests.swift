@@ -173,8 +173,8 @@ import Testing
             let (_, outcomes) = try await Self.withBlockedBatcher(db) { batcher in
                 let abandoned = try await Self.enqueue(Self.insert("gone"), on: batcher)
                 abandoned.cancel()
-                _ = await abandoned.result
-                #expect(batcher.waitingCount == 0)
+                // Not awaited here: a submission that stayed queued would wait for the lock.
+                try await Self.waitUntil { batcher.waitingCount == 0 }
                 return [abandoned]
             }
             #expect(throws: CancellationError.self) { try outcomes[0].get() }
