@@ -18,8 +18,10 @@ struct AppServices: Sendable {
     let authenticator: Authenticator
     let apiKeys: APIKeyStore
     let jobs: JobStore
-    /// Submissions' inserts, written together when they arrive together.
+    /// Submissions' inserts and the job reads of replays and GETs, each sent to
+    /// Postgres together when they arrive together.
     let jobInserts: JobInsertBatcher
+    let jobLookups: JobLookupBatcher
     let policies: PolicyStore
     /// In-memory copies for the hot path; see `ConfigCacheInvalidation`.
     let keyCache: CachedAPIKeyLookup
@@ -42,6 +44,7 @@ struct AppServices: Sendable {
         apiKeys = APIKeyStore(client: postgres, logger: logger)
         jobs = JobStore(client: postgres, logger: logger)
         jobInserts = JobInsertBatcher(store: jobs)
+        jobLookups = JobLookupBatcher(store: jobs)
         policies = PolicyStore(client: postgres, logger: logger)
         keyCache = CachedAPIKeyLookup(TimedAPIKeyLookup(base: apiKeys, timeout: config.databaseTimeout), ttl: config.configCacheTTL)
         let policies = self.policies, databaseTimeout = config.databaseTimeout
@@ -160,7 +163,7 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
         timeout: config.databaseTimeout
     ).addRoutes(to: workspace)
     JobsController(
-        jobs: services.jobs, inserts: services.jobInserts, approvals: services.approvals, events: services.events, policies: services.policyCache,
+        jobs: services.jobs, inserts: services.jobInserts, lookups: services.jobLookups, approvals: services.approvals, events: services.events, policies: services.policyCache,
         idempotency: IdempotencyGuard(redis: services.redis, ttlSeconds: config.idempotencyTTLSeconds, keyPrefix: config.redisKeyPrefix),
         webhooksEnabled: config.webhooks.secret != nil,
         audit: audit, timeout: config.databaseTimeout

@@ -18,6 +18,7 @@ extension HTTPField.Name {
 struct JobsController: Sendable {
     let jobs: JobStore
     let inserts: JobInsertBatcher
+    let lookups: JobLookupBatcher
     let approvals: ApprovalStore
     let events: JobEvents
     let policies: CachedPolicyLookup
@@ -105,14 +106,14 @@ struct JobsController: Sendable {
         let jobID = SortableID.make(prefix: "job")
         let claim = try await idempotency.claim(
             workspace: workspace, key: key, payloadHash: validated.payloadHash, jobID: jobID, charging: context.rateLimit)
-        let jobs = self.jobs
+        let lookups = self.lookups
         switch claim {
         case .mismatch:
             throw try await refuse(
                 .unprocessableContent, reason: "idempotency_key_reused",
                 detail: "Idempotency-Key was already used with a different payload", action: actionName)
         case .done(let existingID), .claimedBefore(jobID: let existingID?, fresh: _):
-            if let job = try await withTimeout(timeout, dependency: "postgres", { try await jobs.find(workspaceID: workspace, id: existingID) }) {
+            if let job = try await withTimeout(timeout, dependency: "postgres", { try await lookups.find(workspaceID: workspace, id: existingID) }) {
                 return try replay(job, request: request, context: context)
             }
             if case .claimedBefore(_, fresh: true) = claim { throw Self.inFlight }
@@ -290,8 +291,8 @@ struct JobsController: Sendable {
 
     private func load(workspace: String, id: String) async throws -> JobRecord {
         guard SortableID.isWellFormed(id, prefix: "job") else { throw Problem(.notFound, detail: "no job \(id) in this workspace") }
-        let jobs = self.jobs
-        guard let job = try await withTimeout(timeout, dependency: "postgres", { try await jobs.find(workspaceID: workspace, id: id) })
+        let lookups = self.lookups
+        guard let job = try await withTimeout(timeout, dependency: "postgres", { try await lookups.find(workspaceID: workspace, id: id) })
         else { throw Problem(.notFound, detail: "no job \(id) in this workspace") }
         return job
     }

@@ -66,6 +66,17 @@ public struct NewJob: Sendable {
     }
 }
 
+/// A job's address: ids are unique, but a job is only ever looked up in its workspace.
+public struct JobKey: Sendable, Hashable {
+    public var workspaceID: String
+    public var id: String
+
+    public init(workspaceID: String, id: String) {
+        self.workspaceID = workspaceID
+        self.id = id
+    }
+}
+
 /// One submission to store: the job, the ids it will have, and who asked (its audit rows' actor).
 public struct JobInsert: Sendable {
     public var job: NewJob
@@ -318,6 +329,37 @@ public struct JobStore: Sendable {
 
     static func findQuery(workspaceID: String, id: String) -> PostgresQuery {
         "SELECT \(unescaped: Self.columns) FROM jobs WHERE workspace_id = \(workspaceID) AND id = \(id)"
+    }
+
+    /// Several jobs in one statement (`JobLookupBatcher`): for each key, its job or nil.
+    public func find(_ keys: [JobKey]) async throws -> [JobRecord?] {
+        if keys.count == 1 { return [try await find(workspaceID: keys[0].workspaceID, id: keys[0].id)] }
+        var found: [String: JobRecord] = [:]
+        let statement = BatchFindStatement(ids: keys.map(\.id), workspaceIDs: keys.map(\.workspaceID))
+        for try await row in try await client.execute(statement, logger: logger) {
+            let record = try Self.record(row)
+            found[record.id] = record
+        }
+        // A job of another workspace under a requested id is not that key's job.
+        return keys.map { key in found[key.id].flatMap { $0.workspaceID == key.workspaceID ? $0 : nil } }
+    }
+
+    struct BatchFindStatement: PostgresPreparedStatement {
+        typealias Row = PostgresRow
+        static let name = "gateapi_job_find_batch"
+        static let sql = "SELECT \(columns) FROM jobs WHERE id = ANY($1::text[]) AND workspace_id = ANY($2::text[])"
+
+        let ids: [String]
+        let workspaceIDs: [String]
+
+        func makeBindings() -> PostgresBindings {
+            var bindings = PostgresBindings()
+            bindings.append(ids)
+            bindings.append(workspaceIDs)
+            return bindings
+        }
+
+        func decodeRow(_ row: PostgresRow) -> PostgresRow { row }
     }
 
     public func find(workspaceID: String, idempotencyKey: String) async throws -> JobRecord? {
