@@ -39,6 +39,7 @@ public final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
     /// `input`'s result, served with whatever else is waiting. Cancelled while still
     /// waiting (the caller gave up: a timeout), `input` is not served.
     public func submit(_ input: Input) async throws -> Output {
+        try Task.checkCancellation()
         let ticket = state.withLock { state in
             state.lastTicket += 1
             return state.lastTicket

@@ -28,7 +28,7 @@ public struct JobInsertBatcher: Sendable {
     static func write(_ inserts: [JobInsert], to store: JobStore) async -> [Result<JobStore.InsertOutcome, any Error>] {
         do {
             return try await store.insert(inserts)
-        } catch let error as PSQLError where error.code == .server && inserts.count > 1 {
+        } catch let error as PSQLError where inserts.count > 1 && Self.refusesAValue(error) {
             // Postgres refused the statement, so nothing of it was written: one job's
             // refusal (its workspace deleted meanwhile) must not fail the others. One by
             // one, in the batch's order: of two jobs under one key, the first is created.
@@ -44,5 +44,13 @@ public struct JobInsertBatcher: Sendable {
         } catch {
             return inserts.map { _ in .failure(error) }
         }
+    }
+
+    /// A data exception or an integrity constraint (SQLSTATE classes 22 and 23): a value
+    /// of some job, not the connection or the server, which retrying one by one would
+    /// only ask again of.
+    static func refusesAValue(_ error: PSQLError) -> Bool {
+        guard error.code == .server, let state = error.serverInfo?[.sqlState] else { return false }
+        return state.hasPrefix("22") || state.hasPrefix("23")
     }
 }
