@@ -120,13 +120,9 @@ public struct JobStore: Sendable {
     /// Inserts the job and its `job.submitted` audit row — and for a gated job its
     /// approval and `approval.requested` row — in one statement (one round trip,
     /// atomic), unless the workspace already has a job under the same key.
-    /// `id` is the new job's (chosen by the caller, who may have promised it elsewhere,
-    /// e.g. in the idempotency claim); with `.existing` it was not used.
-    public func insert(_ job: NewJob, id: String = SortableID.make(prefix: "job"), actor: AuditActor) async throws -> InsertOutcome {
-        try await insert(JobInsert(job, id: id, actor: actor))
-    }
-
-    /// One submission alone: a statement of its own, cheaper than a batch of one
+    /// `insert.id` is the new job's (chosen by the caller, who may have promised it
+    /// elsewhere, e.g. in the idempotency claim); with `.existing` it was not used.
+    /// For one submission alone: a statement of its own is cheaper than a batch of one
     /// (pgbench, one job per statement, 32 clients: 4,545 against 3,410 tx/s).
     public func insert(_ insert: JobInsert) async throws -> InsertOutcome {
         let query = Self.insertQuery(insert.job, actor: insert.actor, id: insert.id, approvalID: insert.approvalID)
