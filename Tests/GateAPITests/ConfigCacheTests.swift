@@ -17,15 +17,6 @@ import Testing
     /// A TTL far longer than the test: only a notification can make these pass.
     static let longTTL = ["CONFIG_CACHE_SECONDS": "300"]
 
-    /// Polls `check` for up to 5 s; true once it holds.
-    func eventually(_ check: () async throws -> Bool) async throws -> Bool {
-        for _ in 0..<50 {
-            if try await check() { return true }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        return false
-    }
-
     @Test func aKeyRevokedElsewhereIsRefusedWithoutWaitingForTheCache() async throws {
         try await AuthFixture.with(environment: Self.longTTL) { fixture, client in
             let created = try await client.execute(

@@ -78,12 +78,10 @@ import Testing
     }
 
     static func waitUntil(_ condition: @Sendable () async throws -> Bool) async throws {
-        for _ in 0..<500 {
-            if try await condition() { return }
-            try await Task.sleep(for: .milliseconds(10))
+        guard try await eventually(every: .milliseconds(10), condition) else {
+            Issue.record("condition not met within 5 s")
+            throw CancellationError()
         }
-        Issue.record("condition not met within 5 s")
-        throw CancellationError()
     }
 
     static func created(_ outcome: JobStore.InsertOutcome?) -> JobRecord? {

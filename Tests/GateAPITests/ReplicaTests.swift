@@ -81,11 +81,7 @@ import Testing
 
         /// Polls until `condition` holds, for at most `limit`.
         func eventually(within limit: Duration = .seconds(20), _ what: String, _ condition: () async throws -> Bool) async throws {
-            let deadline = ContinuousClock.now + limit
-            while try await !condition() {
-                guard ContinuousClock.now < deadline else { throw WaitTimedOut(what: what) }
-                try await Task.sleep(for: .milliseconds(100))
-            }
+            guard try await GateAPITests.eventually(within: limit, condition) else { throw WaitTimedOut(what: what) }
         }
     }
 
