@@ -9,9 +9,13 @@ import Glibc
 /// spawning thread's blocked-signal mask on to the child, and Swift's worker threads
 /// block SIGTERM, so a redis-server or gate-api started that way ignores SIGTERM.
 /// This resets the mask and signal dispositions, and waits without blocking a thread.
+/// While it runs, its pid is in a file in the servers directory: the test binary is a
+/// process group of its own, so if it crashes its children outlive it, and scripts/test
+/// kills them through these files.
 final class ChildProcess: Sendable {
     let pid: pid_t
     private let exitStatus = NIOLockedValueBox<Int32?>(nil)
+    private var pidFile: String { "\(TestEnvironment.serversDirectory)/child-\(pid).pid" }
 
     /// Starts `arguments[0]` (looked up in PATH) with stdin read from, and stdout and stderr sent to, files.
     init(_ arguments: [String], environment: [String: String]? = nil, stdinPath: String = "/dev/null",
@@ -49,6 +53,7 @@ final class ChildProcess: Sendable {
         let result = posix_spawnp(&pid, arguments[0], &actions, &attributes, &argv, &envp)
         guard result == 0 else { throw ChildProcessError.spawnFailed(arguments[0], result) }
         self.pid = pid
+        try? String(pid).write(toFile: pidFile, atomically: true, encoding: .utf8)
     }
 
     func signal(_ signal: Int32) {
@@ -61,6 +66,7 @@ final class ChildProcess: Sendable {
             if let status { return status }
             var raw: Int32 = 0
             guard waitpid(pid, &raw, WNOHANG) == pid else { return nil }
+            try? FileManager.default.removeItem(atPath: pidFile)
             // Exit code, or 128 + signal number like a shell reports it.
             status = (raw & 0x7f) == 0 ? (raw >> 8) & 0xff : 128 + (raw & 0x7f)
             return status
@@ -94,6 +100,7 @@ final class ChildProcess: Sendable {
             kill(pid, SIGKILL)
             var raw: Int32 = 0
             waitpid(pid, &raw, 0)
+            try? FileManager.default.removeItem(atPath: pidFile)
         }
     }
 }

@@ -5,7 +5,7 @@ import NIOPosix
 
 /// A redis-server of one test's own, for what must not disturb the shared one:
 /// stopping and restarting it, TLS, passwords. scripts/test kills any left behind
-/// through the pidfile.
+/// through its pidfile (`ChildProcess`).
 final class RedisServerProcess: Sendable {
     let port: Int
     private let directory: String
@@ -50,7 +50,6 @@ final class RedisServerProcess: Sendable {
                 "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no",
                 "--dir", directory, "--logfile", "\(directory)/redis.log",
             ] + extraArguments.map { $0 == "{port}" ? String(port) : $0 })
-        try String(process.pid).write(toFile: pidFile(port), atomically: true, encoding: .utf8)
         let log = "\(directory)/redis.log"
         do {
             try await waitUntilListening(port: port)
@@ -65,13 +64,10 @@ final class RedisServerProcess: Sendable {
         return process
     }
 
-    private static func pidFile(_ port: Int) -> String { "\(TestEnvironment.serversDirectory)/redis-\(port).pid" }
-
     func stop() async {
         guard let process = child.withLockedValue({ $0 }) else { return }
         await process.stop()
         child.withLockedValue { $0 = nil }
-        try? FileManager.default.removeItem(atPath: Self.pidFile(port))
     }
 
     private static func waitUntilListening(port: Int) async throws {
