@@ -69,6 +69,7 @@ public final class Authenticator: Sendable {
             }
         }
         return Principal(
-            kind: .apiKey, id: record.id, workspaces: [record.workspaceID: record.scopes], actsFor: record.actsFor)
+            kind: .apiKey, id: record.id, workspaces: [record.workspaceID: record.scopes], actsFor: record.actsFor,
+            presentedPreviousSecret: !current)
     }
 }

@@ -98,12 +98,6 @@ struct APIKeysController: Sendable {
         case .success(let parsed): scopes = parsed
         case .failure(let unknown): throw validation("scopes", "unknown scope \"\(unknown.name)\"")
         }
-        // No escalation: a key gets at most the scopes of whoever creates it.
-        let held = principal.workspaces[workspace] ?? []
-        let beyond = scopes.subtracting(held).map(\.rawValue).sorted()
-        guard beyond.isEmpty else {
-            throw Problem(.forbidden, detail: "cannot grant scopes you do not hold: \(beyond.joined(separator: ", "))")
-        }
         let expiresAt = try body.expiresAt.map { text in
             guard let date = RFC3339Text.date(text) else {
                 throw validation("expires_at", "must be an RFC 3339 timestamp such as 2027-01-01T00:00:00Z")
@@ -114,14 +108,14 @@ struct APIKeysController: Sendable {
         if let actsFor = body.actsFor, !(1...255).contains(actsFor.count) || actsFor.containsControlCharacters {
             throw validation("acts_for", "must be 1 to 255 characters without control characters")
         }
-        // A key acts for the person behind whoever made it, unless an admin names someone.
-        let actsFor = body.actsFor ?? principal.actsFor
         let store = self.store
         let actor = SecurityAudit.actor(principal, context: context)
-        let (record, token) = try await withTimeout(timeout, dependency: "postgres") {
-            try await store.create(
-                workspaceID: workspace, name: name, scopes: scopes, expiresAt: expiresAt,
-                createdBy: "\(principal.kind.rawValue):\(principal.id)", actsFor: actsFor, actor: actor)
+        let (record, token) = try await refusalsAsProblems {
+            try await withTimeout(timeout, dependency: "postgres") {
+                try await store.create(
+                    workspaceID: workspace, name: name, scopes: scopes, expiresAt: expiresAt, actsFor: body.actsFor,
+                    by: .principal(principal), actor: actor)
+            }
         }
         return JSONResponse(status: .created, body: KeyView(record, secret: token), noStore: true)
     }
@@ -145,8 +139,10 @@ struct APIKeysController: Sendable {
         let actor = SecurityAudit.actor(principal, context: context)
         defer { cache.invalidate(id: id) }
         do {
-            _ = try await withTimeout(timeout, dependency: "postgres") {
-                try await store.revoke(workspaceID: workspace, id: id, actor: actor)
+            _ = try await refusalsAsProblems {
+                try await withTimeout(timeout, dependency: "postgres") {
+                    try await store.revoke(workspaceID: workspace, id: id, by: .principal(principal), actor: actor)
+                }
             }
         } catch APIKeyStoreError.notFound {
             throw Problem(.notFound, detail: "no API key \(id) in this workspace")
@@ -165,14 +161,38 @@ struct APIKeysController: Sendable {
         let actor = SecurityAudit.actor(principal, context: context)
         defer { cache.invalidate(id: id) }
         do {
-            let (record, token) = try await withTimeout(timeout, dependency: "postgres") {
-                try await store.rotate(workspaceID: workspace, id: id, overlapSeconds: overlap, actor: actor)
+            let (record, token) = try await refusalsAsProblems {
+                try await withTimeout(timeout, dependency: "postgres") {
+                    try await store.rotate(
+                        workspaceID: workspace, id: id, overlapSeconds: overlap, by: .principal(principal), actor: actor)
+                }
             }
             return JSONResponse(body: KeyView(record, secret: token), noStore: true)
         } catch APIKeyStoreError.notFound {
             throw Problem(.notFound, detail: "no API key \(id) in this workspace")
         } catch APIKeyStoreError.revoked {
             throw Problem(.conflict, detail: "API key \(id) is revoked and cannot be rotated")
+        }
+    }
+
+    /// `KeyAdministrationRules` refusals (audited by the store) as answers.
+    private func refusalsAsProblems<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch APIKeyStoreError.refused(let refusal) {
+            switch refusal {
+            case .scopeNotForKeys:
+                throw validation("scopes", "approvals:decide cannot be given to a key: a vote is a person's, made with their own token")
+            case .beyondOwnScopes(let scopes):
+                throw Problem(
+                    .forbidden, detail: "the key holds or would hold scopes you do not hold: \(scopes.map(\.rawValue).joined(separator: ", "))")
+            case .anotherPerson(let requested, let own):
+                throw validation(
+                    "acts_for",
+                    "a key acts for the person behind its creator (\(own ?? "none")), not \"\(requested)\"; only the operator (gate-api keys create --acts-for) may name another person")
+            case .previousSecret:
+                throw Problem(.forbidden, detail: "a key's previous secret (rotation overlap) cannot administer keys; use its current secret")
+            }
         }
     }
 

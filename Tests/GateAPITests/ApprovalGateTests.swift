@@ -203,12 +203,12 @@ extension AuthFixture {
         try await AuthFixture.with { fixture, client in
             try await fixture.allowBothActions(client)
             let (_, approvalID, _) = try await fixture.pendingEmail(client)
-            // The submitting key itself (it holds approvals:decide) …
+            // The submitting key itself (keys cannot hold approvals:decide) …
             #expect(try await fixture.decide(client, "approve", approvalID, as: fixture.adminKey).status == .forbidden)
             // … and the person it acts for.
             let owner = try await fixture.reviewer("admin-person")
             #expect(try await fixture.decide(client, "approve", approvalID, as: owner).status == .forbidden)
-            #expect(try await fixture.auditRows(action: "approval.vote_refused").compactMap(\.2) == ["own_job", "own_job"])
+            #expect(try await fixture.auditRows(action: "approval.vote_refused").compactMap(\.2) == ["own_job"])
             #expect(try await fixture.decide(client, "approve", approvalID, as: try await fixture.reviewer("alice")).status == .ok)
         }
     }
@@ -502,7 +502,7 @@ extension AuthFixture {
             try await fixture.allowBothActions(client)
             let agent = try await client.execute(
                 uri: "/v1/workspaces/acme/api-keys", method: .post, headers: bearer(fixture.adminKey),
-                body: ByteBuffer(string: #"{"name":"agent","scopes":["jobs:write","jobs:read"],"acts_for":"agent-owner"}"#))
+                body: ByteBuffer(string: #"{"name":"agent","scopes":["jobs:write","jobs:read"]}"#))
             let agentKey = try #require(agent.json["key"] as? String)
             let other = try await client.execute(
                 uri: "/v1/workspaces/acme/api-keys", method: .post, headers: bearer(fixture.adminKey),

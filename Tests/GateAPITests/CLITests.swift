@@ -71,6 +71,33 @@ import Testing
         }
     }
 
+    /// The operator may name any person a key acts for (audited), but cannot give a key
+    /// a vote: `--scopes all` means every scope a key may hold.
+    @Test func theOperatorNamesAKeysPersonButCannotGiveItAVote() async throws {
+        try await TestDatabase.withFresh { db in
+            let env = TestEnvironment.appEnvironment(databaseURL: db.url)
+            #expect(try await gateAPI(["workspace", "create", "team-2"], environment: env).0 == 0)
+            let voter = try await gateAPI(
+                ["keys", "create", "--workspace", "team-2", "--name", "voter", "--scopes", "approvals:read,approvals:decide"],
+                environment: env)
+            #expect(voter.0 == 1 && voter.2.contains("approvals:decide cannot be given to a key"), "\(voter.2)")
+            let all = try await gateAPI(
+                ["keys", "create", "--workspace", "team-2", "--name", "agent", "--scopes", "all", "--acts-for", "bob", "--quiet"],
+                environment: env)
+            #expect(all.0 == 0, "\(all.2)")
+            let id = String(all.1.dropFirst(3).prefix(16))
+            #expect(try await db.count("""
+                SELECT count(*)::int FROM api_keys WHERE id = '\(id)' AND acts_for = 'bob' AND creator_chain = ARRAY['cli']
+                  AND NOT 'approvals:decide' = ANY (scopes) AND cardinality(scopes) = 7
+                """) == 1)
+            #expect(try await db.count("""
+                SELECT count(*)::int FROM audit_events
+                WHERE actor_type = 'cli' AND ((action = 'key.created' AND details->>'acts_for' = 'bob')
+                   OR (action = 'key.create_refused' AND details->>'reason' = 'scope_not_for_keys' AND outcome = 'denied'))
+                """) == 2)
+        }
+    }
+
     @Test func gmailCredentialsFromStandardInput() async throws {
         try await TestDatabase.withFresh { db in
             var env = TestEnvironment.appEnvironment(databaseURL: db.url)

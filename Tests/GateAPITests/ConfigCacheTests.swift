@@ -70,7 +70,7 @@ import Testing
                             workspaceID: "acme", name: "k", scopes: [.jobsRead], expiresAt: nil, createdBy: "test",
                             actsFor: nil, actor: actor)
                         try await store.touchLastUsed(id: record.id)
-                        _ = try await store.revoke(workspaceID: "acme", id: record.id, actor: actor)
+                        _ = try await store.revoke(workspaceID: "acme", id: record.id, by: .operator("test"), actor: actor)
                         // Everything up to the revocation's notification (which must come).
                         return try await withTimeout(.seconds(10), dependency: "notification") {
                             var payloads: [String] = []

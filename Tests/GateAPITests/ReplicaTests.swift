@@ -125,7 +125,7 @@ import Testing
                 let actor = AuditActor(kind: .system, id: "test")
                 for id in ["acme", "other"] { _ = try await workspaces.create(id: id, name: id, defaults: [], actor: actor) }
                 let (_, token) = try await APIKeyStore(client: client, logger: TestEnvironment.logger).create(
-                    workspaceID: "acme", name: "admin", scopes: Set(Scope.allCases), expiresAt: nil, createdBy: "test",
+                    workspaceID: "acme", name: "admin", scopes: Scope.grantableToKeys, expiresAt: nil, createdBy: "test",
                     actsFor: "admin-person", actor: actor)
                 return token.value
             }

@@ -19,9 +19,9 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var target: WorkspaceOption
         @Option(help: "A name that says what the key is for.")
         var name: String
-        @Option(help: "Comma-separated scopes, e.g. jobs:write,jobs:read (or \"all\").")
+        @Option(help: "Comma-separated scopes, e.g. jobs:write,jobs:read (or \"all\": every scope a key may hold).")
         var scopes: String
-        @Option(help: "The person accountable for the key (separation of duties).")
+        @Option(help: "The person accountable for the key (separation of duties): they cannot approve its jobs.")
         var actsFor: String?
         @Option(help: "Days until the key expires (none by default).")
         var expiresInDays: Int?
@@ -30,16 +30,17 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (config, logger) = try Startup.configure()
-            let names = scopes == "all" ? Scope.allCases.map(\.rawValue) : scopes.split(separator: ",").map { String($0) }
+            let grantable = Scope.allCases.filter(Scope.grantableToKeys.contains).map(\.rawValue)
+            let names = scopes == "all" ? grantable : scopes.split(separator: ",").map { String($0) }
             guard case .success(let parsed) = Scope.parse(names), !parsed.isEmpty else {
-                throw Startup.fail("--scopes must be a comma-separated list of: \(Scope.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw Startup.fail("--scopes must be a comma-separated list of: \(grantable.joined(separator: ", "))")
             }
             let expiresAt = expiresInDays.map { Date().addingTimeInterval(Double($0) * 86400) }
             do {
                 let (record, token) = try await withRunningPostgres(config.database, logger: logger) { client in
                     try await APIKeyStore(client: client, logger: logger).create(
-                        workspaceID: target.workspace, name: name, scopes: parsed, expiresAt: expiresAt,
-                        createdBy: "cli", actsFor: actsFor, actor: Startup.cliActor)
+                        workspaceID: target.workspace, name: name, scopes: parsed, expiresAt: expiresAt, actsFor: actsFor,
+                        by: .operator("cli"), actor: Startup.cliActor)
                 }
                 if quiet {
                     print(token.value)
@@ -49,6 +50,8 @@ struct KeysCommand: AsyncParsableCommand {
                 }
             } catch APIKeyStoreError.unknownWorkspace {
                 throw Startup.fail("no workspace \(target.workspace); create it with `gate-api workspace create`")
+            } catch APIKeyStoreError.refused(.scopeNotForKeys) {
+                throw Startup.fail("approvals:decide cannot be given to a key: reviewers vote with their own token (gate-api token mint, or your identity provider)")
             } catch {
                 throw Startup.fail("\(describe(error))")
             }
@@ -81,7 +84,7 @@ struct KeysCommand: AsyncParsableCommand {
             do {
                 _ = try await withRunningPostgres(config.database, logger: logger) { client in
                     try await APIKeyStore(client: client, logger: logger).revoke(
-                        workspaceID: target.workspace, id: id, actor: Startup.cliActor)
+                        workspaceID: target.workspace, id: id, by: .operator("cli"), actor: Startup.cliActor)
                 }
                 print("revoked \(id)")
             } catch APIKeyStoreError.notFound {
@@ -104,7 +107,8 @@ struct KeysCommand: AsyncParsableCommand {
             do {
                 let (_, token) = try await withRunningPostgres(config.database, logger: logger) { client in
                     try await APIKeyStore(client: client, logger: logger).rotate(
-                        workspaceID: target.workspace, id: id, overlapSeconds: overlap, actor: Startup.cliActor)
+                        workspaceID: target.workspace, id: id, overlapSeconds: overlap, by: .operator("cli"),
+                        actor: Startup.cliActor)
                 }
                 print("secret:  \(token.value)\n(the previous secret works for \(overlap) more seconds)")
             } catch APIKeyStoreError.notFound {

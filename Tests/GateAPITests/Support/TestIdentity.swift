@@ -90,8 +90,8 @@ extension Data {
     }
 }
 
-/// A migrated database with workspaces `acme` and `other`, and an all-scopes admin
-/// key in `acme`.
+/// A migrated database with workspaces `acme` and `other`, and an admin
+/// key in `acme` holding every scope a key may hold.
 struct AuthFixture: Sendable {
     let db: TestDatabase
     let adminKey: String
@@ -124,7 +124,7 @@ struct AuthFixture: Sendable {
                 _ = try await workspaces.create(id: id, name: id, defaults: [], actor: actor)
             }
             let (_, token) = try await APIKeyStore(client: client, logger: TestEnvironment.logger).create(
-                workspaceID: "acme", name: "admin", scopes: Set(Scope.allCases), expiresAt: nil,
+                workspaceID: "acme", name: "admin", scopes: Scope.grantableToKeys, expiresAt: nil,
                 createdBy: "test", actsFor: "admin-person", actor: actor)
             return token.value
         }
