@@ -18,12 +18,15 @@ public struct ApprovalSnapshot: Sendable {
     public var submitter: String
     /// The person accountable for the submission, if known.
     public var submitterPerson: String?
+    /// Everyone who created (or rotated), directly or transitively, the key that
+    /// submitted ("user:<sub>", "api_key:<id>", "cli"); empty for a JWT submission.
+    public var submitterCreators: Set<String>
     /// reviewer principal → the vote cast so far.
     public var votes: [String: CastVote]
 
     public init(
         status: ApprovalStatus, requiredApprovals: Int, expiresAt: Date, payloadHash: String, submitter: String,
-        submitterPerson: String?, votes: [String: CastVote]
+        submitterPerson: String?, submitterCreators: Set<String> = [], votes: [String: CastVote]
     ) {
         self.status = status
         self.requiredApprovals = requiredApprovals
@@ -31,6 +34,7 @@ public struct ApprovalSnapshot: Sendable {
         self.payloadHash = payloadHash
         self.submitter = submitter
         self.submitterPerson = submitterPerson
+        self.submitterCreators = submitterCreators
         self.votes = votes
     }
 }
@@ -45,7 +49,7 @@ public struct CastVote: Sendable, Equatable {
     }
 }
 
-/// A reviewer: the principal voting and the person behind it.
+/// A reviewer: the principal voting ("user:<sub>" or "api_key:<id>") and the person behind it.
 public struct Reviewer: Sendable, Equatable {
     public let principal: String
     public let person: String?
@@ -54,10 +58,17 @@ public struct Reviewer: Sendable, Equatable {
         self.principal = principal
         self.person = person
     }
+
+    /// Votes are people's: a key's vote is refused, and one recorded before that rule
+    /// does not count towards a quorum.
+    public static func isPerson(_ principal: String) -> Bool { principal.hasPrefix("user:") }
 }
 
 public enum VoteRefusal: Error, Sendable, Equatable {
-    /// Separation of duties: nobody decides on a job they (or their key) submitted.
+    /// An API key voted: votes are cast by people with their own token (JWT).
+    case notAPerson
+    /// Separation of duties: nobody decides on a job they (or their key, or a key they
+    /// created or rotated, directly or transitively) submitted.
     case ownJob
     /// The reviewer already voted the other way.
     case conflictingVote(VoteDecision)
@@ -77,14 +88,15 @@ public enum VoteResult: Sendable, Equatable {
     case recorded(status: ApprovalStatus, approvals: Int)
 }
 
-/// The gate's rules (SPEC §4), free of storage: quorum of distinct reviewers, one
-/// rejection rejects, deny after the deadline, no self-approval, the hash the
-/// reviewer saw must be the hash that runs.
+/// The gate's rules (SPEC §4), free of storage: only people vote, quorum of distinct
+/// people, one rejection rejects, deny after the deadline, no self-approval (nor by
+/// anyone behind the submitting key), the hash the reviewer saw must be the hash that runs.
 public enum ApprovalRules {
     public static func vote(
         _ decision: VoteDecision, by reviewer: Reviewer, payloadHashSeen: String?, on approval: ApprovalSnapshot, now: Date
     ) -> Result<VoteResult, VoteRefusal> {
-        if reviewer.principal == approval.submitter
+        guard Reviewer.isPerson(reviewer.principal) else { return .failure(.notAPerson) }
+        if reviewer.principal == approval.submitter || approval.submitterCreators.contains(reviewer.principal)
             || (reviewer.person != nil && reviewer.person == approval.submitterPerson)
         {
             return .failure(.ownJob)
@@ -106,8 +118,9 @@ public enum ApprovalRules {
         }
     }
 
-    /// Distinct people who approved: two keys acting for one person count once.
-    static func approvers(_ votes: [String: CastVote]) -> Set<String> {
-        Set(votes.filter { $0.value.decision == .approve }.map { $0.value.person ?? $0.key })
+    /// Distinct people who approved. Only people's votes count: a key's approval
+    /// recorded before keys lost the vote is ignored.
+    public static func approvers(_ votes: [String: CastVote]) -> Set<String> {
+        Set(votes.filter { $0.value.decision == .approve && Reviewer.isPerson($0.key) }.map { $0.value.person ?? $0.key })
     }
 }

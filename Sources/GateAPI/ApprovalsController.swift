@@ -33,7 +33,9 @@ struct ApprovalsController: Sendable {
                 "id": .string(approval.id), "workspace": .string(approval.workspaceID), "job_id": .string(approval.jobID),
                 "action": .string(approval.action), "status": .string(approval.status.rawValue),
                 "payload_hash": .string(approval.payloadHash), "required_approvals": .integer(approval.requiredApprovals),
-                "approvals": .integer(Set(approval.votes.filter { $0.decision == .approve }.map { $0.reviewerPerson ?? $0.reviewer }).count),
+                "approvals": .integer(
+                    Set(approval.votes.filter { $0.decision == .approve && Reviewer.isPerson($0.reviewer) }
+                        .map { $0.reviewerPerson ?? $0.reviewer }).count),
                 "expires_at": .string(RFC3339.format(approval.expiresAt)),
                 "created_at": .string(RFC3339.format(approval.createdAt)),
                 "decided_at": approval.decidedAt.map { .string(RFC3339.format($0)) } ?? .null,
@@ -146,7 +148,7 @@ struct ApprovalsController: Sendable {
         let workspace = try context.parameters.require("ws")
         let id = try context.parameters.require("id")
         guard SortableID.isWellFormed(id, prefix: "apr") else { throw Problem(.notFound, detail: "no approval \(id) in this workspace") }
-        let reviewer = Reviewer(principal: "\(principal.kind.rawValue):\(principal.id)", person: principal.actsFor)
+        let reviewer = Reviewer(principal: principal.qualifiedID, person: principal.actsFor)
         let actor = SecurityAudit.actor(principal, context: context)
         let approvals = self.approvals
         let outcome: DecisionOutcome?
@@ -173,8 +175,10 @@ struct ApprovalsController: Sendable {
             return JSONResponse(body: ApprovalView(approval: approval, preview: nil))
         case .refused(let refusal, let approval)?:
             switch refusal {
+            case .notAPerson:
+                throw Problem(.forbidden, detail: "API keys cannot vote: a reviewer approves or rejects with their own token")
             case .ownJob:
-                throw Problem(.forbidden, detail: "you cannot decide on a job you (or a key acting for you) submitted")
+                throw Problem(.forbidden, detail: "you cannot decide on a job you, a key acting for you, or a key you created or rotated submitted")
             case .conflictingVote(let previous):
                 throw Problem(.conflict, detail: "you already voted to \(previous.rawValue) this job")
             case .notPending(let status):

@@ -176,6 +176,8 @@ public struct ApprovalStore: Sendable {
         var approval: ApprovalRecord
         var submitter: String
         var submitterPerson: String?
+        /// The submitting key's creator chain (migrations/0013); empty for a JWT submission.
+        var submitterCreators: [String] = []
         var now: Date
         var version: Int
 
@@ -183,6 +185,7 @@ public struct ApprovalStore: Sendable {
             ApprovalSnapshot(
                 status: approval.status, requiredApprovals: approval.requiredApprovals, expiresAt: approval.expiresAt,
                 payloadHash: approval.payloadHash, submitter: submitter, submitterPerson: submitterPerson,
+                submitterCreators: Set(submitterCreators),
                 votes: Dictionary(
                     uniqueKeysWithValues: approval.votes.map { ($0.reviewer, CastVote(decision: $0.decision, person: $0.reviewerPerson)) }))
         }
@@ -198,6 +201,7 @@ public struct ApprovalStore: Sendable {
                 state = VoteState(
                     approval: try Self.approval(row), submitter: try cells[12].decode(String.self, context: .default),
                     submitterPerson: try cells[13].decode(String?.self, context: .default),
+                    submitterCreators: try cells[22].decode([String].self, context: .default),
                     now: try cells[14].decode(Date.self, context: .default), version: try cells[15].decode(Int.self, context: .default))
             }
             guard let reviewer = try cells[16].decode(String?.self, context: .default) else { continue }
@@ -215,8 +219,10 @@ public struct ApprovalStore: Sendable {
     static func stateQuery(workspaceID: String, id: String) -> PostgresQuery {
         """
         SELECT \(unescaped: Self.columns), j.submitted_by_type || ':' || j.submitted_by, j.acts_for, clock_timestamp(), a.version,
-               v.reviewer, v.reviewer_person, v.decision, v.comment, v.payload_hash_seen, v.created_at
+               v.reviewer, v.reviewer_person, v.decision, v.comment, v.payload_hash_seen, v.created_at,
+               coalesce(k.creator_chain, '{}')
         FROM approvals a JOIN jobs j ON j.id = a.job_id
+        LEFT JOIN api_keys k ON j.submitted_by_type = 'api_key' AND k.id = j.submitted_by
         LEFT JOIN approval_votes v ON v.approval_id = a.id
         WHERE a.workspace_id = \(workspaceID) AND a.id = \(id)
         ORDER BY v.created_at
@@ -426,6 +432,7 @@ public struct ApprovalStore: Sendable {
 
     static func describe(_ refusal: VoteRefusal) -> String {
         switch refusal {
+        case .notAPerson: return "not_a_person"
         case .ownJob: return "own_job"
         case .conflictingVote: return "conflicting_vote"
         case .notPending(let status): return "not_pending:\(status.rawValue)"
