@@ -1426,7 +1426,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "The scope is missing, or the caller (or the person their key acts for) submitted the job.",
+            "description": "The scope is missing; the caller is an API key (votes are people's, audited as `approval.vote_refused`); or the caller, the person the submitting key acts for, or anyone who created or rotated that key (directly or through other keys) submitted the job.",
             "headers": {
               "X-Request-Id": {
                 "$ref": "#/components/headers/XRequestId"
@@ -1581,7 +1581,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/Unauthorized"
           },
           "403": {
-            "description": "The scope is missing, or the caller (or the person their key acts for) submitted the job.",
+            "description": "The scope is missing; the caller is an API key (votes are people's, audited as `approval.vote_refused`); or the caller, the person the submitting key acts for, or anyone who created or rotated that key (directly or through other keys) submitted the job.",
             "headers": {
               "X-Request-Id": {
                 "$ref": "#/components/headers/XRequestId"
@@ -1980,7 +1980,7 @@ enum OpenAPIDocument {
           "API keys"
         ],
         "summary": "Create an API key",
-        "description": "The secret is in this response only. A key gets at most the scopes of its creator (403 otherwise).\n\nRequires the scope `keys:admin`.",
+        "description": "The secret is in this response only. A key gets at most the scopes of its creator (403 otherwise, audited as `key.create_refused`), never `approvals:decide` (422: votes are people's, cast with a JWT), and acts for its creator's person (`acts_for` naming anyone else is 422; only the operator's `gate-api keys create --acts-for` names another person). A key's previous secret, during a rotation overlap, cannot create keys (403).\n\nRequires the scope `keys:admin`.",
         "parameters": [
           {
             "$ref": "#/components/parameters/Workspace"
@@ -2201,7 +2201,7 @@ enum OpenAPIDocument {
           "API keys"
         ],
         "summary": "Revoke an API key",
-        "description": "Effective at once; audited.\n\nRequires the scope `keys:admin`.",
+        "description": "Effective at once, for the current and any previous secret; audited. Only by a caller holding every scope the key holds (403 otherwise, audited as `key.revoke_refused`), and not with a key's previous secret (403).\n\nRequires the scope `keys:admin`.",
         "parameters": [
           {
             "$ref": "#/components/parameters/Workspace"
@@ -2279,7 +2279,7 @@ enum OpenAPIDocument {
           "API keys"
         ],
         "summary": "Rotate an API key",
-        "description": "A new secret; the old one keeps working for `overlap_seconds`.\n\nRequires the scope `keys:admin`.",
+        "description": "A new secret; the old one keeps working for `overlap_seconds`, never past the key's `expires_at`; a later rotation ends that overlap, and revoking the key ends both secrets. Only by a caller holding every scope the key holds (403 otherwise, audited as `key.rotate_refused`), and not with a key's previous secret (403). The caller then counts as a creator of the key: they cannot approve jobs it submits.\n\nRequires the scope `keys:admin`.",
         "parameters": [
           {
             "$ref": "#/components/parameters/Workspace"
@@ -3539,9 +3539,9 @@ enum OpenAPIDocument {
             "type": "array",
             "minItems": 1,
             "items": {
-              "$ref": "#/components/schemas/Scope"
+              "$ref": "#/components/schemas/KeyScope"
             },
-            "description": "At most the scopes the caller holds (403 otherwise)."
+            "description": "At most the scopes the caller holds (403 otherwise); `approvals:decide` is never given to a key (422)."
           },
           "expires_at": {
             "type": [
@@ -3560,7 +3560,7 @@ enum OpenAPIDocument {
             "minLength": 1,
             "maxLength": 255,
             "pattern": "^[^\\u0000-\\u001f\\u007f]*$",
-            "description": "The person the key acts for (no control characters); default: the creator's."
+            "description": "The person the key acts for: always the creator's (the JWT's `sub`, or the person of the creating key). Omit it, or name that same person; anyone else is 422."
           }
         }
       },
@@ -4971,6 +4971,19 @@ enum OpenAPIDocument {
             ]
           }
         }
+      },
+      "KeyScope": {
+        "type": "string",
+        "description": "A scope an API key may be given: every scope but `approvals:decide`.",
+        "enum": [
+          "jobs:write",
+          "jobs:read",
+          "approvals:read",
+          "policies:admin",
+          "keys:admin",
+          "audit:read",
+          "audit:export"
+        ]
       },
       "Scope": {
         "type": "string",
