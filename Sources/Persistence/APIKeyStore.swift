@@ -206,7 +206,11 @@ public struct APIKeyStore: APIKeyLookup {
         -> AuditEvent
     {
         var details: [String: JSONValue] = ["reason": .string(refusal.reason)]
-        if case .beyondOwnScopes(let scopes) = refusal { details["scopes"] = .array(scopes.map { .string($0.rawValue) }) }
+        switch refusal {
+        case .beyondOwnScopes(let scopes): details["scopes"] = .array(scopes.map { .string($0.rawValue) })
+        case .anotherPerson(let requested, _): details["acts_for"] = .string(requested)
+        case .scopeNotForKeys, .previousSecret: break
+        }
         return AuditEvent(
             workspaceID: workspaceID, actor: actor, action: action, targetType: "api_key", targetID: keyID, outcome: .denied,
             details: details)

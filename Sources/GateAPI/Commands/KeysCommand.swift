@@ -105,12 +105,14 @@ struct KeysCommand: AsyncParsableCommand {
             let (config, logger) = try Startup.configure()
             let overlap = overlapSeconds ?? config.keyRotationOverlapSeconds
             do {
-                let (_, token) = try await withRunningPostgres(config.database, logger: logger) { client in
+                let (record, token) = try await withRunningPostgres(config.database, logger: logger) { client in
                     try await APIKeyStore(client: client, logger: logger).rotate(
                         workspaceID: target.workspace, id: id, overlapSeconds: overlap, by: .operator("cli"),
                         actor: Startup.cliActor)
                 }
-                print("secret:  \(token.value)\n(the previous secret works for \(overlap) more seconds)")
+                // The overlap never outlives the key, so it may be shorter than asked.
+                let until = record.previousSecretExpiresAt.map { $0.formatted(.iso8601) } ?? "now"
+                print("secret:  \(token.value)\n(the previous secret works until \(until))")
             } catch APIKeyStoreError.notFound {
                 throw Startup.fail("no key \(id) in workspace \(target.workspace)")
             } catch APIKeyStoreError.revoked {
