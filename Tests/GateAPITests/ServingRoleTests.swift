@@ -129,7 +129,8 @@ import Testing
                         WHERE p.proname IN ('audit_refuse_change', 'audit_events_append_only')
                         """, on: client))
                 #expect(appendOnly.isSuperset(of: ["audit_events", "audit_chain"]))
-                let readOnly: Set<String> = ["audit_unsealed", "schema_migrations"]
+                // Written only by the sealer (SECURITY DEFINER) and by `gate-api migrate`.
+                let readOnly: Set<String> = ["audit_chain", "audit_unsealed", "schema_migrations"]
                 let tables = try await Self.strings(
                     "SELECT tablename::text FROM pg_tables WHERE schemaname = 'public' ORDER BY 1", on: client)
                 #expect(tables.contains("jobs") && tables.contains("later_table"))
@@ -140,8 +141,8 @@ import Testing
                         WHERE has_table_privilege('gateapi_app', 'public.' || quote_ident('\(table)'), p)
                         """, on: client)
                     let expected: [String] =
-                        appendOnly.contains(table) ? ["SELECT", "INSERT"]
-                        : readOnly.contains(table) ? ["SELECT"] : ["SELECT", "INSERT", "UPDATE", "DELETE"]
+                        readOnly.contains(table) ? ["SELECT"]
+                        : appendOnly.contains(table) ? ["SELECT", "INSERT"] : ["SELECT", "INSERT", "UPDATE", "DELETE"]
                     #expect(granted == expected, "\(table)")
                 }
                 let sequencesWithoutUsage = try await Self.strings(
