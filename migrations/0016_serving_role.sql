@@ -85,3 +85,17 @@ ALTER DEFAULT PRIVILEGES IN SCHEMA public GRANT EXECUTE ON FUNCTIONS TO gateapi_
 -- by the migrating role), and only `gate-api migrate` records migrations.
 REVOKE UPDATE, DELETE ON audit_events FROM gateapi_app;
 REVOKE INSERT, UPDATE, DELETE ON audit_chain, audit_unsealed, schema_migrations FROM gateapi_app;
+-- And any other table the earlier migrations made append-only with the refusing
+-- triggers of 0002 and 0007 (migrations after this one revoke for their own tables).
+DO $$
+DECLARE
+    v_table regclass;
+BEGIN
+    FOR v_table IN
+        SELECT DISTINCT t.tgrelid::regclass FROM pg_trigger t JOIN pg_proc p ON p.oid = t.tgfoid
+        WHERE NOT t.tgisinternal AND p.proname IN ('audit_refuse_change', 'audit_events_append_only')
+    LOOP
+        EXECUTE format('REVOKE UPDATE, DELETE ON %s FROM gateapi_app', v_table);
+    END LOOP;
+END;
+$$;

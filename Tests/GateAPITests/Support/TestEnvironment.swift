@@ -161,9 +161,11 @@ struct TestDatabase: Sendable {
     }
 
     /// The serving role exists once any database of the cluster is migrated; a test
-    /// that starts from an unmigrated one may be the first, so it creates the role as an
-    /// operator may do before migrating (the migration then keeps it).
-    private static func ensureServingRole() async throws {
+    /// that starts from an unmigrated one (or an app on the server's `postgres`
+    /// database) may come first, so it creates the role as an operator may do before
+    /// migrating (the migration then keeps it).
+    static func ensureServingRole() async throws {
+        guard !servingRoleExists.withLockedValue({ $0 }) else { return }
         try await admin {
             try await $0.query(
                 PostgresQuery(
@@ -174,7 +176,10 @@ struct TestDatabase: Sendable {
                         END $$
                         """))
         }
+        servingRoleExists.withLockedValue { $0 = true }
     }
+
+    private static let servingRoleExists = NIOLockedValueBox(false)
 
     private static func admin(_ body: @escaping @Sendable (PostgresClient) async throws -> Void) async throws {
         let configuration = try DatabaseConfiguration.parse(TestEnvironment.databaseURL, maximumConnections: 2)
