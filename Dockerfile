@@ -4,8 +4,14 @@
 # statically, on Debian bookworm-slim, running as an unprivileged user.
 #
 #   docker build -t gate-api .
-#   docker run --rm -e DATABASE_URL=… -e REDIS_URL=… gate-api gate-api migrate
-#   docker run --rm -p 8080:8080 -e DATABASE_URL=… -e REDIS_URL=… gate-api
+#   docker run --rm -e DATABASE_URL=<owner URL> -e REDIS_URL=… gate-api gate-api migrate
+#   docker run --rm -p 8080:8080 -e DATABASE_URL=<gateapi_app URL> -e REDIS_URL=… gate-api
+#
+# Migrations run as the owner of the schema and create the least-privileged role
+# gateapi_app (give it a password: ALTER ROLE gateapi_app PASSWORD '…'); `serve`
+# refuses to start as a role that could alter or empty the audit log. With a single
+# login, pass the owner URL to both and DATABASE_ROLE=gateapi_app to `serve`
+# (README "Database roles").
 #
 # There is no ENTRYPOINT: the command is a whole command line (`gate-api serve` by
 # default), so `docker run IMAGE gate-api migrate` and Render's preDeployCommand /

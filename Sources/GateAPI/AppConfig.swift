@@ -17,6 +17,8 @@ struct AppConfig: Sendable {
     var port: Int
     var databaseURL: String
     var database: PostgresClient.Configuration
+    /// The migrating and the serving role (`MIGRATION_DATABASE_URL`, `DATABASE_ROLE`).
+    var databaseRoles: DatabaseRoleSettings
     var redis: RedisConfiguration
     var redisKeyPrefix: String
     var logLevel: Logger.Level
@@ -62,7 +64,7 @@ struct AppConfig: Sendable {
     static func load(from environment: [String: String]) throws(ConfigError) -> AppConfig {
         let env = Environment(values: environment)
         let databaseURL = try env.required("DATABASE_URL")
-        let database: PostgresClient.Configuration
+        var database: PostgresClient.Configuration
         do {
             let poolSize = try env.int("DATABASE_POOL_SIZE", default: 20, in: 1...500)
             // Connections above the minimum are closed when idle, which arms a timer per
@@ -75,6 +77,10 @@ struct AppConfig: Sendable {
         } catch {
             throw ConfigError(variable: "DATABASE_URL", problem: "\(error)")
         }
+        let databaseRoles = try DatabaseRoleSettings.parse(
+            serving: &database, databaseURL: databaseURL, migrationURL: env.optional("MIGRATION_DATABASE_URL"),
+            role: env.optional("DATABASE_ROLE"),
+            allowPrivilegedRole: try env.bool("DATABASE_ALLOW_PRIVILEGED_ROLE", default: false))
         var redis: RedisConfiguration
         do {
             redis = try RedisConfiguration(url: env.string("REDIS_URL", default: "redis://127.0.0.1:6379"))
@@ -178,6 +184,7 @@ struct AppConfig: Sendable {
             port: try env.int("PORT", default: 8080, in: 0...65535),
             databaseURL: databaseURL,
             database: database,
+            databaseRoles: databaseRoles,
             redis: redis,
             redisKeyPrefix: env.string("REDIS_KEY_PREFIX", default: "gateapi:"),
             logLevel: logLevel,

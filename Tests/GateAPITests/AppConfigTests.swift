@@ -34,6 +34,8 @@ import Testing
         ("PORT", "eighty"), ("PORT", "70000"), ("REDIS_URL", "http://x"), ("LOG_LEVEL", "loud"),
         ("LOG_FORMAT", "xml"), ("MAX_BODY_BYTES", "-1"), ("DATABASE_URL", "mysql://x/y"),
         ("APPROVAL_TIMEOUT_SECONDS", "0"), ("REDIS_POOL_SIZE", "0"), ("DATABASE_TIMEOUT_MS", "50"),
+        ("MIGRATION_DATABASE_URL", "mysql://x/y"), ("DATABASE_ROLE", "app; DROP TABLE jobs"),
+        ("DATABASE_ALLOW_PRIVILEGED_ROLE", "maybe"),
     ])
     func invalidValuesNameTheirVariable(_ variable: String, _ value: String) {
         var env = minimal

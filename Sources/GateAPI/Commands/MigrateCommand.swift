@@ -4,7 +4,8 @@ import Persistence
 struct MigrateCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
-        abstract: "Apply pending SQL migrations from MIGRATIONS_DIR (safe to run concurrently)."
+        abstract: "Apply pending SQL migrations from MIGRATIONS_DIR (safe to run concurrently).",
+        discussion: "Connects with MIGRATION_DATABASE_URL (the owner of the schema), or DATABASE_URL when it is unset."
     )
 
     @Flag(help: "Only report applied and pending migrations.")
@@ -19,7 +20,7 @@ struct MigrateCommand: AsyncParsableCommand {
             throw Startup.fail("\(error)")
         }
         do {
-            try await withRunningPostgres(config.database, logger: logger) { client in
+            try await withRunningPostgres(config.databaseRoles.migration, logger: logger) { client in
                 if status {
                     let state = try await migrator.status(client)
                     print("applied: \(state.applied.map(String.init).joined(separator: ", "))")

@@ -16,6 +16,9 @@ func withTestApp(
     concurrent: Bool = false,
     _ test: @escaping @Sendable (any TestClientProtocol) async throws -> Void
 ) async throws {
+    // Apps serve as the serving role (TestEnvironment.appEnvironment), which the
+    // first migrated database creates; an app on an unmigrated database may come first.
+    try await TestDatabase.ensureServingRole()
     let config = try AppConfig.load(from: TestEnvironment.appEnvironment(databaseURL: databaseURL, overrides: overrides))
     let services = try await AppServices(config: config, logger: TestEnvironment.logger)
     let app = buildApplication(config: config, services: services, logger: TestEnvironment.logger)

@@ -35,10 +35,23 @@ enum TestEnvironment {
         return value
     }
 
-    /// The environment a test app or a spawned `gate-api` runs with.
+    /// The role `serve` runs as (migration 0016), and `url` with it as the user: every
+    /// test app and spawned `gate-api` serves as it, as deployments do, while fixtures
+    /// and migrations use the owner's `url`. The test cluster trusts loopback logins.
+    static let servingRole = "gateapi_app"
+    static func servingURL(_ url: String) -> String {
+        guard var components = URLComponents(string: url) else { return url }
+        components.user = servingRole
+        components.password = nil
+        return components.string ?? url
+    }
+
+    /// The environment a test app or a spawned `gate-api` runs with: served as the
+    /// serving role, migrated (`gate-api migrate`) as the owner of `databaseURL`.
     static func appEnvironment(databaseURL: String, overrides: [String: String] = [:]) -> [String: String] {
         var env = [
-            "DATABASE_URL": databaseURL,
+            "DATABASE_URL": servingURL(databaseURL),
+            "MIGRATION_DATABASE_URL": databaseURL,
             "REDIS_URL": redisURL,
             "HOST": "127.0.0.1",
             "PORT": "0",
@@ -106,7 +119,7 @@ struct TestDatabase: Sendable {
         let url = TestEnvironment.databaseURL.replacingOccurrences(of: "/postgres?", with: "/\(name)?")
         let database = TestDatabase(name: name, url: url)
         do {
-            if migrated { try await database.migrate() }
+            if migrated { try await database.migrate() } else { try await ensureServingRole() }
             let result = try await body(database)
             try? await admin { try await $0.query(PostgresQuery(unsafeSQL: "DROP DATABASE \(name) WITH (FORCE)")) }
             return result
@@ -146,6 +159,27 @@ struct TestDatabase: Sendable {
         // Generous: a loaded machine (the whole suite starting at once) can take seconds to connect.
         try await withRunningPostgres(try configuration, logger: TestEnvironment.logger, timeout: .seconds(60), body)
     }
+
+    /// The serving role exists once any database of the cluster is migrated; a test
+    /// that starts from an unmigrated one (or an app on the server's `postgres`
+    /// database) may come first, so it creates the role as an operator may do before
+    /// migrating (the migration then keeps it).
+    static func ensureServingRole() async throws {
+        guard !servingRoleExists.withLockedValue({ $0 }) else { return }
+        try await admin {
+            try await $0.query(
+                PostgresQuery(
+                    unsafeSQL: """
+                        DO $$ BEGIN
+                            CREATE ROLE \(TestEnvironment.servingRole) LOGIN;
+                        EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL;
+                        END $$
+                        """))
+        }
+        servingRoleExists.withLockedValue { $0 = true }
+    }
+
+    private static let servingRoleExists = NIOLockedValueBox(false)
 
     private static func admin(_ body: @escaping @Sendable (PostgresClient) async throws -> Void) async throws {
         let configuration = try DatabaseConfiguration.parse(TestEnvironment.databaseURL, maximumConnections: 2)
