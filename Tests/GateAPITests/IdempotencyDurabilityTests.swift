@@ -1,4 +1,5 @@
 import Foundation
+import GateCore
 import HTTPTypes
 import HummingbirdTesting
 import PostgresNIO
@@ -30,7 +31,7 @@ import Testing
 
     @Test func aRetryAfterThePurgeDeletedTheJobIsNeverANewJob() async throws {
         let redis = try await RedisServerProcess()
-        try await AuthFixture.with(environment: ["REDIS_URL": redis.url]) { fixture, client in
+        try await AuthFixture.with(environment: ["REDIS_URL": redis.url, "REDIS_KEY_PREFIX": "gw:"]) { fixture, client in
             try await fixture.allowBothActions(client)
             let first = try await fixture.submit(client, key: "purged", body: taskBody)
             #expect(first.status == .created)
@@ -40,10 +41,20 @@ import Testing
             #expect(try await fixture.count(
                 "SELECT count(*)::int FROM idempotency_records WHERE job_id = '\(id)' AND job_status = 'succeeded'") == 1)
 
-            // With the claim in Redis (still fresh), after a flush, and after a refused
-            // retry with another payload: 410 naming the job, never a second job.
-            for step in ["claim", "flushed", "after 422"] {
+            // With the claim in Redis (still fresh), after a flush, after a refused retry
+            // with another payload, and with a stale claim (its replica died): 410 naming
+            // the job, never a second job.
+            let hash = try #require(first.json["payload_hash"] as? String)
+            for step in ["claim", "flushed", "after 422", "stale claim"] {
                 if step == "flushed" { try await flushRedis(redis) }
+                if step == "stale claim" {
+                    let direct = try RedisClient(configuration: RedisConfiguration(url: redis.url))
+                    let keys = IdempotencyGuard(redis: direct, ttlSeconds: 60, keyPrefix: "gw:")
+                    try await direct.set(
+                        keys.redisKey(workspace: "acme", key: "purged"), to: "p|\(hash)|0|\(SortableID.make(prefix: "job"))",
+                        expiresInSeconds: 60)
+                    await direct.shutdown()
+                }
                 if step == "after 422" {
                     try await flushRedis(redis)
                     let other = try await fixture.submit(client, key: "purged", body: emailBody)
@@ -56,9 +67,14 @@ import Testing
                 #expect(retry.json["job_id"] as? String == id, "\(step)")
                 #expect(retry.json["job_status"] as? String == "succeeded", "\(step)")
             }
+            // The claim now names the purged job, as it would a live one.
+            let direct = try RedisClient(configuration: RedisConfiguration(url: redis.url))
+            let keys = IdempotencyGuard(redis: direct, ttlSeconds: 60, keyPrefix: "gw:")
+            #expect(try await direct.get(keys.redisKey(workspace: "acme", key: "purged")) == "d|\(hash)|\(id)")
+            await direct.shutdown()
             #expect(try await fixture.count("SELECT count(*)::int FROM jobs") == 0)
             #expect(try await fixture.count("SELECT count(*)::int FROM audit_events WHERE action = 'job.submitted'") == 1)
-            #expect(try await fixture.auditRows(action: "job.refused").compactMap(\.2).filter { $0 == "idempotency_job_purged" }.count == 3)
+            #expect(try await fixture.auditRows(action: "job.refused").compactMap(\.2).filter { $0 == "idempotency_job_purged" }.count == 4)
         }
         await redis.stop()
     }
