@@ -6,6 +6,10 @@ public struct ExecutionFailure: Error, Sendable, Equatable, CustomStringConverti
     public enum Kind: String, Sendable, Equatable {
         case permanent
         case retryable
+        /// An earlier attempt may have done the work, and the provider cannot be asked
+        /// whether it did: neither retried nor failed, but parked (a dead letter with
+        /// code `delivery_unknown`) until an admin confirms a resend.
+        case deliveryUnknown
     }
 
     public let kind: Kind

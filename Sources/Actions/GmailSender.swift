@@ -69,13 +69,20 @@ public struct GmailSender: Sendable {
     }
 
     /// Sends `email` for job `jobID`. Before sending, Gmail is searched for the job's
-    /// Message-ID when `checkAlreadySent` is true or `attempt` > 1: any earlier attempt
-    /// may have sent the message and then lost the answer (timeout, 5xx after delivery,
-    /// crash, expired lease), so a retry never sends blindly. A first attempt skips the
-    /// search unless told otherwise.
+    /// Message-ID when `checkAlreadySent` or `mayHaveDelivered` is true or `attempt` > 1:
+    /// an earlier attempt may have sent the message and then lost the answer (timeout,
+    /// 5xx after delivery, crash, expired lease), so a retry never sends blindly. A first
+    /// attempt skips the search unless told otherwise.
+    ///
+    /// `mayHaveDelivered` says whether an earlier attempt really let a send request leave
+    /// (nil: assume so whenever there is a search). If it did and Gmail refuses the
+    /// search (403: the credential lacks a read scope), nothing is sent and the failure
+    /// is `.deliveryUnknown`; if it did not, the search was a precaution, and the message
+    /// is sent. `beforeSending` runs (and must succeed) right before the send request
+    /// leaves: the caller records there, durably, that delivery may have started.
     public func send(
         _ email: GmailSend, workspaceID: String, credentials: GoogleCredentials, jobID: String, attempt: Int,
-        checkAlreadySent: Bool
+        checkAlreadySent: Bool, mayHaveDelivered: Bool? = nil, beforeSending: @Sendable () async throws -> Void = {}
     ) async throws -> GmailSendResult {
         do {
             _ = try credentials.validated()
@@ -85,17 +92,22 @@ public struct GmailSender: Sendable {
         let messageID = Self.messageID(jobID: jobID, domain: configuration.messageIDDomain)
         let rfc822MessageID = "<\(messageID)>"
 
-        if checkAlreadySent || attempt > 1 {
-            let found: GmailSentMessage?
+        if checkAlreadySent || attempt > 1 || mayHaveDelivered == true {
+            var found: GmailSentMessage?
             do {
                 found = try await withFreshTokenOn401(workspaceID, credentials) { token in
                     try await client.findSentMessage(rfc822MessageID: messageID, accessToken: token)
                 }
             } catch let failure as ExecutionFailure where failure.code == "gmail_forbidden" {
-                // Not knowing whether it was sent, sending again could send twice.
-                throw ExecutionFailure.permanent(
-                    "gmail_search_forbidden",
-                    "cannot check whether an earlier attempt sent the message: searching needs the gmail.readonly scope (\(failure.message))")
+                // If an earlier send may have left, sending again could send twice; if
+                // none did, the search was only a precaution.
+                guard mayHaveDelivered == false else {
+                    throw ExecutionFailure(
+                        kind: .deliveryUnknown, code: "delivery_unknown",
+                        message: "an earlier attempt may have sent the message, and Gmail refused the search that would tell "
+                            + "(it needs the gmail.readonly scope: \(failure.message)); an admin must confirm a resend")
+                }
+                found = nil
             }
             if let found {
                 return GmailSendResult(
@@ -108,7 +120,9 @@ public struct GmailSender: Sendable {
         let sent: GmailSentMessage
         do {
             sent = try await withFreshTokenOn401(workspaceID, credentials) { token in
-                try await client.send(raw: raw, accessToken: token)
+                // With a token in hand, just before the request leaves.
+                try await beforeSending()
+                return try await client.send(raw: raw, accessToken: token)
             }
         } catch let failure as ExecutionFailure where failure.isRetryable && Self.maybeSentCodes.contains(failure.code) {
             let wait = max(failure.retryAfter ?? .zero, configuration.maybeSentRetryDelay)

@@ -112,7 +112,8 @@ func buildApplication(config: AppConfig, services: AppServices, logger: Logger) 
                 store: services.auditLog, interval: config.auditSealInterval, gateMetrics: services.gateMetrics, logger: logger))
         background.append(
             HistoryPurger(
-                jobs: services.jobs, ttlSeconds: config.approvalHistoryTTLSeconds, maxPerWorkspace: config.maxApprovalHistory,
+                jobs: services.jobs, ttlSeconds: config.approvalHistoryTTLSeconds,
+                idempotencyTTLSeconds: config.idempotencyTTLSeconds, maxPerWorkspace: config.maxApprovalHistory,
                 interval: config.purgeInterval, logger: logger))
     }
     if config.executor.concurrency > 0 {

@@ -33,17 +33,20 @@ struct ApprovalExpirySweeper: Service {
 }
 
 /// Deletes decided approvals and terminal jobs past APPROVAL_HISTORY_TTL_SECONDS or
-/// beyond MAX_APPROVAL_HISTORY per workspace, in small batches. Audit rows stay.
+/// beyond MAX_APPROVAL_HISTORY per workspace, in small batches. Audit rows stay, and so
+/// does each purged key's idempotency record until IDEMPOTENCY_TTL_SECONDS is over.
 struct HistoryPurger: Service {
     let jobs: JobStore
     let ttlSeconds: Int
+    let idempotencyTTLSeconds: Int
     let maxPerWorkspace: Int
     let interval: Duration
     let logger: Logger
 
     func run() async throws {
         try await runPeriodically(every: interval, logger: logger, task: "history purge") {
-            let purged = try await jobs.purgeHistory(ttlSeconds: ttlSeconds, maxPerWorkspace: maxPerWorkspace, batch: 500)
+            let purged = try await jobs.purgeHistory(
+                ttlSeconds: ttlSeconds, maxPerWorkspace: maxPerWorkspace, batch: 500, idempotencyTTLSeconds: idempotencyTTLSeconds)
             if purged > 0 { logger.info("history purged", metadata: ["jobs": "\(purged)"]) }
         }
     }

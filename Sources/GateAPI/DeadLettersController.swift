@@ -30,18 +30,36 @@ struct DeadLettersController: Sendable {
     }
 
     /// Back to `approved` (gated jobs) or `queued`, with a fresh set of attempts; audited.
+    /// A job parked as `delivery_unknown` (an earlier attempt may have sent it and the
+    /// provider cannot be asked) needs `?confirm_resend=true`: the admin accepts that the
+    /// recipients may get it twice. Without it: 409, audited.
     @Sendable func requeue(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<JobView> {
         let principal = try context.requirePrincipal()
         let workspace = try context.parameters.require("ws")
         let id = try context.parameters.require("id")
+        let confirmResend: Bool
+        switch request.uri.queryParameters.get("confirm_resend") {
+        case nil, "false"?: confirmResend = false
+        case "true"?: confirmResend = true
+        default: throw Problem(.badRequest, detail: "confirm_resend must be true or false")
+        }
         let actor = SecurityAudit.actor(principal, context: context)
         let (execution, jobs) = (self.execution, self.jobs)
         let requeued = try await withTimeout(timeout, dependency: "postgres") {
-            try await execution.requeue(workspaceID: workspace, jobID: id, actor: actor)
+            try await execution.requeue(workspaceID: workspace, jobID: id, confirmResend: confirmResend, actor: actor)
         }
         if let requeued { return JSONResponse(body: JobView(requeued)) }
         guard let job = try await withTimeout(timeout, dependency: "postgres", { try await jobs.find(workspaceID: workspace, id: id) })
         else { throw Problem(.notFound, detail: "no job \(id) in this workspace") }
+        if job.status == .dead, job.statusCode == ExecutionStore.deliveryUnknownCode {
+            try await audit.record(
+                workspace: workspace, action: "job.requeue_refused", principal: principal, targetType: "job", targetID: id,
+                details: ["reason": "resend_not_confirmed"], context: context)
+            throw Problem(
+                .conflict,
+                detail: "an earlier attempt may have delivered this job and the provider cannot be asked; requeue with "
+                    + "confirm_resend=true to send it again anyway")
+        }
         throw Problem(.conflict, detail: "the job is \(job.status.rawValue); only a dead job can be requeued")
     }
 }

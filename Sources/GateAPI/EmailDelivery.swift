@@ -4,9 +4,13 @@ import Persistence
 
 /// Sends a `gmail.send` job's message; returns what the provider answered (ids,
 /// never the message). With `checkAlreadySent`, it first asks the provider whether an
-/// earlier attempt of the job already sent it, and sends only if not.
+/// earlier attempt of the job already sent it, and sends only if not; `mayHaveDelivered`
+/// and `beforeSending` as in `GmailSender.send`.
 protocol EmailDelivery: Sendable {
-    func send(_ email: GmailSend, job: JobRecord, attempt: Int, checkAlreadySent: Bool) async throws -> JSONValue
+    func send(
+        _ email: GmailSend, job: JobRecord, attempt: Int, checkAlreadySent: Bool, mayHaveDelivered: Bool,
+        beforeSending: @Sendable () async throws -> Void
+    ) async throws -> JSONValue
 }
 
 /// `gmail.send` through the workspace's own Gmail account: its sealed credentials
@@ -17,7 +21,10 @@ struct GmailDelivery: EmailDelivery {
     let secrets: SecretBox?
     let sender: GmailSender
 
-    func send(_ email: GmailSend, job: JobRecord, attempt: Int, checkAlreadySent: Bool) async throws -> JSONValue {
+    func send(
+        _ email: GmailSend, job: JobRecord, attempt: Int, checkAlreadySent: Bool, mayHaveDelivered: Bool,
+        beforeSending: @Sendable () async throws -> Void
+    ) async throws -> JSONValue {
         // Missing configuration is retryable: the job waits in the dead letters until an
         // admin sets credentials and requeues it.
         guard let secrets else {
@@ -35,7 +42,7 @@ struct GmailDelivery: EmailDelivery {
         }
         let sent = try await sender.send(
             email, workspaceID: job.workspaceID, credentials: opened, jobID: job.id, attempt: attempt,
-            checkAlreadySent: checkAlreadySent)
+            checkAlreadySent: checkAlreadySent, mayHaveDelivered: mayHaveDelivered, beforeSending: beforeSending)
         return [
             "message_id": .string(sent.messageID), "thread_id": sent.threadID.map(JSONValue.string) ?? .null,
             "rfc822_message_id": .string(sent.rfc822MessageID), "already_sent": .bool(sent.alreadySent),

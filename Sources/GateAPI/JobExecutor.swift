@@ -141,6 +141,8 @@ struct JobExecutor: Service {
             return .failed(code: failure.code, message: failure.message)
         case .retryable where attempt >= settings.maxAttempts:
             return .dead(code: failure.code, message: "\(failure.message) (after \(attempt) attempts)")
+        case .deliveryUnknown:
+            return .dead(code: ExecutionStore.deliveryUnknownCode, message: failure.message)
         case .retryable:
             var delay = settings.backoff.delay(beforeRetry: attempt)
             if let asked = failure.retryAfter { delay = min(max(delay, asked), settings.backoff.maximum) }
@@ -181,7 +183,20 @@ struct JobExecutor: Service {
             return (["task_id": .string(id)], newTask)
         case .gmailSend(let message):
             // After any earlier attempt the message may already be out: never send twice.
-            let result = try await email.send(message, job: job, attempt: claim.attempt, checkAlreadySent: claim.attempt > 1)
+            // Whether one let a send leave is recorded before each send, and survives
+            // requeues, which restart the attempt count.
+            let store = self.store
+            let result = try await email.send(
+                message, job: job, attempt: claim.attempt,
+                checkAlreadySent: claim.attempt > 1 || claim.leaseRecovered || claim.mayHaveDelivered,
+                mayHaveDelivered: claim.mayHaveDelivered,
+                beforeSending: {
+                    do {
+                        try await withTimeout(workerDatabaseTimeout, dependency: "postgres") { try await store.markDeliveryStarted(claim) }
+                    } catch ExecutionStoreError.leaseLost {
+                        throw ExecutionFailure.retryable("lease_lost", "another executor took the job over; nothing was sent")
+                    }
+                })
             return (result, nil)
         }
     }

@@ -116,7 +116,16 @@ struct JobsController: Sendable {
             if let job = try await withTimeout(timeout, dependency: "postgres", { try await lookups.find(workspaceID: workspace, id: existingID) }) {
                 return try replay(job, request: request, context: context)
             }
-            if case .claimedBefore(_, fresh: true) = claim { throw Self.inFlight }
+            if case .claimedBefore(_, fresh: true) = claim {
+                // Not in flight after all if its job was made and already purged.
+                let jobs = self.jobs
+                if let record = try await withTimeout(timeout, dependency: "postgres", {
+                    try await jobs.idempotencyRecord(workspaceID: workspace, idempotencyKey: key)
+                }) {
+                    throw try await answer(record, key: key, payloadHash: validated.payloadHash, refuse: refuse, action: actionName)
+                }
+                throw Self.inFlight
+            }
         case .claimedBefore(jobID: nil, fresh: true):
             throw Self.inFlight
         case .claimed, .claimedBefore(jobID: nil, fresh: false):
@@ -143,20 +152,52 @@ struct JobsController: Sendable {
         switch outcome {
         case .created(let job):
             // Our own claim already names this job; any other (stale) claim is replaced.
-            if case .claimed = claim {} else { await markDone(workspace: workspace, key: key, job: job, context: context) }
+            if case .claimed = claim {} else {
+                await markDone(workspace: workspace, key: key, payloadHash: job.payloadHash, jobID: job.id, context: context)
+            }
             // This replica's executors start at once; the others find it when they next poll.
             if job.status == .queued { events.publish(JobEvents.runnableKey) }
             return try JSONResponse(
                 status: .created, body: JobView(job), headers: [.location: "/v1/workspaces/\(workspace)/jobs/\(job.id)"]
             ).response(from: request, context: context)
-        case .existing(let job) where job.payloadHash == validated.payloadHash:
-            await markDone(workspace: workspace, key: key, job: job, context: context)
+        case .existing(let job):
+            // The key's claim now names the job that holds the key, whatever this request
+            // claimed: a refused retry must not leave its own payload there (Redis lost the
+            // first claim), or the original payload's retries would be refused next.
+            await markDone(workspace: workspace, key: key, payloadHash: job.payloadHash, jobID: job.id, context: context)
+            guard job.payloadHash == validated.payloadHash else {
+                throw try await refuse(
+                    .unprocessableContent, reason: "idempotency_key_reused",
+                    detail: "Idempotency-Key was already used with a different payload", action: actionName)
+            }
             return try replay(job, request: request, context: context)
-        case .existing:
-            throw try await refuse(
-                .unprocessableContent, reason: "idempotency_key_reused",
-                detail: "Idempotency-Key was already used with a different payload", action: actionName)
+        case .purged(let record):
+            throw try await answer(record, key: key, payloadHash: validated.payloadHash, refuse: refuse, action: actionName)
         }
+    }
+
+    /// A retry whose job the history purge deleted while the key was still within
+    /// IDEMPOTENCY_TTL_SECONDS: 410, naming the job and how it ended (422 for another
+    /// payload). Never a new job: the first request's action ran (or was decided) already.
+    private func answer(
+        _ record: IdempotencyRecord, key: String, payloadHash: String, refuse: Refusal, action: String
+    ) async throws -> Problem {
+        await markDone(
+            workspace: record.workspaceID, key: key, payloadHash: record.payloadHash, jobID: record.jobID, context: refuse.context)
+        guard record.payloadHash == payloadHash else {
+            return try await refuse(
+                .unprocessableContent, reason: "idempotency_key_reused",
+                detail: "Idempotency-Key was already used with a different payload", action: action)
+        }
+        var problem = try await refuse(
+            .gone, reason: "idempotency_job_purged",
+            detail: "this Idempotency-Key created job \(record.jobID), which ended \(record.jobStatus) and has since been "
+                + "removed from the job history; it is not created again",
+            action: action)
+        problem.extensions["job_id"] = record.jobID
+        problem.extensions["job_status"] = record.jobStatus
+        problem.headers[.idempotentReplayed] = "true"
+        return problem
     }
 
     private static var inFlight: Problem {
@@ -171,11 +212,11 @@ struct JobsController: Sendable {
     }
 
     /// Best effort: if Redis misses this, the claim goes stale and Postgres answers retries.
-    private func markDone(workspace: String, key: String, job: JobRecord, context: AppRequestContext) async {
+    private func markDone(workspace: String, key: String, payloadHash: String, jobID: String, context: AppRequestContext) async {
         do {
-            try await idempotency.complete(workspace: workspace, key: key, payloadHash: job.payloadHash, jobID: job.id)
+            try await idempotency.complete(workspace: workspace, key: key, payloadHash: payloadHash, jobID: jobID)
         } catch {
-            context.logger.warning("idempotency key not marked done", metadata: ["job_id": .string(job.id), "error": "\(error)"])
+            context.logger.warning("idempotency key not marked done", metadata: ["job_id": .string(jobID), "error": "\(error)"])
         }
     }
 

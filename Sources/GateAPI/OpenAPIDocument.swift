@@ -325,7 +325,7 @@ enum OpenAPIDocument {
           "Jobs"
         ],
         "summary": "Submit a job",
-        "description": "Validates the params, checks the workspace's policy for the action, deduplicates retries by `Idempotency-Key`, and stores the job `pending_approval` (gated) or `queued` (automatic) with its audit row. Refusals are audited (`job.refused`).\n\nIdempotency: same key and payload, first request done → **200** with the original job and `Idempotent-Replayed: true`; first request still running → **409** with `Retry-After: 1`; same key, different payload → **422**; no key → **400**.\n\nRequires the scope `jobs:write`.",
+        "description": "Validates the params, checks the workspace's policy for the action, deduplicates retries by `Idempotency-Key`, and stores the job `pending_approval` (gated) or `queued` (automatic) with its audit row. Refusals are audited (`job.refused`).\n\nIdempotency: same key and payload, first request done → **200** with the original job and `Idempotent-Replayed: true`; first request still running → **409** with `Retry-After: 1`; same key, different payload → **422**; same key and payload but the job since deleted by the history purge (the key stays taken for `IDEMPOTENCY_TTL_SECONDS` from the job's creation) → **410** naming `job_id` and `job_status`, never a new job; no key → **400**.\n\nRequires the scope `jobs:write`.",
         "parameters": [
           {
             "$ref": "#/components/parameters/Workspace"
@@ -577,6 +577,39 @@ enum OpenAPIDocument {
               },
               "Retry-After": {
                 "$ref": "#/components/headers/RetryAfter"
+              }
+            },
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
+                }
+              }
+            }
+          },
+          "410": {
+            "description": "The `Idempotency-Key` (same payload) created a job that the history purge has since deleted; nothing is created. `job_id` and `job_status` (how it ended) name it.",
+            "headers": {
+              "X-Request-Id": {
+                "$ref": "#/components/headers/XRequestId"
+              },
+              "RateLimit-Limit": {
+                "$ref": "#/components/headers/RateLimitLimitOptional"
+              },
+              "RateLimit-Remaining": {
+                "$ref": "#/components/headers/RateLimitRemainingOptional"
+              },
+              "RateLimit-Reset": {
+                "$ref": "#/components/headers/RateLimitResetOptional"
+              },
+              "RateLimit-Policy": {
+                "$ref": "#/components/headers/RateLimitPolicyOptional"
+              },
+              "Idempotent-Replayed": {
+                "required": true,
+                "schema": {
+                  "const": "true"
+                }
               }
             },
             "content": {
@@ -2644,13 +2677,27 @@ enum OpenAPIDocument {
           "Execution"
         ],
         "summary": "Requeue a dead job",
-        "description": "Back to `approved` (gated) or `queued`, attempts from 0; audited (`job.requeued`). Any body is ignored.\n\nRequires the scope `policies:admin`.",
+        "description": "Back to `approved` (gated) or `queued`, attempts from 0; audited (`job.requeued`). Any body is ignored. Whether an earlier attempt may have delivered is kept, so the next run asks the provider before sending. A job parked with `status_code` `delivery_unknown` (it may have been delivered and the provider cannot be asked) is requeued only with `confirm_resend=true`, which sends it again without asking (audited with `resend_confirmed`); without it, 409 (audited, `job.requeue_refused`).\n\nRequires the scope `policies:admin`.",
         "parameters": [
           {
             "$ref": "#/components/parameters/Workspace"
           },
           {
             "$ref": "#/components/parameters/JobId"
+          },
+          {
+            "name": "confirm_resend",
+            "in": "query",
+            "required": false,
+            "description": "Required (`true`) to requeue a job parked as `delivery_unknown`: the admin accepts that it may be delivered twice.",
+            "schema": {
+              "type": "string",
+              "enum": [
+                "true",
+                "false"
+              ],
+              "default": "false"
+            }
           },
           {
             "$ref": "#/components/parameters/RequestId"
@@ -2684,6 +2731,9 @@ enum OpenAPIDocument {
               }
             }
           },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
           },
@@ -2700,7 +2750,7 @@ enum OpenAPIDocument {
             "$ref": "#/components/responses/ServiceUnavailable"
           },
           "409": {
-            "description": "The job is not dead.",
+            "description": "The job is not dead, or it is parked as `delivery_unknown` and `confirm_resend=true` was not given.",
             "headers": {
               "X-Request-Id": {
                 "$ref": "#/components/headers/XRequestId"
@@ -4853,7 +4903,7 @@ enum OpenAPIDocument {
       },
       "Problem": {
         "type": "object",
-        "description": "An RFC 9457 problem (`application/problem+json`): the body of every error response. `type` is a stable URI per status; `detail` is written for the client and never holds an internal message. Extension members: `errors` (validation failures, one per bad field), `checks` (readiness).",
+        "description": "An RFC 9457 problem (`application/problem+json`): the body of every error response. `type` is a stable URI per status; `detail` is written for the client and never holds an internal message. Extension members: `errors` (validation failures, one per bad field), `checks` (readiness), `job_id` and `job_status` (a submission's 410).",
         "required": [
           "type",
           "title",
@@ -4898,6 +4948,14 @@ enum OpenAPIDocument {
           },
           "checks": {
             "$ref": "#/components/schemas/ReadinessChecks"
+          },
+          "job_id": {
+            "type": "string",
+            "description": "410 on job submission: the job the `Idempotency-Key` created, since purged from history."
+          },
+          "job_status": {
+            "type": "string",
+            "description": "410 on job submission: how that job ended."
           }
         },
         "additionalProperties": false

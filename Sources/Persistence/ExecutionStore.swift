@@ -14,6 +14,9 @@ public struct ExecutionClaim: Sendable {
     /// The previous holder's lease ran out mid-run (its replica died or hung): it may
     /// have done the work without recording it.
     public let leaseRecovered: Bool
+    /// Some earlier attempt (before a retry, a lease recovery or a requeue) let a request
+    /// to the provider leave, so the work may be done already (`markDeliveryStarted`).
+    public let mayHaveDelivered: Bool
 }
 
 /// A task as `task.create` stores it.
@@ -77,11 +80,12 @@ public struct ExecutionStore: Sendable {
                     lease_expires_at = now() + make_interval(secs => \(leaseSeconds)), updated_at = now()
                 FROM candidate WHERE jobs.id = candidate.candidate_id
                 RETURNING \(unescaped: JobStore.columns), lease_token, previous_status,
+                    delivery_started_at IS NOT NULL AS may_have_delivered,
                     jsonb_build_object('attempt', attempts, 'lease_recovered', previous_status = 'running') AS details
             ), audit AS (
                 \(auditFrom: "claimed", targetIDColumn: "id", event: event, workspaceColumn: "workspace_id", detailsColumn: "details")
             )
-            SELECT \(unescaped: JobStore.columnNames), lease_token, previous_status,
+            SELECT \(unescaped: JobStore.columnNames), lease_token, previous_status, may_have_delivered,
                 (SELECT payload_hash FROM approvals WHERE approvals.job_id = claimed.id AND approvals.status = 'approved')
             FROM claimed
             """, logger: logger)
@@ -90,11 +94,14 @@ public struct ExecutionStore: Sendable {
             let job = try JobStore.record(row)
             let columns = row.makeRandomAccess()
             let count = columns.count
-            let token = try columns[count - 3].decode(String.self)
-            let previous = try columns[count - 2].decode(String.self)
+            let token = try columns[count - 4].decode(String.self)
+            let previous = try columns[count - 3].decode(String.self)
+            let mayHaveDelivered = try columns[count - 2].decode(Bool.self)
             let approved = try columns[count - 1].decode(String?.self)
             claims.append(
-                ExecutionClaim(job: job, leaseToken: token, approvedPayloadHash: approved, leaseRecovered: previous == "running"))
+                ExecutionClaim(
+                    job: job, leaseToken: token, approvedPayloadHash: approved, leaseRecovered: previous == "running",
+                    mayHaveDelivered: mayHaveDelivered))
         }
         return claims
     }
@@ -171,16 +178,44 @@ public struct ExecutionStore: Sendable {
         return false
     }
 
+    /// Commits, before an attempt sends anything to the provider, that the job's work may
+    /// be done from now on: every later run (retry, lease recovery, requeue) asks the
+    /// provider first. Throws `leaseLost` if `claim` no longer holds the job: then nothing
+    /// may be sent.
+    public func markDeliveryStarted(_ claim: ExecutionClaim) async throws {
+        let rows = try await client.query(
+            """
+            UPDATE jobs SET delivery_started_at = coalesce(delivery_started_at, now())
+            WHERE id = \(claim.job.id) AND status = 'running' AND lease_token = \(claim.leaseToken)
+            RETURNING 1
+            """, logger: logger)
+        for try await _ in rows { return }
+        throw ExecutionStoreError.leaseLost
+    }
+
+    /// A dead job whose status_code is this could not be checked for an earlier delivery;
+    /// only a requeue that confirms a resend may run it again.
+    public static let deliveryUnknownCode = "delivery_unknown"
+
     /// Puts a dead job back in line with a fresh set of attempts (its last error stays
-    /// until the next attempt). Nil if the workspace has no dead job with that id.
-    public func requeue(workspaceID: String, jobID: String, actor: AuditActor) async throws -> JobRecord? {
-        let event = AuditEvent(workspaceID: workspaceID, actor: actor, action: "job.requeued", targetType: "job")
+    /// until the next attempt). Nil if the workspace has no dead job with that id, or if
+    /// the job's delivery is unknown (`deliveryUnknownCode`) and `confirmResend` is false.
+    /// Whether an earlier attempt may have delivered is kept, so the next run checks
+    /// first; a confirmed resend clears it, and the next run sends without checking.
+    public func requeue(workspaceID: String, jobID: String, confirmResend: Bool = false, actor: AuditActor) async throws
+        -> JobRecord?
+    {
+        let event = AuditEvent(
+            workspaceID: workspaceID, actor: actor, action: "job.requeued", targetType: "job",
+            details: confirmResend ? ["resend_confirmed": true] : [:])
         let rows = try await client.query(
             """
             WITH requeued AS (
                 UPDATE jobs SET status = CASE WHEN expires_at IS NULL THEN 'queued' ELSE 'approved' END,
-                    attempts = 0, next_attempt_at = now(), updated_at = now()
+                    attempts = 0, next_attempt_at = now(), updated_at = now(),
+                    delivery_started_at = CASE WHEN \(confirmResend) THEN NULL ELSE delivery_started_at END
                 WHERE workspace_id = \(workspaceID) AND id = \(jobID) AND status = 'dead'
+                  AND (\(confirmResend) OR status_code IS DISTINCT FROM \(Self.deliveryUnknownCode))
                 RETURNING \(unescaped: JobStore.columns)
             ), audit AS (
                 \(auditFrom: "requeued", targetIDColumn: "id", event: event)
@@ -198,4 +233,9 @@ public struct ExecutionStore: Sendable {
         for try await (count) in rows.decode(Int.self) { return count }
         return 0
     }
+}
+
+public enum ExecutionStoreError: Error {
+    /// The claim's lease ran out and another executor holds the job.
+    case leaseLost
 }

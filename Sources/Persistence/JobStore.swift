@@ -101,6 +101,9 @@ public struct JobStore: Sendable {
         case created(JobRecord)
         /// The workspace already has a job with this idempotency key (the durable backstop).
         case existing(JobRecord)
+        /// The key's job was purged from history while the key is still within
+        /// IDEMPOTENCY_TTL_SECONDS (migration 0014): no job was created.
+        case purged(IdempotencyRecord)
     }
 
     let client: PostgresClient
@@ -119,7 +122,8 @@ public struct JobStore: Sendable {
 
     /// Inserts the job and its `job.submitted` audit row — and for a gated job its
     /// approval and `approval.requested` row — in one statement (one round trip,
-    /// atomic), unless the workspace already has a job under the same key.
+    /// atomic), unless the workspace already has a job under the same key or a live
+    /// `idempotency_records` row for it (its job was purged).
     /// `insert.id` is the new job's (chosen by the caller, who may have promised it
     /// elsewhere, e.g. in the idempotency claim); with `.existing` it was not used.
     /// For one submission alone: a statement of its own is cheaper than a batch of one
@@ -131,13 +135,14 @@ public struct JobStore: Sendable {
             created = try Self.record(row)
         }
         if let created { return .created(created) }
-        return .existing(try await existing(insert.job))
+        return try await existing(insert.job)
     }
 
     /// Several submissions in one statement: one round trip and one commit for all of
     /// them (`JobInsertBatcher`), all written or none. Each job comes back `.created`, or
     /// `.existing` when its workspace already had a job under its key — also when an
-    /// earlier insert of the same batch took the key. Only that lookup can fail alone.
+    /// earlier insert of the same batch took the key — or `.purged`. Only that lookup can
+    /// fail alone.
     public func insert(_ inserts: [JobInsert]) async throws -> [Result<InsertOutcome, any Error>] {
         if inserts.count == 1 { return [.success(try await insert(inserts[0]))] }
         var created: [String: JobRecord] = [:]
@@ -152,7 +157,7 @@ public struct JobStore: Sendable {
                 continue
             }
             do {
-                outcomes.append(.success(.existing(try await existing(insert.job))))
+                outcomes.append(.success(try await existing(insert.job)))
             } catch {
                 outcomes.append(.failure(error))
             }
@@ -160,12 +165,16 @@ public struct JobStore: Sendable {
         return outcomes
     }
 
-    /// The job that holds `job`'s key, which an insert just found taken.
-    private func existing(_ job: NewJob) async throws -> JobRecord {
-        guard let existing = try await find(workspaceID: job.workspaceID, idempotencyKey: job.idempotencyKey) else {
-            throw JobStoreError.conflictWithoutRow
+    /// What holds `job`'s key, which an insert just found taken: a job, or the record
+    /// the history purge left of one.
+    private func existing(_ job: NewJob) async throws -> InsertOutcome {
+        if let existing = try await find(workspaceID: job.workspaceID, idempotencyKey: job.idempotencyKey) {
+            return .existing(existing)
         }
-        return existing
+        if let record = try await idempotencyRecord(workspaceID: job.workspaceID, idempotencyKey: job.idempotencyKey) {
+            return .purged(record)
+        }
+        throw JobStoreError.conflictWithoutRow
     }
 
     enum InsertStatement: PreparedShape {
@@ -180,7 +189,9 @@ public struct JobStore: Sendable {
     }
 
     /// One statement, one round trip: the job, its approval if gated, and both audit rows
-    /// (in one INSERT, so `job.submitted` is written before `approval.requested`).
+    /// (in one INSERT, so `job.submitted` is written before `approval.requested`). A key
+    /// with a live idempotency record inserts nothing (one index probe of a table that
+    /// holds only keys purged early).
     static func insertQuery(_ job: NewJob, actor: AuditActor, id: String, approvalID: String) -> PostgresQuery {
         let requested = AuditEvent(
             workspaceID: job.workspaceID, actor: actor, action: "approval.requested", targetType: "approval",
@@ -192,10 +203,13 @@ public struct JobStore: Sendable {
             WITH job AS (
                 INSERT INTO jobs (id, workspace_id, action, params, payload_hash, status, idempotency_key, submitted_by_type,
                                   submitted_by, acts_for, callback_url, required_approvals, expires_at)
-                VALUES (\(id), \(job.workspaceID), \(job.action), \(job.params.jsonText)::jsonb, \(job.payloadHash),
-                        \(job.status.rawValue), \(job.idempotencyKey), \(job.submittedByType), \(job.submittedBy),
-                        \(job.actsFor)::text, \(job.callbackURL)::text, \(job.requiredApprovals)::int8,
-                        now() + make_interval(secs => \(job.approvalTimeoutSeconds)::int8))
+                SELECT \(id), \(job.workspaceID), \(job.action), \(job.params.jsonText)::jsonb, \(job.payloadHash),
+                       \(job.status.rawValue), \(job.idempotencyKey), \(job.submittedByType), \(job.submittedBy),
+                       \(job.actsFor)::text, \(job.callbackURL)::text, \(job.requiredApprovals)::int8,
+                       now() + make_interval(secs => \(job.approvalTimeoutSeconds)::int8)
+                WHERE NOT EXISTS (
+                    SELECT FROM idempotency_records
+                    WHERE workspace_id = \(job.workspaceID) AND idempotency_key = \(job.idempotencyKey) AND expires_at > now())
                 ON CONFLICT (workspace_id, idempotency_key) DO NOTHING
                 RETURNING \(unescaped: Self.columns)
             ), approval AS (
@@ -244,7 +258,12 @@ public struct JobStore: Sendable {
                                   submitted_by, acts_for, callback_url, required_approvals, expires_at)
                 SELECT id, workspace_id, action, params, payload_hash, status, idempotency_key, submitted_by_type,
                        submitted_by, acts_for, callback_url, required_approvals, now() + make_interval(secs => approval_timeout)
-                FROM input ORDER BY ord
+                FROM input
+                WHERE NOT EXISTS (
+                    SELECT FROM idempotency_records AS r
+                    WHERE r.workspace_id = input.workspace_id AND r.idempotency_key = input.idempotency_key
+                      AND r.expires_at > now())
+                ORDER BY ord
                 ON CONFLICT (workspace_id, idempotency_key) DO NOTHING
                 RETURNING \(columns)
             ), approval AS (
@@ -366,6 +385,11 @@ public struct JobStore: Sendable {
         ).first
     }
 
+    /// The record the history purge left of `idempotencyKey`'s job, while the key is live.
+    public func idempotencyRecord(workspaceID: String, idempotencyKey: String) async throws -> IdempotencyRecord? {
+        try await IdempotencyRecord.find(workspaceID: workspaceID, idempotencyKey: idempotencyKey, client: client, logger: logger)
+    }
+
     /// Newest first; `before` is the last id of the previous page.
     public func list(workspaceID: String, status: JobStatus?, action: String?, before: String?, limit: Int) async throws
         -> [JobRecord]
@@ -380,53 +404,6 @@ public struct JobStore: Sendable {
                   AND (\(before)::text IS NULL OR id < \(before))
                 ORDER BY id DESC LIMIT \(limit)
                 """, logger: logger))
-    }
-
-    /// Spelled exactly as the predicates of the partial indexes `jobs_terminal_updated` and
-    /// `jobs_history`, which the purge's statements need.
-    static let terminalStatuses = "('succeeded', 'failed', 'rejected', 'expired', 'cancelled')"
-
-    /// Deletes terminal jobs (their approvals and votes go with them) last changed
-    /// more than `ttlSeconds` ago, then those beyond the newest `maxPerWorkspace` of
-    /// each workspace, `batch` rows per statement. Returns how many went.
-    public func purgeHistory(ttlSeconds: Int, maxPerWorkspace: Int, batch: Int) async throws -> Int {
-        let byAge: PostgresQuery = """
-            WITH gone AS (
-                DELETE FROM jobs WHERE id IN (
-                    SELECT id FROM jobs WHERE status IN \(unescaped: Self.terminalStatuses)
-                      AND updated_at < now() - make_interval(secs => \(ttlSeconds))
-                    LIMIT \(batch))
-                RETURNING 1)
-            SELECT count(*)::int FROM gone
-            """
-        var total = 0
-        // Each statement deletes up to `batch` rows; it runs again until it deletes fewer.
-        for statement in [byAge, Self.historyCapStatement(maxPerWorkspace: maxPerWorkspace, batch: batch)] {
-            while true {
-                let rows = try await client.query(statement, logger: logger)
-                var count = 0
-                for try await (n) in rows.decode(Int.self) { count = n }
-                total += count
-                if count < batch { break }
-            }
-        }
-        return total
-    }
-
-    /// Deletes up to `batch` terminal jobs beyond the newest `maxPerWorkspace` of their
-    /// workspace; returns how many. It ranks every workspace's history, every pass, in
-    /// every replica: in the order of the `jobs_history` index (migration 0011), which an
-    /// index-only scan reads without touching the jobs.
-    static func historyCapStatement(maxPerWorkspace: Int, batch: Int) -> PostgresQuery {
-        """
-        WITH ranked AS (
-            SELECT id, row_number() OVER (PARTITION BY workspace_id ORDER BY id DESC) AS position
-            FROM jobs WHERE status IN \(unescaped: Self.terminalStatuses)
-        ), gone AS (
-            DELETE FROM jobs WHERE id IN (SELECT id FROM ranked WHERE position > \(maxPerWorkspace) LIMIT \(batch))
-            RETURNING 1)
-        SELECT count(*)::int FROM gone
-        """
     }
 
     /// The column list without the `::text` casts, for selecting from a CTE.

@@ -591,7 +591,7 @@ extension AuthFixture {
 
             // The ranking reads the 20,000 history rows from the index; the delete that
             // follows finds nothing to look up.
-            let plan = try await fixture.explainAnalyze(JobStore.historyCapStatement(maxPerWorkspace: 10_000, batch: 500))
+            let plan = try await fixture.explainAnalyze(JobStore.historyCapStatement(maxPerWorkspace: 10_000, batch: 500, idempotencyTTLSeconds: 86400))
             let reads = plan.nodes.filter { $0.relation == "jobs" && $0.type != "ModifyTable" }
             let ranking = reads.filter { $0.rows >= 20_000 }
             #expect(ranking.count == 1 && ranking.allSatisfy { $0.type == "Index Only Scan" && $0.index == "jobs_history" }, "\(plan.text)")
@@ -601,7 +601,7 @@ extension AuthFixture {
             try await fixture.execute("UPDATE jobs SET status = 'succeeded' WHERE id = '\(model)'")
             let purged = try await fixture.db.withClient { postgres in
                 try await JobStore(client: postgres, logger: TestEnvironment.logger)
-                    .purgeHistory(ttlSeconds: 86400, maxPerWorkspace: 10_000, batch: 500)
+                    .purgeHistory(ttlSeconds: 86400, maxPerWorkspace: 10_000, batch: 500, idempotencyTTLSeconds: 86400)
             }
             #expect(purged == 1)
             #expect(try await fixture.count("SELECT count(*)::int FROM jobs WHERE id = 'bulk-000002'") == 0)
@@ -618,7 +618,7 @@ extension AuthFixture {
             try await fixture.execute("UPDATE jobs SET status = 'succeeded' WHERE action = 'task.create'")
             try await fixture.execute("UPDATE jobs SET updated_at = now() - interval '2 days' WHERE id = '\(jobs[0])'")
             let purged = try await fixture.db.withClient { postgres in
-                try await JobStore(client: postgres, logger: TestEnvironment.logger).purgeHistory(ttlSeconds: 86400, maxPerWorkspace: 3, batch: 1)
+                try await JobStore(client: postgres, logger: TestEnvironment.logger).purgeHistory(ttlSeconds: 86400, maxPerWorkspace: 3, batch: 1, idempotencyTTLSeconds: 86400)
             }
             // jobs[0] by age, then jobs[1] and jobs[2] beyond the newest three; the pending job stays.
             #expect(purged == 3)

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import Testing
 
 @testable import Actions
@@ -249,8 +250,37 @@ import Testing
                     email, workspaceID: "acme", credentials: google.refreshCredentials, jobID: "job_9", attempt: 2,
                     checkAlreadySent: false)
             }
-            #expect(failure?.kind == .permanent && failure?.code == "gmail_search_forbidden")
+            #expect(failure?.kind == .deliveryUnknown && failure?.code == "delivery_unknown")
             #expect(google.sendRequests.isEmpty)
+        }
+    }
+
+    @Test func aSearchThatIsOnlyAPrecautionMayBeRefusedAndTheMessageIsSent() async throws {
+        try await withFakeGoogle { google in
+            google.enqueueListResponses([.gmailError(403, reason: "insufficientPermissions", message: "Insufficient Permission")])
+            // An earlier attempt failed before any send left (say, a token error).
+            let sent = try await sender(google).send(
+                email, workspaceID: "acme", credentials: google.refreshCredentials, jobID: "job_10", attempt: 2,
+                checkAlreadySent: true, mayHaveDelivered: false)
+            #expect(sent.alreadySent == false)
+            #expect(google.listRequests.count == 1 && google.sentMessages.count == 1)
+        }
+    }
+
+    @Test func nothingIsSentUnlessBeforeSendingSucceeds() async throws {
+        try await withFakeGoogle { google in
+            struct Refused: Error {}
+            await #expect(throws: Refused.self) {
+                try await sender(google).send(
+                    email, workspaceID: "acme", credentials: google.refreshCredentials, jobID: "job_11", attempt: 1,
+                    checkAlreadySent: false, beforeSending: { throw Refused() })
+            }
+            #expect(google.sendRequests.isEmpty)
+            let calls = NIOLockedValueBox(0)
+            _ = try await sender(google).send(
+                email, workspaceID: "acme", credentials: google.refreshCredentials, jobID: "job_11", attempt: 1,
+                checkAlreadySent: false, beforeSending: { calls.withLockedValue { $0 += 1 } })
+            #expect(calls.withLockedValue { $0 } == 1 && google.sentMessages.count == 1)
         }
     }
 

@@ -35,6 +35,9 @@ final class FakeGoogle: Sendable {
         /// delayed `.normal` send is still recorded afterwards, like a Gmail answer lost
         /// on the way back ("maybe sent").
         indirect case delayed(Duration, Reply)
+        /// Sends: accepts and records the message like `.normal`, then answers with the
+        /// given reply instead (a 503, say): Gmail delivered, the client hears a failure.
+        indirect case acceptedThen(Reply)
 
         /// A Google API error body: `{"error":{"code":…,"errors":[{"reason":…}],…}}`.
         static func gmailError(_ status: Int, reason: String? = nil, message: String = "scripted error", retryAfter: String? = nil)
@@ -245,6 +248,9 @@ final class FakeGoogle: Sendable {
                 if state.withLockedValue({ $0.stopped }) { throw HTTPError(.serviceUnavailable) }
                 try? await Task.sleep(for: min(.milliseconds(20), deadline - ContinuousClock.now))
             }
+            return try await respond(next, to: request, state: state, endpoint: endpoint)
+        case .acceptedThen(let next):
+            if endpoint == .send { _ = send(request, state: state) }
             return try await respond(next, to: request, state: state, endpoint: endpoint)
         case .normal:
             switch endpoint {
