@@ -36,7 +36,9 @@ struct WebhookDestination: Sendable, Equatable {
         } else {
             do { addresses = try await resolver.resolve(host) } catch { throw .unresolved("cannot resolve \(host): \(error)") }
         }
-        guard let first = addresses.first else { throw .unresolved("\(host) has no address") }
+        // IPv4 first when there is one: a replica without IPv6 egress is common, and
+        // only one address is tried (the one checked).
+        guard let chosen = addresses.first(where: \.isV4) ?? addresses.first else { throw .unresolved("\(host) has no address") }
         if !allowPrivateNetworks {
             // Every address, not only the one used: a name must not be half inside.
             for address in addresses {
@@ -45,7 +47,7 @@ struct WebhookDestination: Sendable, Equatable {
                 }
             }
         }
-        return WebhookDestination(host: host, address: first)
+        return WebhookDestination(host: host, address: chosen)
     }
 }
 

@@ -16,6 +16,8 @@ struct WebhookSecretsController: Sendable {
     static let defaultOverlapSeconds = 86400
     static let maximumOverlapSeconds = 2_592_000
 
+    static func newID() -> String { "whs_" + Base32.random(count: 16) }
+
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.post(use: rotate)
         group.get(use: list)
@@ -70,14 +72,19 @@ struct WebhookSecretsController: Sendable {
             throw Problem(.serviceUnavailable, detail: "this server cannot store webhook secrets: SECRETS_KEY is not set")
         }
         let secret = WebhookSignature.newSecret()
-        let id = "whs_" + Base32.random(count: 16)
+        let id = Self.newID()
         let sealed = try secrets.seal(secret, workspaceID: workspace)
         let actor = SecurityAudit.actor(principal, context: context)
         let store = self.store
-        let created = try await withTimeout(timeout, dependency: "postgres") {
-            try await store.rotate(
-                workspaceID: workspace, id: id, sealed: sealed, overlapSeconds: overlap,
-                createdBy: "\(principal.kind.rawValue):\(principal.id)", actor: actor)
+        let created: StoredWebhookSecret
+        do {
+            created = try await withTimeout(timeout, dependency: "postgres") {
+                try await store.rotate(
+                    workspaceID: workspace, id: id, sealed: sealed, overlapSeconds: overlap,
+                    createdBy: "\(principal.kind.rawValue):\(principal.id)", actor: actor)
+            }
+        } catch WebhookSecretStoreError.unknownWorkspace {
+            throw Problem(.notFound, detail: "no workspace \(workspace)")
         }
         return JSONResponse(status: .created, body: SecretView(created, secret: secret), noStore: true)
     }

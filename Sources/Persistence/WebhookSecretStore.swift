@@ -16,6 +16,7 @@ public struct StoredWebhookSecret: Sendable, Equatable {
 
 public enum WebhookSecretStoreError: Error, Equatable {
     case notFound
+    case unknownWorkspace
 }
 
 /// Per-workspace webhook signing secrets (`webhook_secrets`, migration 0015). Every
@@ -37,7 +38,17 @@ public struct WebhookSecretStore: Sendable {
         async throws -> StoredWebhookSecret
     {
         let logger = self.logger
-        return try await client.transaction(logger: logger) { connection in
+        do {
+            return try await rotate(workspaceID: workspaceID, id: id, sealed: sealed, overlapSeconds: overlapSeconds, createdBy: createdBy, actor: actor, logger: logger)
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23503" {
+            throw WebhookSecretStoreError.unknownWorkspace
+        }
+    }
+
+    private func rotate(
+        workspaceID: String, id: String, sealed: String, overlapSeconds: Int, createdBy: String, actor: AuditActor, logger: Logger
+    ) async throws -> StoredWebhookSecret {
+        try await client.transaction(logger: logger) { connection in
             // Serializes two rotations of one workspace (the unique index would make
             // the second one fail instead).
             try await connection.query("SELECT pg_advisory_xact_lock(hashtext('webhook_secrets:' || \(workspaceID)))", logger: logger)

@@ -44,12 +44,13 @@ import Testing
     /// A name is refused if any address it resolves to is not routable, not only the
     /// first (the one a client might pick).
     @Test func everyResolvedAddressIsChecked() async throws {
-        let resolver = Self.resolver(["mixed.test": ["8.8.8.8", "127.0.0.1"], "public.test": ["8.8.8.8", "2606:4700::1111"]])
+        let resolver = Self.resolver(["mixed.test": ["8.8.8.8", "127.0.0.1"], "public.test": ["2606:4700::1111", "8.8.8.8"]])
         await #expect(throws: WebhookDestination.Failure.self) {
             try await WebhookDestination.resolve("https://mixed.test/hook", allowPrivateNetworks: false, resolver: resolver)
         }
         let destination = try await WebhookDestination.resolve(
             "https://public.test:8443/hook", allowPrivateNetworks: false, resolver: resolver)
+        // IPv4 preferred for the connection.
         #expect(destination == WebhookDestination(host: "public.test", address: IPAddress("8.8.8.8")!))
     }
 
