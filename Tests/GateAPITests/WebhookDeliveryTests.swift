@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -175,6 +176,35 @@ import Testing
             }
         }
         await tarpit.close()
+    }
+
+    /// Replicas share the outbox: two deliverers picking the same due rows at once
+    /// send each delivery once (a row is claimed by whichever UPDATE gets it while due).
+    @Test func twoReplicasSendEachDeliveryOnce() async throws {
+        let receiver = WebhookTests.Receiver(failFirst: 0)
+        try await receiver.application.test(.live) { agent in
+            let port = try #require(agent.port)
+            try await TestDatabase.withFresh { db in
+                try await db.withClient { client in
+                    for index in 0..<40 {
+                        _ = try await Self.queue(client, workspace: "ws\(index % 5)", url: "http://127.0.0.1:\(port)/hook")
+                    }
+                    let replicas = (0..<2).map { _ in
+                        Self.deliverer(client, Self.settings(allowPrivate: true, concurrency: 8, perWorkspace: 2))
+                    }
+                    let running = replicas.map { replica in Task { try await replica.run() } }
+                    defer { running.forEach { $0.cancel() } }
+                    #expect(try await eventually(within: .seconds(15)) {
+                        try await db.count("SELECT count(*)::int FROM webhook_deliveries WHERE status = 'delivered'") == 40
+                    })
+                    #expect(receiver.received.withLockedValue { $0.count } == 40)
+                    #expect(Set(receiver.received.withLockedValue { $0.compactMap { $0.headers[HTTPField.Name("webhook-id")!] } }).count == 40)
+                    #expect(try await db.count("SELECT count(*)::int FROM webhook_deliveries WHERE attempts <> 1") == 0)
+                    running.forEach { $0.cancel() }
+                    for task in running { _ = await task.result }
+                }
+            }
+        }
     }
 }
 

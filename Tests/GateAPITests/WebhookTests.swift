@@ -139,4 +139,24 @@ import Testing
             #expect(response.status == .unprocessableContent)
         }
     }
+
+    @Test func deliverySettingsHaveDefaultsAndRanges() throws {
+        let minimal = ["DATABASE_URL": "postgres://gate@127.0.0.1:5432/gateapi"]
+        let webhooks = try AppConfig.load(from: minimal).webhooks
+        #expect(webhooks.legacySignature && webhooks.timeout == .seconds(10))
+        #expect(webhooks.concurrency == 16 && webhooks.concurrencyPerWorkspace == 4)
+        for (variable, value) in [
+            ("WEBHOOK_TIMEOUT_SECONDS", "0"), ("WEBHOOK_TIMEOUT_SECONDS", "121"), ("WEBHOOK_CONCURRENCY", "0"),
+            ("WEBHOOK_CONCURRENCY_PER_WORKSPACE", "many"), ("WEBHOOK_LEGACY_SIGNATURE", "maybe"),
+        ] {
+            #expect(throws: ConfigError.self, "\(variable)=\(value)") {
+                try AppConfig.load(from: minimal.merging([variable: value]) { $1 })
+            }
+            do {
+                _ = try AppConfig.load(from: minimal.merging([variable: value]) { $1 })
+            } catch {
+                #expect(error.variable == variable)
+            }
+        }
+    }
 }
