@@ -34,6 +34,7 @@ struct AppServices: Sendable {
     let tasks: TaskStore
     let executionMetrics: ExecutionMetrics
     let gmailCredentials: GmailCredentialStore
+    let webhookSecrets: WebhookSecretStore
     let email: any EmailDelivery
     let denialAudit: DenialAuditBudget
 
@@ -61,6 +62,7 @@ struct AppServices: Sendable {
         tasks = TaskStore(client: postgres, logger: logger)
         executionMetrics = ExecutionMetrics(registry: metrics.registry)
         gmailCredentials = GmailCredentialStore(client: postgres, logger: logger)
+        webhookSecrets = WebhookSecretStore(client: postgres, logger: logger)
         denialAudit = DenialAuditBudget(perMinute: config.authDenialAuditPerMinute, burst: config.authDenialAuditBurst)
         email = GmailDelivery(
             credentials: gmailCredentials, secrets: config.gmail.secrets,
@@ -102,11 +104,11 @@ func buildApplication(config: AppConfig, services: AppServices, logger: Logger) 
         background.append(
             ApprovalExpirySweeper(
                 approvals: services.approvals, interval: config.sweepInterval, gateMetrics: services.gateMetrics, logger: logger))
-        if let secret = config.webhooks.secret {
+        if config.webhooks.secret != nil {
             background.append(
                 WebhookDeliverer(
                     store: WebhookStore(client: services.postgres, logger: logger), settings: config.webhooks,
-                    secret: secret, interval: .milliseconds(250), logger: logger))
+                    secrets: config.gmail.secrets, resolver: .system, interval: .milliseconds(250), logger: logger))
         }
         background.append(AuditSealer(
                 store: services.auditLog, interval: config.auditSealInterval, gateMetrics: services.gateMetrics, logger: logger))
@@ -178,6 +180,10 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
     TasksController(store: services.tasks, audit: audit, timeout: config.databaseTimeout).addRoutes(to: workspace)
     DeadLettersController(jobs: services.jobs, execution: services.execution, audit: audit, timeout: config.databaseTimeout)
         .addRoutes(to: workspace)
+    WebhookSecretsController(
+        store: services.webhookSecrets, secrets: config.gmail.secrets,
+        timeout: config.databaseTimeout
+    ).addRoutes(to: workspace.group("webhook-secrets").add(middleware: RequireScope(.policiesAdmin, audit: audit)))
     GmailCredentialsController(
         store: services.gmailCredentials, secrets: config.gmail.secrets, audit: audit, timeout: config.databaseTimeout
     ).addRoutes(to: workspace)

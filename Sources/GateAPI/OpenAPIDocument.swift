@@ -65,6 +65,10 @@ enum OpenAPIDocument {
       "description": "Dead letters and the Gmail credentials executors use."
     },
     {
+      "name": "Webhooks",
+      "description": "The workspace's own secrets that sign its webhooks (see the README, \"Learning the outcome\")."
+    },
+    {
       "name": "Audit",
       "description": "Query, export and verify the tamper-evident audit log."
     },
@@ -2799,6 +2803,271 @@ enum OpenAPIDocument {
         ]
       }
     },
+    "/v1/workspaces/{ws}/webhook-secrets": {
+      "post": {
+        "operationId": "rotateWebhookSecret",
+        "tags": [
+          "Webhooks"
+        ],
+        "summary": "Create (rotate) the workspace's webhook secret",
+        "description": "Creates a new signing secret (`whsec_<base64 of 32 bytes>`, in this response only; stored sealed under `SECRETS_KEY`) and makes it the current one. The secret it replaces keeps signing for `overlap_seconds` (both signatures are sent, space-separated, in `webhook-signature`); any older one stops at once. 503 when the server has no `SECRETS_KEY`. Audited (`webhook_secret.rotated`).\n\nRequires the scope `policies:admin`.",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/Workspace"
+          },
+          {
+            "$ref": "#/components/parameters/RequestId"
+          }
+        ],
+        "requestBody": {
+          "required": false,
+          "content": {
+            "application/json": {
+              "schema": {
+                "$ref": "#/components/schemas/WebhookSecretRotate"
+              }
+            }
+          }
+        },
+        "responses": {
+          "201": {
+            "description": "Created; the secret is in `secret`.",
+            "headers": {
+              "X-Request-Id": {
+                "$ref": "#/components/headers/XRequestId"
+              },
+              "RateLimit-Limit": {
+                "$ref": "#/components/headers/RateLimitLimit"
+              },
+              "RateLimit-Remaining": {
+                "$ref": "#/components/headers/RateLimitRemaining"
+              },
+              "RateLimit-Reset": {
+                "$ref": "#/components/headers/RateLimitReset"
+              },
+              "RateLimit-Policy": {
+                "$ref": "#/components/headers/RateLimitPolicy"
+              },
+              "Cache-Control": {
+                "required": true,
+                "schema": {
+                  "const": "no-store"
+                }
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/WebhookSecretWithSecret"
+                }
+              }
+            }
+          },
+          "400": {
+            "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "413": {
+            "$ref": "#/components/responses/ContentTooLarge"
+          },
+          "422": {
+            "$ref": "#/components/responses/Unprocessable"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        },
+        "security": [
+          {
+            "apiKey": [
+              "policies:admin"
+            ]
+          },
+          {
+            "jwt": [
+              "policies:admin"
+            ]
+          },
+          {
+            "apiKeyHeader": [
+              "policies:admin"
+            ]
+          }
+        ],
+        "x-required-scopes": [
+          "policies:admin"
+        ]
+      },
+      "get": {
+        "operationId": "listWebhookSecrets",
+        "tags": [
+          "Webhooks"
+        ],
+        "summary": "List the workspace's webhook secrets",
+        "description": "The secrets that sign now (the current one first) and those that stopped within the last day, newest first; never the secrets themselves.\n\nRequires the scope `policies:admin`.",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/Workspace"
+          },
+          {
+            "$ref": "#/components/parameters/RequestId"
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The secrets.",
+            "headers": {
+              "X-Request-Id": {
+                "$ref": "#/components/headers/XRequestId"
+              },
+              "RateLimit-Limit": {
+                "$ref": "#/components/headers/RateLimitLimit"
+              },
+              "RateLimit-Remaining": {
+                "$ref": "#/components/headers/RateLimitRemaining"
+              },
+              "RateLimit-Reset": {
+                "$ref": "#/components/headers/RateLimitReset"
+              },
+              "RateLimit-Policy": {
+                "$ref": "#/components/headers/RateLimitPolicy"
+              }
+            },
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/WebhookSecretList"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        },
+        "security": [
+          {
+            "apiKey": [
+              "policies:admin"
+            ]
+          },
+          {
+            "jwt": [
+              "policies:admin"
+            ]
+          },
+          {
+            "apiKeyHeader": [
+              "policies:admin"
+            ]
+          }
+        ],
+        "x-required-scopes": [
+          "policies:admin"
+        ]
+      }
+    },
+    "/v1/workspaces/{ws}/webhook-secrets/{id}": {
+      "delete": {
+        "operationId": "revokeWebhookSecret",
+        "tags": [
+          "Webhooks"
+        ],
+        "summary": "Stop a webhook secret signing",
+        "description": "At once: for a leaked secret, or to end a rotation's overlap early. Repeating it is a 204. Audited (`webhook_secret.revoked`).\n\nRequires the scope `policies:admin`.",
+        "parameters": [
+          {
+            "$ref": "#/components/parameters/Workspace"
+          },
+          {
+            "$ref": "#/components/parameters/WebhookSecretId"
+          },
+          {
+            "$ref": "#/components/parameters/RequestId"
+          }
+        ],
+        "responses": {
+          "204": {
+            "description": "It no longer signs.",
+            "headers": {
+              "X-Request-Id": {
+                "$ref": "#/components/headers/XRequestId"
+              },
+              "RateLimit-Limit": {
+                "$ref": "#/components/headers/RateLimitLimit"
+              },
+              "RateLimit-Remaining": {
+                "$ref": "#/components/headers/RateLimitRemaining"
+              },
+              "RateLimit-Reset": {
+                "$ref": "#/components/headers/RateLimitReset"
+              },
+              "RateLimit-Policy": {
+                "$ref": "#/components/headers/RateLimitPolicy"
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "503": {
+            "$ref": "#/components/responses/ServiceUnavailable"
+          }
+        },
+        "security": [
+          {
+            "apiKey": [
+              "policies:admin"
+            ]
+          },
+          {
+            "jwt": [
+              "policies:admin"
+            ]
+          },
+          {
+            "apiKeyHeader": [
+              "policies:admin"
+            ]
+          }
+        ],
+        "x-required-scopes": [
+          "policies:admin"
+        ]
+      }
+    },
     "/v1/workspaces/{ws}/gmail-credentials": {
       "get": {
         "operationId": "getGmailCredentials",
@@ -4210,6 +4479,109 @@ enum OpenAPIDocument {
           }
         }
       },
+      "WebhookSecret": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "id",
+          "created_by",
+          "created_at",
+          "signing"
+        ],
+        "description": "A workspace webhook secret without the secret. Absent values are omitted.",
+        "properties": {
+          "id": {
+            "type": "string",
+            "pattern": "^whs_[a-z2-7]{16}$"
+          },
+          "created_by": {
+            "type": "string",
+            "description": "`api_key:<id>`, `user:<sub>` or `cli:…`."
+          },
+          "created_at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "expires_at": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When it stops (stopped) signing; absent for the current secret."
+          },
+          "signing": {
+            "type": "boolean",
+            "description": "Whether deliveries are signed with it now."
+          }
+        }
+      },
+      "WebhookSecretWithSecret": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "id",
+          "created_by",
+          "created_at",
+          "signing",
+          "secret"
+        ],
+        "properties": {
+          "id": {
+            "type": "string",
+            "pattern": "^whs_[a-z2-7]{16}$"
+          },
+          "created_by": {
+            "type": "string",
+            "description": "`api_key:<id>`, `user:<sub>` or `cli:…`."
+          },
+          "created_at": {
+            "type": "string",
+            "format": "date-time"
+          },
+          "expires_at": {
+            "type": "string",
+            "format": "date-time",
+            "description": "When it stops (stopped) signing; absent for the current secret."
+          },
+          "signing": {
+            "type": "boolean",
+            "description": "Whether deliveries are signed with it now."
+          },
+          "secret": {
+            "type": "string",
+            "pattern": "^whsec_[A-Za-z0-9+/]{43}=$",
+            "description": "Shown once. The HMAC key is the base64-decoded part after `whsec_`."
+          }
+        }
+      },
+      "WebhookSecretList": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "items"
+        ],
+        "properties": {
+          "items": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/WebhookSecret"
+            }
+          }
+        }
+      },
+      "WebhookSecretRotate": {
+        "type": "object",
+        "description": "Optional body. Other fields are ignored.",
+        "properties": {
+          "overlap_seconds": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "minimum": 0,
+            "maximum": 2592000,
+            "description": "How long the replaced secret keeps signing; default 86400."
+          }
+        }
+      },
       "GmailCredentials": {
         "type": "object",
         "additionalProperties": false,
@@ -5382,6 +5754,16 @@ enum OpenAPIDocument {
         "schema": {
           "type": "string",
           "pattern": "^apr_[0-9a-hjkmnp-tv-z]{26}$"
+        }
+      },
+      "WebhookSecretId": {
+        "name": "id",
+        "in": "path",
+        "required": true,
+        "description": "A webhook secret id.",
+        "schema": {
+          "type": "string",
+          "pattern": "^whs_[a-z2-7]{16}$"
         }
       },
       "ApiKeyId": {

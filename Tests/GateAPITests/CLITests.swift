@@ -130,4 +130,25 @@ import Testing
             #expect(try await gateAPI(["credentials", "show", "--workspace", "team-2"], environment: env).0 == 1)
         }
     }
+
+    @Test func webhookSecretsFromTheShell() async throws {
+        try await TestDatabase.withFresh { db in
+            var env = TestEnvironment.appEnvironment(databaseURL: db.url)
+            #expect(try await gateAPI(["workspace", "create", "team-3"], environment: env).0 == 0)
+            let unkeyed = try await gateAPI(["webhook-secrets", "rotate", "--workspace", "team-3"], environment: env)
+            #expect(unkeyed.0 == 1 && unkeyed.2.contains("SECRETS_KEY"))
+            env["SECRETS_KEY"] = GmailExecutionTests.secretsKey
+            #expect(try await gateAPI(["webhook-secrets", "rotate", "--workspace", "nowhere"], environment: env).0 == 1)
+            let rotated = try await gateAPI(["webhook-secrets", "rotate", "--workspace", "team-3", "--overlap-seconds", "0"], environment: env)
+            #expect(rotated.0 == 0, "\(rotated.2)")
+            let parts = rotated.1.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: " ").map(String.init)
+            #expect(parts.count == 2 && parts[0].hasPrefix("whs_") && parts[1].hasPrefix("whsec_"))
+            let listed = try await gateAPI(["webhook-secrets", "list", "--workspace", "team-3"], environment: env)
+            #expect(listed.0 == 0 && listed.1.contains("\(parts[0]) created") && listed.1.contains("(current)"))
+            #expect(!listed.1.contains("whsec_"))
+            #expect(try await gateAPI(["webhook-secrets", "revoke", "--workspace", "team-3", parts[0]], environment: env).0 == 0)
+            #expect(try await gateAPI(["webhook-secrets", "revoke", "--workspace", "team-3", "whs_unknown"], environment: env).0 == 1)
+            #expect(try await db.count("SELECT count(*)::int FROM audit_events WHERE action LIKE 'webhook_secret.%' AND actor_type = 'cli'") == 2)
+        }
+    }
 }

@@ -17,24 +17,45 @@ import Testing
         struct Delivery: Sendable {
             let headers: HTTPFields
             let body: String
+            /// The Host the request named.
+            let authority: String?
+            let method: HTTPRequest.Method
+            let path: String?
         }
         let received = NIOLockedValueBox<[Delivery]>([])
         /// Answers 503 this many times before 200.
         let failuresLeft: NIOLockedValueBox<Int>
+        /// Answers every request to /hook with a 302 to this URL instead.
+        let redirectTo: String?
 
-        init(failFirst: Int) { failuresLeft = NIOLockedValueBox(failFirst) }
+        init(failFirst: Int, redirectTo: String? = nil) {
+            failuresLeft = NIOLockedValueBox(failFirst)
+            self.redirectTo = redirectTo
+        }
 
         var application: some ApplicationProtocol {
             let router = Router()
-            router.post("/hook") { request, _ -> Response in
+            let record: @Sendable (Request) async throws -> Void = { request in
                 let body = try await request.body.collect(upTo: 1 << 20)
-                self.received.withLockedValue { $0.append(Delivery(headers: request.headers, body: String(buffer: body))) }
+                self.received.withLockedValue {
+                    $0.append(
+                        Delivery(
+                            headers: request.headers, body: String(buffer: body), authority: request.head.authority,
+                            method: request.method, path: request.head.path))
+                }
+            }
+            router.post("/hook") { request, _ -> Response in
+                try await record(request)
+                if let redirectTo = self.redirectTo { return Response(status: .found, headers: [.location: redirectTo]) }
                 let fail = self.failuresLeft.withLockedValue { left -> Bool in
                     defer { left = max(0, left - 1) }
                     return left > 0
                 }
                 return Response(status: fail ? .serviceUnavailable : .ok)
             }
+            // Where a redirect points: "inside".
+            router.on("/internal", method: .get) { request, _ -> Response in try await record(request); return Response(status: .ok) }
+            router.on("/internal", method: .post) { request, _ -> Response in try await record(request); return Response(status: .ok) }
             return Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)))
         }
     }
@@ -119,12 +140,23 @@ import Testing
         }
     }
 
-    @Test(arguments: [
-        ("127.0.0.1", false), ("10.1.2.3", false), ("172.16.0.1", false), ("172.32.0.1", true), ("192.168.1.1", false),
-        ("169.254.169.254", false), ("100.64.0.1", false), ("0.0.0.0", false), ("8.8.8.8", true), ("::1", false),
-        ("fd00::1", false), ("fe80::1", false), ("::ffff:127.0.0.1", false), ("2606:4700::1111", true), ("[::1]", false),
-    ])
-    func destinationAddresses(_ host: String, _ isPublic: Bool) async throws {
-        #expect(try await DestinationCheck.isPublic(host: host) == isPublic)
+    @Test func deliverySettingsHaveDefaultsAndRanges() throws {
+        let minimal = ["DATABASE_URL": "postgres://gate@127.0.0.1:5432/gateapi"]
+        let webhooks = try AppConfig.load(from: minimal).webhooks
+        #expect(webhooks.legacySignature && webhooks.timeout == .seconds(10))
+        #expect(webhooks.concurrency == 16 && webhooks.concurrencyPerWorkspace == 4)
+        for (variable, value) in [
+            ("WEBHOOK_TIMEOUT_SECONDS", "0"), ("WEBHOOK_TIMEOUT_SECONDS", "121"), ("WEBHOOK_CONCURRENCY", "0"),
+            ("WEBHOOK_CONCURRENCY_PER_WORKSPACE", "many"), ("WEBHOOK_LEGACY_SIGNATURE", "maybe"),
+        ] {
+            #expect(throws: ConfigError.self, "\(variable)=\(value)") {
+                try AppConfig.load(from: minimal.merging([variable: value]) { $1 })
+            }
+            do {
+                _ = try AppConfig.load(from: minimal.merging([variable: value]) { $1 })
+            } catch {
+                #expect(error.variable == variable)
+            }
+        }
     }
 }
