@@ -22,6 +22,11 @@ struct AuthenticationMiddleware: RouterMiddleware {
         if let retryAfter = failures.retryAfter(context.remoteIP) {
             var problem = Problem(.tooManyRequests, detail: "too many failed authentications from this address; retry after \(retryAfter) s")
             problem.headers[.retryAfter] = String(retryAfter)
+            // The address's bucket, in the same headers as every other limit.
+            problem.headers[.rateLimitLimit] = String(failures.burst)
+            problem.headers[.rateLimitRemaining] = "0"
+            problem.headers[.rateLimitReset] = String(retryAfter)
+            problem.headers[.rateLimitPolicy] = "\"auth_failures\";q=\(failures.perMinute);w=60;burst=\(failures.burst)"
             try await deny(reason: "auth_failures_exceeded", claimedID: nil, workspace: workspace, request: request, context: context, problem: problem)
         }
         guard let credential = Self.credential(in: request) else {

@@ -5628,7 +5628,7 @@ enum OpenAPIDocument {
         }
       },
       "TooManyRequests": {
-        "description": "The principal's or the workspace's rate limit is spent; or the client address failed authentication too often (answered before the credential is read, without `RateLimit-*` headers); or a cap on what is held open at once is reached (event streams and long-polls per principal or server, audit exports and verifications per workspace or server). `Retry-After` says when to try again.",
+        "description": "The principal's or the workspace's rate limit is spent; or the client address failed authentication too often (answered before the credential is read; `RateLimit-*` then describe the address's bucket, policy `auth_failures`); or a cap on what is held open at once is reached (event streams and long-polls per principal or server, audit exports and verifications per workspace or server). `Retry-After` says when to try again.",
         "headers": {
           "X-Request-Id": {
             "$ref": "#/components/headers/XRequestId"

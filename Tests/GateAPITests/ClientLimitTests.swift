@@ -69,6 +69,8 @@ import Testing
             #expect(refused.status == .tooManyRequests)
             #expect(refused.headers[.contentType] == "application/problem+json")
             #expect(Int(refused.headers[.retryAfter] ?? "") ?? 0 >= 1)
+            #expect(refused.headers[.rateLimitRemaining] == "0")
+            #expect(refused.headers[.rateLimitPolicy] == #""auth_failures";q=1;w=60;burst=3"#)
             // The address waits whatever it presents (its credential is not even looked at).
             #expect(try await client.execute(uri: "/v1/workspaces/acme/jobs", method: .get, headers: bearer(fixture.adminKey)).status == .tooManyRequests)
             let reasons = try await fixture.auditRows(action: "auth.denied").map { $0.2 }
