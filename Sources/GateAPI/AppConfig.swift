@@ -59,6 +59,8 @@ struct AppConfig: Sendable {
     /// after a burst (`AUTH_DENIAL_AUDIT_BURST`); see `DenialAuditBudget`.
     var authDenialAuditPerMinute: Int
     var authDenialAuditBurst: Int
+    /// What one tenant or client may hold of what all share (`ResourceLimits`).
+    var limits: ResourceLimits
 
     /// Reads the configuration from `environment`; the error names the first bad variable.
     static func load(from environment: [String: String]) throws(ConfigError) -> AppConfig {
@@ -179,6 +181,9 @@ struct AppConfig: Sendable {
             }
         }
 
+        let auditExportConcurrency = try env.int("AUDIT_EXPORT_CONCURRENCY", default: 2, in: 1...100)
+        let limits = try ResourceLimits.load(env, auditExportConcurrency: auditExportConcurrency)
+
         return AppConfig(
             host: env.string("HOST", default: "127.0.0.1"),
             port: try env.int("PORT", default: 8080, in: 0...65535),
@@ -216,10 +221,11 @@ struct AppConfig: Sendable {
                 timeout: .seconds(try env.int("WEBHOOK_TIMEOUT_SECONDS", default: 10, in: 1...120)),
                 concurrency: try env.int("WEBHOOK_CONCURRENCY", default: 16, in: 1...1000),
                 concurrencyPerWorkspace: try env.int("WEBHOOK_CONCURRENCY_PER_WORKSPACE", default: 4, in: 1...1000)),
-            auditExportConcurrency: try env.int("AUDIT_EXPORT_CONCURRENCY", default: 2, in: 1...100),
+            auditExportConcurrency: auditExportConcurrency,
             shutdownTimeout: .seconds(try env.int("SHUTDOWN_TIMEOUT_SECONDS", default: 25, in: 1...3600)),
             authDenialAuditPerMinute: try env.int("AUTH_DENIAL_AUDIT_PER_MINUTE", default: 60, in: 1...1_000_000),
-            authDenialAuditBurst: try env.int("AUTH_DENIAL_AUDIT_BURST", default: 30, in: 1...1_000_000)
+            authDenialAuditBurst: try env.int("AUTH_DENIAL_AUDIT_BURST", default: 30, in: 1...1_000_000),
+            limits: limits
         )
     }
 }
@@ -229,6 +235,34 @@ struct ConfigError: Error, CustomStringConvertible {
     let variable: String
     let problem: String
     var description: String { "configuration error: \(variable) \(problem)" }
+}
+
+extension ResourceLimits {
+    fileprivate static func load(_ env: Environment, auditExportConcurrency: Int) throws(ConfigError) -> ResourceLimits {
+        var limits = ResourceLimits()
+        limits.eventWaitersPerReplica = try env.int("EVENT_WAITERS_PER_REPLICA", default: 1000, in: 1...1_000_000)
+        limits.eventWaitersPerPrincipal = try env.int("EVENT_WAITERS_PER_PRINCIPAL", default: 10, in: 1...1_000_000)
+        guard limits.eventWaitersPerPrincipal <= limits.eventWaitersPerReplica else {
+            throw ConfigError(variable: "EVENT_WAITERS_PER_PRINCIPAL", problem: "must not exceed EVENT_WAITERS_PER_REPLICA (\(limits.eventWaitersPerReplica))")
+        }
+        limits.auditExportsPerWorkspace = try env.int("AUDIT_EXPORT_PER_WORKSPACE", default: 1, in: 1...100)
+        guard limits.auditExportsPerWorkspace <= auditExportConcurrency else {
+            throw ConfigError(variable: "AUDIT_EXPORT_PER_WORKSPACE", problem: "must not exceed AUDIT_EXPORT_CONCURRENCY (\(auditExportConcurrency))")
+        }
+        limits.auditExportIdleTimeout = .seconds(try env.int("AUDIT_EXPORT_IDLE_SECONDS", default: 30, in: 1...3600))
+        limits.auditExportMaxDuration = .seconds(try env.int("AUDIT_EXPORT_MAX_SECONDS", default: 900, in: 1...86400))
+        limits.httpReadTimeout = .seconds(try env.int("HTTP_READ_TIMEOUT_SECONDS", default: 30, in: 1...3600))
+        limits.authFailuresPerMinute = try env.int("AUTH_FAILURES_PER_MINUTE", default: 60, in: 1...1_000_000)
+        limits.authFailuresBurst = try env.int("AUTH_FAILURES_BURST", default: 20, in: 1...1_000_000)
+        limits.metricsToken = try env.secret("METRICS_TOKEN", minimumBytes: 16)
+        for cidr in env.list("TRUSTED_PROXIES", default: "") {
+            guard let network = IPNetwork(cidr) else {
+                throw ConfigError(variable: "TRUSTED_PROXIES", problem: "has \"\(cidr)\", which is not an IP address or CIDR network")
+            }
+            limits.trustedProxies.append(network)
+        }
+        return limits
+    }
 }
 
 /// Typed reads of environment variables; an empty value counts as unset.

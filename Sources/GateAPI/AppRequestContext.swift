@@ -10,17 +10,25 @@ struct AppRequestContext: RequestContext {
     var requestID: String = ""
     /// Set from `MAX_BODY_BYTES` by `BodyLimitMiddleware`; `request.decode` enforces it.
     var maxUploadSize: Int = 1_048_576
+    /// How long `request.decode` waits for the whole body (`HTTP_READ_TIMEOUT_SECONDS`,
+    /// set by `BodyLimitMiddleware`); a client still sending after it loses the connection.
+    var bodyReadTimeout: Duration = .seconds(30)
+    /// The connection, closed when its request body is too slow.
+    let channel: any Channel
     /// Set by `AuthenticationMiddleware` on every `/v1` route.
     var principal: Principal?
     /// Set only on a submission: its rate-limit charge, which `RateLimitMiddleware`
     /// defers to the idempotency claim. Elsewhere nil (the charge was taken up front).
     var rateLimit: RateLimitCharge?
-    /// The TCP peer. Client-sent `X-Forwarded-For` is never trusted for limits.
-    let remoteIP: String?
+    /// The client's address: the TCP peer, or, behind a `TRUSTED_PROXIES` hop, the
+    /// address it forwarded for (`ClientAddressMiddleware`). Anyone else's
+    /// `X-Forwarded-For` is ignored.
+    var remoteIP: String?
 
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)
         self.remoteIP = source.channel.remoteAddress?.ipAddress
+        self.channel = source.channel
     }
 
     /// The authenticated principal; routes under `/v1` always have one.

@@ -37,6 +37,9 @@ struct AppServices: Sendable {
     let webhookSecrets: WebhookSecretStore
     let email: any EmailDelivery
     let denialAudit: DenialAuditBudget
+    let authFailures: AuthFailureThrottle
+    /// Event streams and long-polls open in this replica (per principal and in all).
+    let eventWaiters: ConcurrencyLimit
 
     init(config: AppConfig, logger: Logger) async throws {
         postgres = PostgresClient(configuration: config.database, backgroundLogger: logger)
@@ -64,6 +67,8 @@ struct AppServices: Sendable {
         gmailCredentials = GmailCredentialStore(client: postgres, logger: logger)
         webhookSecrets = WebhookSecretStore(client: postgres, logger: logger)
         denialAudit = DenialAuditBudget(perMinute: config.authDenialAuditPerMinute, burst: config.authDenialAuditBurst)
+        authFailures = AuthFailureThrottle(perMinute: config.limits.authFailuresPerMinute, burst: config.limits.authFailuresBurst)
+        eventWaiters = ConcurrencyLimit(config.limits.eventWaitersPerReplica, perKey: config.limits.eventWaitersPerPrincipal)
         email = GmailDelivery(
             credentials: gmailCredentials, secrets: config.gmail.secrets,
             sender: GmailSender(
@@ -99,6 +104,7 @@ func buildApplication(config: AppConfig, services: AppServices, logger: Logger) 
                 ConfigCacheInvalidation(keys: services.keyCache, policies: services.policyCache).listenerChannel,
             ],
             logger: logger),
+        JobEventsResync(events: services.events, jobs: services.jobs, logger: logger),
     ]
     if config.backgroundWorkers {
         background.append(
@@ -129,6 +135,10 @@ func buildApplication(config: AppConfig, services: AppServices, logger: Logger) 
     }
     return Application(
         router: router,
+        // Closes connections that send nothing for this long, an unfinished request head
+        // included (its bytes do not count as activity until the head is complete); a
+        // response being written is never cut off by it.
+        server: .http1(configuration: .init(idleTimeout: .nanoseconds(Int64(config.limits.httpReadTimeout.seconds * 1e9)))),
         configuration: .init(address: .hostname(config.host, port: config.port), serverName: "GateAPI"),
         services: named,
         logger: logger
@@ -139,15 +149,19 @@ func buildApplication(config: AppConfig, services: AppServices, logger: Logger) 
 /// what `OpenAPITests` compares with the OpenAPI document (`router.routes`).
 func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestContext> {
     let router = Router(context: AppRequestContext.self)
-    // Outermost first: every response, problems included, gets an id and is measured.
+    // Outermost first: the client's address behind trusted proxies, for every limit and
+    // audit row; then every response, problems included, gets an id and is measured.
+    if !config.limits.trustedProxies.isEmpty {
+        router.add(middleware: ClientAddressMiddleware(trustedProxies: config.limits.trustedProxies))
+    }
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: HTTPMetricsMiddleware(metrics: services.metrics))
     router.add(middleware: ProblemMiddleware())
-    router.add(middleware: BodyLimitMiddleware(maxBodyBytes: config.maxBodyBytes))
+    router.add(middleware: BodyLimitMiddleware(maxBodyBytes: config.maxBodyBytes, bodyReadTimeout: config.limits.httpReadTimeout))
 
     HealthController(
         postgres: services.postgres, redis: services.redis, metrics: services.metrics,
-        readinessTimeout: .seconds(2)
+        readinessTimeout: .seconds(2), metricsToken: config.limits.metricsToken
     ).addRoutes(to: router)
     APIDocsController().addRoutes(to: router)
 
@@ -155,7 +169,7 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
     let denials = BudgetedDenialAudit(audit: audit, budget: services.denialAudit, unaudited: services.gateMetrics.unauditedDenials)
     // Every workspace route: who is calling, are they a member (else 404), within limits.
     let workspace = router.group("v1/workspaces/{ws}")
-        .add(middleware: AuthenticationMiddleware(authenticator: services.authenticator, denials: denials))
+        .add(middleware: AuthenticationMiddleware(authenticator: services.authenticator, denials: denials, failures: services.authFailures))
         .add(middleware: WorkspaceAccessMiddleware(denials: denials))
         .add(middleware: RateLimitMiddleware(limiter: RateLimiter(redis: services.redis, settings: config.rateLimits, keyPrefix: config.redisKeyPrefix)))
 
@@ -166,7 +180,8 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
         timeout: config.databaseTimeout
     ).addRoutes(to: workspace)
     JobsController(
-        jobs: services.jobs, inserts: services.jobInserts, lookups: services.jobLookups, approvals: services.approvals, events: services.events, policies: services.policyCache,
+        jobs: services.jobs, inserts: services.jobInserts, lookups: services.jobLookups, approvals: services.approvals, events: services.events,
+        waiters: services.eventWaiters, policies: services.policyCache,
         idempotency: IdempotencyGuard(redis: services.redis, ttlSeconds: config.idempotencyTTLSeconds, keyPrefix: config.redisKeyPrefix),
         webhooksEnabled: config.webhooks.secret != nil,
         audit: audit, timeout: config.databaseTimeout
@@ -189,8 +204,9 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
     ).addRoutes(to: workspace)
     AuditController(
         store: services.auditLog, audit: audit, timeout: config.databaseTimeout, longTimeout: auditTimeout,
-        longOperations: ConcurrencyLimit(config.auditExportConcurrency))
-        .addRoutes(to: workspace)
+        longOperations: ConcurrencyLimit(config.auditExportConcurrency, perKey: config.limits.auditExportsPerWorkspace),
+        exportIdleTimeout: config.limits.auditExportIdleTimeout, exportMaxDuration: config.limits.auditExportMaxDuration
+    ).addRoutes(to: workspace)
     // Last: it wraps only the not-found answer, and needs every route.
     router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
     return router

@@ -12,8 +12,13 @@ struct AuditController: Sendable {
     let timeout: Duration
     /// Verify and the seal before an export may chain a backlog and read the whole log.
     let longTimeout: Duration
-    /// Exports and verifications running at once in this replica (`AUDIT_EXPORT_CONCURRENCY`).
+    /// Exports and verifications running at once in this replica (`AUDIT_EXPORT_CONCURRENCY`)
+    /// and per workspace (`AUDIT_EXPORT_PER_WORKSPACE`), so one tenant cannot take them all.
     let longOperations: ConcurrencyLimit
+    /// An export is cut off after this long without the client taking any of it
+    /// (`AUDIT_EXPORT_IDLE_SECONDS`), and after `exportMaxDuration` in all (`AUDIT_EXPORT_MAX_SECONDS`).
+    var exportIdleTimeout: Duration = .seconds(30)
+    var exportMaxDuration: Duration = .seconds(900)
 
     func addRoutes(to workspace: RouterGroup<AppRequestContext>) {
         let read = workspace.group("audit").add(middleware: RequireScope(.auditRead, audit: audit))
@@ -51,7 +56,7 @@ struct AuditController: Sendable {
 
     @Sendable func verify(_ request: Request, context: AppRequestContext) async throws -> Response {
         let workspace = try context.parameters.require("ws")
-        let slot = try place()
+        let slot = try place(workspace: workspace)
         defer { withExtendedLifetime(slot) {} }
         let result = try await sealThen(workspace: workspace) { store in try await store.verify(workspaceID: workspace) }
         return try JSONResponse(body: Self.verificationJSON(result)).response(from: request, context: context)
@@ -77,7 +82,7 @@ struct AuditController: Sendable {
         let filter = try AuditParameters.filter(request, timesOnly: true)
         // Taken before the export is recorded (a refused export is not one), held until
         // the stream ends.
-        let slot = try place()
+        let slot = try place(workspace: workspace)
         try await audit.record(
             workspace: workspace, action: "audit.exported", principal: principal, targetType: "audit_log",
             targetID: workspace, details: Self.exportDetails(format: format, filter: filter), outcome: .success, context: context)
@@ -90,12 +95,16 @@ struct AuditController: Sendable {
             .contentType: format.contentType, .cacheControl: "no-store",
             .contentDisposition: "attachment; filename=\"audit-\(workspace)-\(stamp).\(format.rawValue)\"",
         ]
+        let idle = exportIdleTimeout, total = exportMaxDuration
         return Response(status: .ok, headers: headers, body: ResponseBody { writer in
             defer { withExtendedLifetime(slot) {} }
-            if !format.header.isEmpty { try await writer.write(ByteBuffer(string: format.header)) }
             do {
-                _ = try await store.export(workspaceID: workspace, filter: filter) { batch in
-                    try await writer.write(format.encode(batch))
+                // A client that stops reading gives the slot back after `idle`.
+                try await writeWithDeadlines(idle: idle, total: total, writer: &writer) { out in
+                    if !format.header.isEmpty { try await out.write(ByteBuffer(string: format.header)) }
+                    _ = try await store.export(workspaceID: workspace, filter: filter) { batch in
+                        try await out.write(format.encode(batch))
+                    }
                 }
             } catch {
                 // Headers are gone: the connection is closed without the final chunk, so
@@ -108,15 +117,19 @@ struct AuditController: Sendable {
     }
 
     /// A place among the exports and verifications running now, or 429.
-    func place() throws -> ConcurrencyLimit.Slot {
-        guard let slot = longOperations.acquire() else {
+    func place(workspace: String) throws -> ConcurrencyLimit.Slot {
+        switch longOperations.place(key: workspace) {
+        case .success(let slot):
+            return slot
+        case .failure(let refusal):
             var problem = Problem(
                 .tooManyRequests,
-                detail: "\(longOperations.limit) audit exports or verifications are already running on this server; retry later")
+                detail: refusal == .keyFull
+                    ? "\(longOperations.perKey) audit exports or verifications of this workspace are already running on this server; retry later"
+                    : "\(longOperations.limit) audit exports or verifications are already running on this server; retry later")
             problem.headers[.retryAfter] = "5"
             throw problem
         }
-        return slot
     }
 
     static func exportDetails(format: AuditFormat, filter: AuditFilter) -> [String: JSONValue] {

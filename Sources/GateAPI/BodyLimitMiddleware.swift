@@ -2,10 +2,11 @@ import Hummingbird
 
 /// Enforces `MAX_BODY_BYTES`: a declared `Content-Length` over the limit is refused
 /// before the body is read; a chunked body is cut off by `request.decode`, which
-/// collects at most `context.maxUploadSize` bytes.
+/// collects at most `context.maxUploadSize` bytes, within `context.bodyReadTimeout`.
 struct BodyLimitMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let maxBodyBytes: Int
+    var bodyReadTimeout: Duration = .seconds(30)
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         if let length = request.headers[.contentLength].flatMap(Int.init), length > maxBodyBytes {
@@ -13,6 +14,7 @@ struct BodyLimitMiddleware: RouterMiddleware {
         }
         var context = context
         context.maxUploadSize = maxBodyBytes
+        context.bodyReadTimeout = bodyReadTimeout
         return try await next(request, context)
     }
 }

@@ -1,3 +1,5 @@
+import Auth
+import GateCore
 import Hummingbird
 import Logging
 import PostgresNIO
@@ -9,6 +11,9 @@ struct HealthController: Sendable {
     let redis: RedisClient
     let metrics: HTTPMetrics
     let readinessTimeout: Duration
+    /// `METRICS_TOKEN`: when set, `/metrics` answers only `Authorization: Bearer <token>`
+    /// (its labels name routes and volumes, which are nobody else's business).
+    var metricsToken: String? = nil
 
     func addRoutes(to router: Router<AppRequestContext>) {
         router.get("/health", use: health)
@@ -48,7 +53,16 @@ struct HealthController: Sendable {
     }
 
     @Sendable func prometheus(_ request: Request, context: AppRequestContext) async throws -> Response {
-        Response(
+        if let metricsToken {
+            // Digests of both, compared in constant time: nothing about the token leaks, its length included.
+            let presented = CanonicalJSON.sha256(.string(AuthenticationMiddleware.credential(in: request) ?? ""))
+            guard constantTimeEquals(Array(presented.utf8), Array(CanonicalJSON.sha256(.string(metricsToken)).utf8)) else {
+                var problem = Problem(.unauthorized, detail: "/metrics needs the metrics token (METRICS_TOKEN)")
+                problem.headers[.wwwAuthenticate] = #"Bearer realm="gateapi-metrics""#
+                throw problem
+            }
+        }
+        return Response(
             status: .ok,
             headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
             body: .init(byteBuffer: ByteBuffer(bytes: metrics.registry.emitToBuffer())))

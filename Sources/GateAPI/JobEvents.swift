@@ -1,8 +1,11 @@
+import Foundation
 import NIOConcurrencyHelpers
+import Persistence
 
 /// In-process fan-out of job state changes to long-polls and event streams. Fed by
 /// `NotificationsListener` from Postgres `LISTEN gateapi_jobs`, so a change made on any replica
-/// reaches waiters on every replica.
+/// reaches waiters on every replica; `JobEventsResync` is the backstop for a notification
+/// lost while that connection was down (one statement for all waiters of the replica).
 final class JobEvents: Sendable {
     private let subscribers = NIOLockedValueBox<[String: [ObjectIdentifier: JobSignal]]>([:])
 
@@ -36,6 +39,18 @@ final class JobEvents: Sendable {
     }
 
     var subscriberCount: Int { subscribers.withLockedValue { $0.values.reduce(0) { $0 + $1.count } } }
+
+    /// The jobs someone waits on now, each with its waiters' signals.
+    func watchedJobs() -> [(job: JobKey, signals: [JobSignal])] {
+        subscribers.withLockedValue { subscribers in
+            subscribers.compactMap { key, signals in
+                // Job keys are "<workspace>:<job>"; the executors' wake-up has no colon.
+                guard let colon = key.firstIndex(of: ":") else { return nil }
+                let job = JobKey(workspaceID: String(key[..<colon]), id: String(key[key.index(after: colon)...]))
+                return (job, Array(signals.values))
+            }
+        }
+    }
 }
 
 /// A one-waiter wake-up: `fire` wakes the current `wait`, or the next one if nobody
@@ -48,6 +63,16 @@ final class JobSignal: Sendable {
     }
 
     private let state = NIOLockedValueBox(State())
+    /// The `updated_at` of the job as its waiter last read it (nil before the first
+    /// read): the re-read fires the signal when the database holds another.
+    private let seen = NIOLockedValueBox<Date?>(nil)
+
+    func saw(updatedAt: Date) { seen.withLockedValue { $0 = updatedAt } }
+
+    /// Whether the job as stored now (nil: gone) differs from what the waiter last read.
+    func isStale(comparedWith stored: Date?) -> Bool {
+        seen.withLockedValue { seen in seen != nil && seen != stored }
+    }
 
     func fire() {
         let waiter = state.withLockedValue { state -> CheckedContinuation<Bool, Never>? in

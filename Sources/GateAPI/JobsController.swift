@@ -21,6 +21,8 @@ struct JobsController: Sendable {
     let lookups: JobLookupBatcher
     let approvals: ApprovalStore
     let events: JobEvents
+    /// Event streams and long-polls open at once, per replica and per principal.
+    let waiters: ConcurrencyLimit
     let policies: CachedPolicyLookup
     let idempotency: IdempotencyGuard
     /// Whether WEBHOOK_SECRET is set: callbacks are never sent unsigned.
@@ -262,75 +264,28 @@ struct JobsController: Sendable {
             guard let status = JobStatus(rawValue: raw) else { throw Problem(.badRequest, detail: "unknown status \(raw)") }
             known = status
         }
+        // Held until the answer: each waiter is a task (and a connection) of this replica.
+        let slot = wait > 0 ? try waiterSlot(context) : nil
+        defer { withExtendedLifetime(slot) {} }
         // Subscribe before reading, so a change between the read and the wait is not missed.
         let subscription = wait > 0 ? events.subscribe(workspace: workspace, job: id) : nil
         defer { subscription?.cancel() }
         var job = try await load(workspace: workspace, id: id)
+        subscription?.signal.saw(updatedAt: job.updatedAt)
         let baseline = known ?? job.status
         guard let subscription, job.status == baseline, !job.status.isTerminal else { return JSONResponse(body: JobView(job)) }
         let deadline = ContinuousClock.now + .seconds(wait)
         while job.status == baseline, ContinuousClock.now < deadline, !Task.isShuttingDownGracefully {
-            // A notification, or every 2 s a re-read in case one was lost with a dropped LISTEN connection.
-            _ = await subscription.signal.wait(for: min(.seconds(2), deadline - ContinuousClock.now))
+            // Woken by a notification, or by the replica's shared re-read (JobEventsResync)
+            // if one was lost: an idle long-poll sends Postgres nothing of its own.
+            guard await Self.waitForChange(subscription.signal, upTo: deadline - ContinuousClock.now) else { continue }
             job = try await load(workspace: workspace, id: id)
+            subscription.signal.saw(updatedAt: job.updatedAt)
         }
         return JSONResponse(body: JobView(job))
     }
 
-    /// Server-Sent Events: the job now, then each change (`event: job`), a comment
-    /// every 15 s to keep proxies from closing the stream, and the end after a
-    /// terminal status.
-    @Sendable func stream(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let workspace = try context.parameters.require("ws")
-        let id = try context.parameters.require("id")
-        let subscription = events.subscribe(workspace: workspace, job: id)
-        let first: JobRecord
-        do {
-            first = try await load(workspace: workspace, id: id)
-        } catch {
-            subscription.cancel()
-            throw error
-        }
-        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache", HTTPField.Name("X-Accel-Buffering")!: "no"]
-        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
-            defer { subscription.cancel() }
-            var job = first
-            try await writer.write(Self.event(job))
-            var quiet = Duration.zero
-            // A graceful shutdown (SIGTERM) ends the stream: clients reconnect to another
-            // replica, and the server does not wait for a job that may stay pending for days.
-            while !job.status.isTerminal, !Task.isShuttingDownGracefully {
-                let notified = await subscription.signal.wait(for: .seconds(2))
-                let current: JobRecord
-                do {
-                    current = try await load(workspace: workspace, id: id)
-                } catch is DependencyTimeout {
-                    // A slow or briefly unavailable database: keep the stream, read again next round.
-                    quiet += .seconds(2)
-                    continue
-                }
-                if current.status != job.status || current.updatedAt != job.updatedAt {
-                    job = current
-                    try await writer.write(Self.event(job))
-                    quiet = .zero
-                } else {
-                    quiet += notified ? .zero : .seconds(2)
-                    if quiet >= .seconds(15) {
-                        try await writer.write(ByteBuffer(string: ": keep-alive\n\n"))
-                        quiet = .zero
-                    }
-                }
-            }
-            try await writer.finish(nil)
-        })
-    }
-
-    static func event(_ job: JobRecord) throws -> ByteBuffer {
-        let json = String(decoding: try JSONEncoder.api.encode(JobView(job)), as: UTF8.self)
-        return ByteBuffer(string: "id: \(job.id)-\(Int(job.updatedAt.timeIntervalSince1970 * 1000))\nevent: job\ndata: \(json)\n\n")
-    }
-
-    private func load(workspace: String, id: String) async throws -> JobRecord {
+    func load(workspace: String, id: String) async throws -> JobRecord {
         guard SortableID.isWellFormed(id, prefix: "job") else { throw Problem(.notFound, detail: "no job \(id) in this workspace") }
         let lookups = self.lookups
         guard let job = try await withTimeout(timeout, dependency: "postgres", { try await lookups.find(workspaceID: workspace, id: id) })

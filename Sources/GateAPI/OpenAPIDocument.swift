@@ -175,7 +175,7 @@ enum OpenAPIDocument {
           "Operations"
         ],
         "summary": "Prometheus metrics",
-        "description": "Prometheus text exposition format: `http_requests_total`, `http_request_duration_seconds`, and the gate, execution and audit metrics (see the README).",
+        "description": "Prometheus text exposition format: `http_requests_total`, `http_request_duration_seconds`, and the gate, execution and audit metrics (see the README). When the server sets `METRICS_TOKEN`, it answers only `Authorization: Bearer <METRICS_TOKEN>` (401 otherwise).",
         "responses": {
           "200": {
             "description": "Prometheus text format.",
@@ -188,6 +188,26 @@ enum OpenAPIDocument {
               "text/plain": {
                 "schema": {
                   "type": "string"
+                }
+              }
+            }
+          },
+          "401": {
+            "description": "`METRICS_TOKEN` is set and the request does not carry it.",
+            "headers": {
+              "X-Request-Id": {
+                "$ref": "#/components/headers/XRequestId"
+              },
+              "WWW-Authenticate": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            },
+            "content": {
+              "application/problem+json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Problem"
                 }
               }
             }
@@ -794,7 +814,7 @@ enum OpenAPIDocument {
             "name": "wait",
             "in": "query",
             "required": false,
-            "description": "Seconds to wait for a change (long-poll).",
+            "description": "Seconds to wait for a change (long-poll). A waiting request counts against the same caps as event streams (429 past them).",
             "schema": {
               "type": "integer",
               "minimum": 0,
@@ -891,7 +911,7 @@ enum OpenAPIDocument {
           "Jobs"
         ],
         "summary": "Stream a job's changes (Server-Sent Events)",
-        "description": "Sends the job at once (`event: job`, `data: <job JSON>`, `id: <job id>-<updated_at ms>`), then on every change, a `: keep-alive` comment every 15 s, and ends after a terminal status.\n\nRequires the scope `jobs:read`.",
+        "description": "Sends the job at once (`event: job`, `data: <job JSON>`, `id: <job id>-<updated_at ms>`), then on every change, a `: keep-alive` comment every 15 s, and ends after a terminal status. Event streams and long-polls together are capped per principal (`EVENT_WAITERS_PER_PRINCIPAL`) and per server (`EVENT_WAITERS_PER_REPLICA`): past either, 429 with `Retry-After`.\n\nRequires the scope `jobs:read`.",
         "parameters": [
           {
             "$ref": "#/components/parameters/Workspace"
@@ -3617,7 +3637,7 @@ enum OpenAPIDocument {
           "Audit"
         ],
         "summary": "Export the audit log",
-        "description": "Streamed from one snapshot in constant memory; recorded first as `audit.exported`. JSONL: one `AuditEvent` per line. CSV (RFC 4180, header row): cells that a spreadsheet could take for a formula get a leading `'`. If the stream fails midway the connection is closed without the final chunk. At most `AUDIT_EXPORT_CONCURRENCY` exports and verifications run at once per server; another gets 429 with `Retry-After` and is not recorded.\n\nRequires the scope `audit:export`.",
+        "description": "Streamed in constant memory: the chain up to its head when the export starts; recorded first as `audit.exported`. JSONL: one `AuditEvent` per line. CSV (RFC 4180, header row): cells that a spreadsheet could take for a formula get a leading `'`. If the stream fails midway, or the client takes nothing for `AUDIT_EXPORT_IDLE_SECONDS`, or it runs past `AUDIT_EXPORT_MAX_SECONDS`, the connection is closed without the final chunk. At most `AUDIT_EXPORT_CONCURRENCY` exports and verifications run at once per server, and `AUDIT_EXPORT_PER_WORKSPACE` per workspace; another gets 429 with `Retry-After` and is not recorded.\n\nRequires the scope `audit:export`.",
         "parameters": [
           {
             "$ref": "#/components/parameters/Workspace"
@@ -6061,7 +6081,7 @@ enum OpenAPIDocument {
         }
       },
       "TooManyRequests": {
-        "description": "The principal's or the workspace's rate limit is spent.",
+        "description": "The principal's or the workspace's rate limit is spent; or the client address failed authentication too often (answered before the credential is read; `RateLimit-*` then describe the address's bucket, policy `auth_failures`); or a cap on what is held open at once is reached (event streams and long-polls per principal or server, audit exports and verifications per workspace or server). `Retry-After` says when to try again.",
         "headers": {
           "X-Request-Id": {
             "$ref": "#/components/headers/XRequestId"

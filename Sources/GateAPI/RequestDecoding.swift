@@ -8,12 +8,7 @@ extension Request {
     /// strict parser (`JSONValue(parsing:)`), so duplicate keys and trailing commas are
     /// refused the same way on every route.
     func decodeJSON<T: Decodable>(as type: T.Type, context: AppRequestContext) async throws -> T {
-        let buffer: ByteBuffer
-        do {
-            buffer = try await body.collect(upTo: context.maxUploadSize)
-        } catch {
-            throw Problem(.contentTooLarge, detail: "request body is larger than \(context.maxUploadSize) bytes")
-        }
+        let buffer = try await collectBody(context: context)
         guard buffer.readableBytes > 0 else { throw Problem(.badRequest, detail: "a JSON body is required") }
         return try Self.decode(T.self, from: buffer)
     }
@@ -21,14 +16,31 @@ extension Request {
     /// A JSON body when there is one; nil for an empty body.
     func decodeOptionalJSON<T: Decodable>(as type: T.Type, context: AppRequestContext) async throws -> T? {
         if headers[.contentLength] == "0" { return nil }
-        let buffer: ByteBuffer
-        do {
-            buffer = try await body.collect(upTo: context.maxUploadSize)
-        } catch {
-            throw Problem(.contentTooLarge, detail: "request body is larger than \(context.maxUploadSize) bytes")
-        }
+        let buffer = try await collectBody(context: context)
         guard buffer.readableBytes > 0 else { return nil }
         return try Self.decode(T.self, from: buffer)
+    }
+
+    /// The whole body, or 413 past `maxUploadSize`. A body that has not all arrived
+    /// within `bodyReadTimeout` loses its connection: a client trickling it byte by
+    /// byte would otherwise hold the connection and this task as long as it liked,
+    /// since each byte resets the server's idle timer. An event-loop timer, not a
+    /// sleeping task, as in `withTimeout`: this runs on every submission.
+    private func collectBody(context: AppRequestContext) async throws -> ByteBuffer {
+        let channel = context.channel
+        let deadline = channel.eventLoop.scheduleTask(in: .nanoseconds(Int64(context.bodyReadTimeout.seconds * 1e9))) {
+            channel.close(promise: nil)
+        }
+        defer { deadline.cancel() }
+        do {
+            return try await body.collect(upTo: context.maxUploadSize)
+        } catch {
+            guard channel.isActive else {
+                // Nobody will read this answer; it says why in the access log.
+                throw Problem(.requestTimeout, detail: "the request body did not arrive within \(context.bodyReadTimeout)")
+            }
+            throw Problem(.contentTooLarge, detail: "request body is larger than \(context.maxUploadSize) bytes")
+        }
     }
 
     private static func decode<T: Decodable>(_ type: T.Type, from buffer: ByteBuffer) throws -> T {

@@ -86,8 +86,13 @@ public struct AuditStore: Sendable {
     }
 
     /// The workspace's sealed events matching `filter`, in chain order, handed to
-    /// `sink` in batches, all from one REPEATABLE READ snapshot (a consistent export
-    /// however long the client takes). Returns how many.
+    /// `sink` in batches: the chain up to its head when the export starts, however long
+    /// the client takes. Returns how many.
+    /// No transaction is held: each batch is one statement on a pooled connection, so a
+    /// client that reads slowly holds neither a connection nor a snapshot (which would
+    /// keep VACUUM from cleaning every table) between batches. It is still consistent:
+    /// the chain and the events are append-only (triggers refuse UPDATE and DELETE), so
+    /// positions 1 … head read the same whenever they are read.
     /// Each batch is the window of the next `batchSize` chain positions (positions are
     /// 1, 2, 3 … per workspace), so a batch costs the same wherever it is and whatever
     /// the planner believes: right after a bulk insert, before autovacuum's ANALYZE,
@@ -97,38 +102,29 @@ public struct AuditStore: Sendable {
         workspaceID: String, filter: AuditFilter, batchSize: Int = 1000,
         _ sink: ([AuditRecord]) async throws -> Void
     ) async throws -> Int64 {
-        try await client.withConnection { connection in
-            // BEGIN and COMMIT by hand: `sink` is not Sendable, so it cannot go into withTransaction.
-            try await connection.query("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY", logger: logger)
-            do {
-                try await connection.query("SET LOCAL statement_timeout = '60s'", logger: logger)
-                let logger = self.logger
-                let head = try await Self.lastPosition(workspaceID: workspaceID, on: connection, logger: logger)
-                let window = Int64(batchSize)
-                @Sendable func batch(after position: Int64) async throws -> [AuditRecord] {
-                    guard position < head else { return [] }
-                    return try await Self.records(
-                        connection.query(
-                            Self.page(workspaceID: workspaceID, filter: filter, after: position, through: min(position + window, head), limit: nil),
-                            logger: logger))
-                }
-                var total: Int64 = 0
-                var current = try await batch(after: 0)
-                for position in stride(from: window, to: head + window, by: Int(window)) {
-                    // The next batch is read while this one is written: Postgres and the
-                    // encoding run on both cores at once instead of taking turns.
-                    async let next = batch(after: position)
-                    if !current.isEmpty { try await sink(current) }
-                    total += Int64(current.count)
-                    current = try await next
-                }
-                try await connection.query("COMMIT", logger: logger)
-                return total
-            } catch {
-                _ = try? await connection.query("ROLLBACK", logger: logger)
-                throw error
-            }
+        let client = self.client, logger = self.logger
+        let head = try await client.withConnection { connection in
+            try await Self.lastPosition(workspaceID: workspaceID, on: connection, logger: logger)
         }
+        let window = Int64(batchSize)
+        @Sendable func batch(after position: Int64) async throws -> [AuditRecord] {
+            guard position < head else { return [] }
+            return try await Self.records(
+                client.query(
+                    Self.page(workspaceID: workspaceID, filter: filter, after: position, through: min(position + window, head), limit: nil),
+                    logger: logger))
+        }
+        var total: Int64 = 0
+        var current = try await batch(after: 0)
+        for position in stride(from: window, to: head + window, by: Int(window)) {
+            // The next batch is read while this one is written: Postgres and the
+            // encoding run on both cores at once instead of taking turns.
+            async let next = batch(after: position)
+            if !current.isEmpty { try await sink(current) }
+            total += Int64(current.count)
+            current = try await next
+        }
+        return total
     }
 
     /// Recomputes the workspace's chain from the stored events (after sealing what

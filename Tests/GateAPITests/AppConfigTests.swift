@@ -56,4 +56,30 @@ import Testing
             #expect(!error.description.contains("topsecret"))
         }
     }
+
+    @Test func resourceLimitsHaveDefaultsAndAreCheckedAtStartUp() throws {
+        let limits = try AppConfig.load(from: minimal).limits
+        #expect(limits.eventWaitersPerPrincipal == 10 && limits.eventWaitersPerReplica == 1000)
+        #expect(limits.auditExportsPerWorkspace == 1 && limits.auditExportIdleTimeout == .seconds(30))
+        #expect(limits.httpReadTimeout == .seconds(30) && limits.metricsToken == nil && limits.trustedProxies.isEmpty)
+        var env = minimal
+        env["TRUSTED_PROXIES"] = "10.0.0.0/8, 192.168.1.7, fd00::/8"
+        #expect(try AppConfig.load(from: env).limits.trustedProxies.count == 3)
+
+        for (variable, value) in [
+            ("TRUSTED_PROXIES", "10.0.0.0/8, proxy.internal"), ("TRUSTED_PROXIES", "10.0.0.0/40"),
+            ("AUDIT_EXPORT_PER_WORKSPACE", "3"), ("METRICS_TOKEN", "short"), ("EVENT_WAITERS_PER_PRINCIPAL", "0"),
+            ("EVENT_WAITERS_PER_PRINCIPAL", "2000"), ("HTTP_READ_TIMEOUT_SECONDS", "0"), ("AUDIT_EXPORT_IDLE_SECONDS", "x"),
+            ("AUTH_FAILURES_BURST", "0"),
+        ] {
+            var env = minimal
+            env[variable] = value
+            do {
+                _ = try AppConfig.load(from: env)
+                Issue.record("\(variable)=\(value) was accepted")
+            } catch {
+                #expect(error.variable == variable, "\(value)")
+            }
+        }
+    }
 }

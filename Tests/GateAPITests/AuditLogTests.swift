@@ -418,6 +418,47 @@ import Testing
         }
     }
 
+    /// A client that stops reading gives its export's place back at
+    /// AUDIT_EXPORT_IDLE_SECONDS (it used to hold it, and a pooled connection in one
+    /// snapshot, for as long as it kept the socket open), and a workspace holds at most
+    /// AUDIT_EXPORT_PER_WORKSPACE of the replica's places, so others still get theirs.
+    @Test func aStalledExportIsCutOffAtTheIdleLimitAndWorkspacesShareThePlaces() async throws {
+        let limits = ["AUDIT_EXPORT_CONCURRENCY": "2", "AUDIT_EXPORT_PER_WORKSPACE": "1", "AUDIT_EXPORT_IDLE_SECONDS": "2"]
+        try await AuthFixture.with(environment: limits) { fixture, client in
+            // ≈ 16 MB of JSONL, more than both sockets buffer.
+            try await fixture.execute("""
+                INSERT INTO audit_events (workspace_id, actor_type, actor_id, action, target_type, target_id, outcome, details)
+                SELECT 'acme', 'system', 'bulk', 'bulk.event', 'job', 'job-' || g, 'success', jsonb_build_object('i', g)
+                FROM generate_series(1, 30000) AS g
+                """)
+            let port = try #require(client.port)
+            let stalled = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .channelOption(.autoRead, value: false)
+                .channelOption(.socketOption(.so_rcvbuf), value: 4096)
+                .connect(host: "localhost", port: port).get()
+            try await stalled.writeAndFlush(ByteBuffer(string:
+                "GET /v1/workspaces/acme/audit/export HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer \(fixture.adminKey)\r\n\r\n")).get()
+            #expect(try await eventually(within: .seconds(30)) { try await fixture.auditRows(action: "audit.exported").count == 1 })
+
+            // The workspace's one place is taken; another workspace has its own.
+            let refused = try await fixture.getAudit(client, "/export?from=2100-01-01T00:00:00Z")
+            #expect(refused.status == .tooManyRequests)
+            #expect(refused.headers[.retryAfter] == "5")
+            #expect(String(buffer: refused.body).contains("1 audit exports or verifications of this workspace are already running"))
+            let otherExporter = try await fixture.auditToken(["audit:export"], workspace: "other")
+            let other = try await client.execute(uri: "/v1/workspaces/other/audit/export", method: .get, headers: bearer(otherExporter))
+            #expect(other.status == .ok)
+
+            // The stalled export is cut off at the idle limit although its client never
+            // closed the connection: the workspace's place comes back.
+            let cameBack = try await eventually(within: .seconds(20), every: .milliseconds(250)) {
+                try await fixture.getAudit(client, "/export?from=2100-01-01T00:00:00Z").status == .ok
+            }
+            #expect(cameBack, "the stalled export kept its place")
+            try await stalled.close().get()
+        }
+    }
+
     @Test func exportsRoundTripAndVerifyIndependently() async throws {
         try await AuthFixture.with { fixture, client in
             try await fixture.allowBothActions(client)

@@ -16,7 +16,9 @@ final class TCPRelay: Sendable {
     /// Connections accepted so far, and how many of the first ones are frozen.
     private let generations: NIOLockedValueBox<(accepted: Int, frozen: Int)>
 
-    init(to targetPort: Int) async throws {
+    /// `observe`, when given, is asked for an observer per connection, which sees every
+    /// chunk the client sends (`PostgresStatementCounter`).
+    init(to targetPort: Int, observe: (@Sendable () -> @Sendable (ByteBuffer) -> Void)? = nil) async throws {
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .bind(host: "127.0.0.1", port: 0) { channel in
                 channel.eventLoop.makeCompletedFuture { try Connection(wrappingChannelSynchronously: channel) }
@@ -32,7 +34,8 @@ final class TCPRelay: Sendable {
                     for try await client in inbound {
                         let number = generations.withLockedValue { $0.accepted += 1; return $0.accepted }
                         let frozen: @Sendable () -> Bool = { [generations] in generations.withLockedValue { number <= $0.frozen } }
-                        group.addTask { await Self.relay(client, to: targetPort, frozen: frozen) }
+                        let observer = observe?()
+                        group.addTask { await Self.relay(client, to: targetPort, frozen: frozen, observer: observer) }
                     }
                 }
                 group.cancelAll()
@@ -51,7 +54,9 @@ final class TCPRelay: Sendable {
         await serving.value
     }
 
-    private static func relay(_ client: Connection, to targetPort: Int, frozen: @escaping @Sendable () -> Bool) async {
+    private static func relay(
+        _ client: Connection, to targetPort: Int, frozen: @escaping @Sendable () -> Bool, observer: (@Sendable (ByteBuffer) -> Void)?
+    ) async {
         guard
             let upstream = try? await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connect(host: "127.0.0.1", port: targetPort, channelInitializer: { channel in
@@ -65,7 +70,7 @@ final class TCPRelay: Sendable {
         try? await client.executeThenClose { clientInbound, clientOutbound in
             try await upstream.executeThenClose { upstreamInbound, upstreamOutbound in
                 await withTaskGroup(of: Void.self) { pair in
-                    pair.addTask { try? await copy(clientInbound, to: upstreamOutbound, unless: frozen) }
+                    pair.addTask { try? await copy(clientInbound, to: upstreamOutbound, unless: frozen, observer: observer) }
                     pair.addTask { try? await copy(upstreamInbound, to: clientOutbound, unless: frozen) }
                     await pair.next()
                     pair.cancelAll()
@@ -76,8 +81,11 @@ final class TCPRelay: Sendable {
 
     private static func copy(
         _ inbound: NIOAsyncChannelInboundStream<ByteBuffer>, to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>,
-        unless frozen: @Sendable () -> Bool
+        unless frozen: @Sendable () -> Bool, observer: (@Sendable (ByteBuffer) -> Void)? = nil
     ) async throws {
-        for try await buffer in inbound where !frozen() { try await outbound.write(buffer) }
+        for try await buffer in inbound where !frozen() {
+            observer?(buffer)
+            try await outbound.write(buffer)
+        }
     }
 }

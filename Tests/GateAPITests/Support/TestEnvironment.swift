@@ -70,6 +70,10 @@ enum TestEnvironment {
             "REDIS_KEY_PREFIX": "test-\(UUID().uuidString):",
             // Dozens of idle sealers polling one server; audit reads seal on their own.
             "AUDIT_SEAL_INTERVAL_MS": "1000",
+            // Every test client is 127.0.0.1, and many tests present bad credentials on
+            // purpose; the tests of this limit set their own.
+            "AUTH_FAILURES_PER_MINUTE": "1000000",
+            "AUTH_FAILURES_BURST": "1000000",
         ]
         env.merge(overrides) { $1 }
         return env
