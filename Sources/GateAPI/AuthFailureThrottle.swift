@@ -71,7 +71,7 @@ final class AuthFailureThrottle: Sendable {
     /// The address, or its /64 for IPv6.
     static func key(_ address: String?) -> String {
         guard let address else { return sharedKey }
-        guard address.contains(":"), let bytes = IPAddress.bytes(address), bytes.count == 16 else { return address }
+        guard address.contains(":"), let bytes = IPAddress(address)?.unmapped.bytes, bytes.count == 16 else { return address }
         return bytes[0..<8].map { String($0, radix: 16) }.joined(separator: ".") + "/64"
     }
 }

@@ -39,6 +39,13 @@ struct IPAddress: Sendable, Hashable, CustomStringConvertible {
 
     var isV4: Bool { bytes.count == 4 }
 
+    /// The IPv4 address an IPv4-mapped IPv6 address (::ffff:a.b.c.d) carries, else the
+    /// address itself: a dual-stack listener names IPv4 peers in the mapped form.
+    var unmapped: IPAddress {
+        guard bytes.count == 16, bytes[0..<10].allSatisfy({ $0 == 0 }), bytes[10] == 0xFF, bytes[11] == 0xFF else { return self }
+        return IPAddress(bytes: Array(bytes[12...]))!
+    }
+
     /// The standard text form (`inet_ntop`), without brackets.
     var description: String {
         var buffer = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN))

@@ -9,29 +9,18 @@
 /// (::ffff:0:0/96), NAT64 (64:ff9b::/96) and 6to4 (2002::/16).
 enum SpecialPurposeAddresses {
     struct Block: Sendable {
-        let network: IPAddress
-        let prefixLength: Int
+        let range: IPNetwork
         let name: String
 
         init(_ cidr: String, _ name: String) {
             let parts = cidr.split(separator: "/")
-            network = IPAddress(String(parts[0]))!
-            prefixLength = Int(parts[1])!
+            range = IPNetwork(network: IPAddress(String(parts[0]))!, prefixLength: Int(parts[1])!)!
             self.name = name
         }
 
-        func contains(_ address: IPAddress) -> Bool {
-            guard address.bytes.count == network.bytes.count else { return false }
-            var bits = prefixLength
-            for (a, n) in zip(address.bytes, network.bytes) where bits > 0 {
-                let mask: UInt8 = bits >= 8 ? 0xFF : ~(0xFF >> UInt8(bits))
-                if a & mask != n & mask { return false }
-                bits -= 8
-            }
-            return true
-        }
+        func contains(_ address: IPAddress) -> Bool { range.contains(address) }
 
-        var description: String { "\(name) (\(network)/\(prefixLength))" }
+        var description: String { "\(name) (\(range.network)/\(range.prefixLength))" }
     }
 
     static let ipv4: [Block] = [
