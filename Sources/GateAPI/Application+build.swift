@@ -36,6 +36,8 @@ struct AppServices: Sendable {
     let gmailCredentials: GmailCredentialStore
     let email: any EmailDelivery
     let denialAudit: DenialAuditBudget
+    /// Workspaces a JWT may name that exist (`WorkspaceAccessMiddleware`).
+    let workspaces: KnownWorkspaces
 
     init(config: AppConfig, logger: Logger) async throws {
         postgres = PostgresClient(configuration: config.database, backgroundLogger: logger)
@@ -61,6 +63,7 @@ struct AppServices: Sendable {
         tasks = TaskStore(client: postgres, logger: logger)
         executionMetrics = ExecutionMetrics(registry: metrics.registry)
         gmailCredentials = GmailCredentialStore(client: postgres, logger: logger)
+        workspaces = KnownWorkspaces(store: WorkspaceStore(client: postgres, logger: logger))
         denialAudit = DenialAuditBudget(perMinute: config.authDenialAuditPerMinute, burst: config.authDenialAuditBurst)
         email = GmailDelivery(
             credentials: gmailCredentials, secrets: config.gmail.secrets,
@@ -153,7 +156,7 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
     // Every workspace route: who is calling, are they a member (else 404), within limits.
     let workspace = router.group("v1/workspaces/{ws}")
         .add(middleware: AuthenticationMiddleware(authenticator: services.authenticator, denials: denials))
-        .add(middleware: WorkspaceAccessMiddleware(denials: denials))
+        .add(middleware: WorkspaceAccessMiddleware(denials: denials, workspaces: services.workspaces, timeout: config.databaseTimeout))
         .add(middleware: RateLimitMiddleware(limiter: RateLimiter(redis: services.redis, settings: config.rateLimits, keyPrefix: config.redisKeyPrefix)))
 
     APIKeysController(store: services.apiKeys, cache: services.keyCache, rotationOverlapSeconds: config.keyRotationOverlapSeconds, timeout: config.databaseTimeout)

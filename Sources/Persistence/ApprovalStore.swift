@@ -72,6 +72,9 @@ public struct ApprovalStore: Sendable {
         case decided(ApprovalStatus?)
     }
 
+    /// `cursor` is the last approval of the previous page. One that is not this
+    /// workspace's gives an empty page: it must not position a listing by another
+    /// workspace's approval (whose deadline it would reveal).
     public func list(workspaceID: String, listing: Listing, action: String?, after cursor: String?, limit: Int) async throws
         -> [ApprovalRecord]
     {
@@ -83,7 +86,8 @@ public struct ApprovalStore: Sendable {
                 SELECT \(unescaped: Self.columns) FROM approvals a
                 WHERE a.workspace_id = \(workspaceID) AND a.status = 'pending'
                   AND (\(action)::text IS NULL OR a.action = \(action))
-                  AND (\(cursor)::text IS NULL OR (a.expires_at, a.id) > (SELECT expires_at, id FROM approvals WHERE id = \(cursor)))
+                  AND (\(cursor)::text IS NULL OR (a.expires_at, a.id) > (
+                      SELECT expires_at, id FROM approvals WHERE workspace_id = \(workspaceID) AND id = \(cursor)))
                 ORDER BY a.expires_at, a.id LIMIT \(limit)
                 """, logger: logger)
         case .decided(let status):
