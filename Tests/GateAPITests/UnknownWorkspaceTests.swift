@@ -34,6 +34,13 @@ import Testing
                     uri: "/" + path, method: route.method, headers: headers, body: ByteBuffer(string: "{}"))
                 #expect(response.status == .notFound, "\(route.method) /\(path): \(response.status) \(String(buffer: response.body))")
             }
+            // A valid write, which the path placeholders above do not make.
+            var headers = bearer(token)
+            headers[.contentType] = "application/json"
+            let policy = try await client.execute(
+                uri: "/v1/workspaces/ghost/policies/gmail.send", method: .put, headers: headers,
+                body: ByteBuffer(string: #"{"approval":"required","approval_timeout_seconds":3600}"#))
+            #expect(policy.status == .notFound, "\(policy.status) \(String(buffer: policy.body))")
             // Nothing was written into the workspace that is not there.
             #expect(try await fixture.count("SELECT count(*)::int FROM audit_events WHERE workspace_id = 'ghost'") == 0)
             // The same token is served in a workspace that exists...
