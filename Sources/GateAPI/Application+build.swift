@@ -45,8 +45,15 @@ struct AppServices: Sendable {
         metrics = HTTPMetrics(registry: PrometheusCollectorRegistry())
         apiKeys = APIKeyStore(client: postgres, logger: logger)
         jobs = JobStore(client: postgres, logger: logger)
-        jobInserts = JobInsertBatcher(store: jobs)
-        jobLookups = JobLookupBatcher(store: jobs)
+        // A batch that outlives the request limit is given up (its statement may never
+        // return after a Postgres restart), so that it cannot hold a batch slot for good.
+        let batchLimit = config.databaseTimeout
+        jobInserts = JobInsertBatcher(store: jobs) { batch in
+            try await withTimeout(batchLimit, dependency: "postgres", batch)
+        }
+        jobLookups = JobLookupBatcher(store: jobs) { batch in
+            try await withTimeout(batchLimit, dependency: "postgres", batch)
+        }
         policies = PolicyStore(client: postgres, logger: logger)
         keyCache = CachedAPIKeyLookup(TimedAPIKeyLookup(base: apiKeys, timeout: config.databaseTimeout), ttl: config.configCacheTTL)
         let policies = self.policies, databaseTimeout = config.databaseTimeout
