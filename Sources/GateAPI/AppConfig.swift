@@ -68,12 +68,16 @@ struct AppConfig: Sendable {
         let databaseURL = try env.required("DATABASE_URL")
         var database: PostgresClient.Configuration
         do {
-            let poolSize = try env.int("DATABASE_POOL_SIZE", default: 20, in: 1...500)
-            // Connections above the minimum are closed when idle, which arms a timer per
-            // release (see DatabaseConfiguration); by default the whole pool stays open.
+            // A minimum of open connections gets PostgresNIO's pool to trap when Postgres
+            // restarts (see DatabaseConfiguration), so the setting that asked for one is refused.
+            if let minimum = env.optional("DATABASE_POOL_MIN_SIZE"), minimum != "0" {
+                throw ConfigError(
+                    variable: "DATABASE_POOL_MIN_SIZE",
+                    problem: "must be 0 or unset, got \"\(minimum)\": a pool that keeps connections open crashes the server when Postgres restarts (README, \"Database pool\")")
+            }
             database = try DatabaseConfiguration.parse(
-                databaseURL, maximumConnections: poolSize,
-                minimumConnections: try env.int("DATABASE_POOL_MIN_SIZE", default: poolSize, in: 0...500))
+                databaseURL, maximumConnections: try env.int("DATABASE_POOL_SIZE", default: 20, in: 1...500),
+                idleTimeout: .seconds(try env.int("DATABASE_POOL_IDLE_SECONDS", default: 10, in: 1...3600)))
         } catch let error as ConfigError {
             throw error
         } catch {

@@ -40,6 +40,8 @@ struct AppServices: Sendable {
     let authFailures: AuthFailureThrottle
     /// Event streams and long-polls open in this replica (per principal and in all).
     let eventWaiters: ConcurrencyLimit
+    /// Workspaces a JWT may name that exist (`WorkspaceAccessMiddleware`).
+    let workspaces: KnownWorkspaces
 
     init(config: AppConfig, logger: Logger) async throws {
         postgres = PostgresClient(configuration: config.database, backgroundLogger: logger)
@@ -47,8 +49,15 @@ struct AppServices: Sendable {
         metrics = HTTPMetrics(registry: PrometheusCollectorRegistry())
         apiKeys = APIKeyStore(client: postgres, logger: logger)
         jobs = JobStore(client: postgres, logger: logger)
-        jobInserts = JobInsertBatcher(store: jobs)
-        jobLookups = JobLookupBatcher(store: jobs)
+        // A batch that outlives the request limit is given up (its statement may never
+        // return after a Postgres restart), so that it cannot hold a batch slot for good.
+        let batchLimit = config.databaseTimeout
+        jobInserts = JobInsertBatcher(store: jobs) { batch in
+            try await withTimeout(batchLimit, dependency: "postgres", batch)
+        }
+        jobLookups = JobLookupBatcher(store: jobs) { batch in
+            try await withTimeout(batchLimit, dependency: "postgres", batch)
+        }
         policies = PolicyStore(client: postgres, logger: logger)
         keyCache = CachedAPIKeyLookup(TimedAPIKeyLookup(base: apiKeys, timeout: config.databaseTimeout), ttl: config.configCacheTTL)
         let policies = self.policies, databaseTimeout = config.databaseTimeout
@@ -66,6 +75,7 @@ struct AppServices: Sendable {
         executionMetrics = ExecutionMetrics(registry: metrics.registry)
         gmailCredentials = GmailCredentialStore(client: postgres, logger: logger)
         webhookSecrets = WebhookSecretStore(client: postgres, logger: logger)
+        workspaces = KnownWorkspaces(store: WorkspaceStore(client: postgres, logger: logger))
         denialAudit = DenialAuditBudget(perMinute: config.authDenialAuditPerMinute, burst: config.authDenialAuditBurst)
         authFailures = AuthFailureThrottle(perMinute: config.limits.authFailuresPerMinute, burst: config.limits.authFailuresBurst)
         eventWaiters = ConcurrencyLimit(config.limits.eventWaitersPerReplica, perKey: config.limits.eventWaitersPerPrincipal)
@@ -170,7 +180,7 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
     // Every workspace route: who is calling, are they a member (else 404), within limits.
     let workspace = router.group("v1/workspaces/{ws}")
         .add(middleware: AuthenticationMiddleware(authenticator: services.authenticator, denials: denials, failures: services.authFailures))
-        .add(middleware: WorkspaceAccessMiddleware(denials: denials))
+        .add(middleware: WorkspaceAccessMiddleware(denials: denials, workspaces: services.workspaces, timeout: config.databaseTimeout))
         .add(middleware: RateLimitMiddleware(limiter: RateLimiter(redis: services.redis, settings: config.rateLimits, keyPrefix: config.redisKeyPrefix)))
 
     APIKeysController(store: services.apiKeys, cache: services.keyCache, rotationOverlapSeconds: config.keyRotationOverlapSeconds, timeout: config.databaseTimeout)

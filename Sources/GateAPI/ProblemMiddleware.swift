@@ -1,6 +1,7 @@
 import Hummingbird
 import HTTPTypes
 import Logging
+import Persistence
 import PostgresNIO
 import _ConnectionPoolModule
 import Redis
@@ -37,6 +38,10 @@ struct ProblemMiddleware: RouterMiddleware {
             return .serviceUnavailable(error.dependency)
         case is ConnectionPoolError:
             logger.error("postgres pool failure", metadata: ["error": "\(error)"])
+            return .serviceUnavailable("postgres")
+        case let error as PSQLError where TransactionConflict.isConflict(error):
+            // Still conflicting after the stores' retries: nothing was written; try again.
+            logger.error("postgres conflict", metadata: ["error": "\(error.serverInfo?[.sqlState] ?? "")"])
             return .serviceUnavailable("postgres")
         case let error as PSQLError where isConnectionFailure(error):
             logger.error("postgres failure", metadata: ["error": "\(error.code)"])

@@ -1,5 +1,6 @@
 import Auth
 import Hummingbird
+import Persistence
 
 /// Everything under `/v1/workspaces/{ws}` is invisible to non-members: 404, decided
 /// from the principal alone, before any resource is looked up (existence is not leaked).
@@ -7,9 +8,13 @@ import Hummingbird
 /// `DenialAuditBudget`: this comes before rate limiting (a foreign key must not spend
 /// the workspace's limit), so without a budget one valid key could write audit rows
 /// into any workspace as fast as it can send requests.
+/// A JWT may name a workspace that does not exist: 404 as well (nothing to audit it
+/// in), before any route could try to write into it.
 struct WorkspaceAccessMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let denials: BudgetedDenialAudit
+    let workspaces: KnownWorkspaces
+    let timeout: Duration
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let principal = try context.requirePrincipal()
@@ -21,6 +26,12 @@ struct WorkspaceAccessMiddleware: RouterMiddleware {
                     action: "authz.denied", principal: principal, reason: "not_a_member", request: request, context: context)
             }
             throw Problem(.notFound, detail: "no resource at this path")
+        }
+        if principal.kind != .apiKey {
+            let workspaces = self.workspaces
+            guard try await withTimeout(timeout, dependency: "postgres", { try await workspaces.exists(workspace) }) else {
+                throw Problem(.notFound, detail: "no resource at this path")
+            }
         }
         return try await next(request, context)
     }

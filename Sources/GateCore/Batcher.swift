@@ -11,6 +11,11 @@ import Synchronization
 public final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
     /// One result per input, in the inputs' order.
     public typealias Serve = @Sendable ([Input]) async -> [Result<Output, any Error>]
+    /// Runs a batch's `serve` under a deadline: returns its results, or throws (every
+    /// input of the batch then fails with that error) once the deadline has passed,
+    /// even if `serve` ignores its cancellation and never returns.
+    public typealias Limit = @Sendable (@escaping @Sendable () async -> [Result<Output, any Error>]) async throws
+        -> [Result<Output, any Error>]
 
     private struct Waiting: Sendable {
         let ticket: UInt64
@@ -27,12 +32,18 @@ public final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
     let maxInFlight: Int
     let maxBatch: Int
     private let serve: Serve
+    private let limit: Limit?
     private let state = Mutex(State())
 
-    public init(maxInFlight: Int, maxBatch: Int, serve: @escaping Serve) {
+    /// `limit` bounds each batch: a batch whose statement never returns (PostgresNIO
+    /// 1.33.2 can hand out a connection that has just closed when Postgres restarts,
+    /// and a query sent on it never completes) would otherwise hold its in-flight slot
+    /// for good, and once every slot was held, every later call would wait forever.
+    public init(maxInFlight: Int, maxBatch: Int, limit: Limit? = nil, serve: @escaping Serve) {
         precondition(maxInFlight >= 1 && maxBatch >= 1)
         self.maxInFlight = maxInFlight
         self.maxBatch = maxBatch
+        self.limit = limit
         self.serve = serve
     }
 
@@ -72,11 +83,21 @@ public final class Batcher<Input: Sendable, Output: Sendable>: Sendable {
         return batch
     }
 
+    private func served(_ inputs: [Input]) async -> [Result<Output, any Error>] {
+        guard let limit else { return await serve(inputs) }
+        let serve = self.serve
+        do {
+            return try await limit { await serve(inputs) }
+        } catch {
+            return inputs.map { _ in .failure(error) }
+        }
+    }
+
     /// Serves `first`, then the batches that gathered meanwhile, until none is waiting.
     private func serve(from first: [Waiting]) async {
         var batch = first
         while !batch.isEmpty {
-            let results = await serve(batch.map(\.input))
+            let results = await served(batch.map(\.input))
             precondition(results.count == batch.count, "a batch must have one result per input")
             for (waiting, result) in zip(batch, results) { waiting.continuation.resume(with: result) }
             batch = state.withLock { state in

@@ -72,6 +72,9 @@ public struct ApprovalStore: Sendable {
         case decided(ApprovalStatus?)
     }
 
+    /// `cursor` is the last approval of the previous page. One that is not this
+    /// workspace's gives an empty page: it must not position a listing by another
+    /// workspace's approval (whose deadline it would reveal).
     public func list(workspaceID: String, listing: Listing, action: String?, after cursor: String?, limit: Int) async throws
         -> [ApprovalRecord]
     {
@@ -83,7 +86,8 @@ public struct ApprovalStore: Sendable {
                 SELECT \(unescaped: Self.columns) FROM approvals a
                 WHERE a.workspace_id = \(workspaceID) AND a.status = 'pending'
                   AND (\(action)::text IS NULL OR a.action = \(action))
-                  AND (\(cursor)::text IS NULL OR (a.expires_at, a.id) > (SELECT expires_at, id FROM approvals WHERE id = \(cursor)))
+                  AND (\(cursor)::text IS NULL OR (a.expires_at, a.id) > (
+                      SELECT expires_at, id FROM approvals WHERE workspace_id = \(workspaceID) AND id = \(cursor)))
                 ORDER BY a.expires_at, a.id LIMIT \(limit)
                 """, logger: logger)
         case .decided(let status):
@@ -125,7 +129,9 @@ public struct ApprovalStore: Sendable {
                     payloadHashSeen: payloadHashSeen, newStatus: status, approvals: approvals, reason: reason,
                     reasonCode: reasonCode, actor: actor)
                 // Nothing written: another vote or decision came first; read again.
-                guard let (votedAt, decidedAt) = try await record(write) else { continue }
+                guard let (votedAt, decidedAt) = try await TransactionConflict.retrying({ try await record(write) }) else {
+                    continue
+                }
                 var votes = approval.votes
                 votes.append(
                     VoteRecord(
@@ -162,11 +168,14 @@ public struct ApprovalStore: Sendable {
             return approval
         }
         let logger = self.logger
-        return try await client.transaction(logger: logger) { connection in
-            try await Self.expire(approvalID: approval.id, on: connection, logger: logger)
-            let expired = try await Self.reload(workspaceID: approval.workspaceID, id: approval.id, on: connection, logger: logger)
-            try await AuditLog.append(event, on: connection, logger: logger)
-            return expired
+        return try await TransactionConflict.retrying {
+            try await client.transaction(logger: logger) { connection in
+                try await Self.expire(approvalID: approval.id, on: connection, logger: logger)
+                let expired = try await Self.reload(
+                    workspaceID: approval.workspaceID, id: approval.id, on: connection, logger: logger)
+                try await AuditLog.append(event, on: connection, logger: logger)
+                return expired
+            }
         }
     }
 
@@ -315,37 +324,61 @@ public struct ApprovalStore: Sendable {
     }
 
     /// Cancels a pending job (and its approval) for its submitter or an admin.
+    ///
+    /// Lock order, the same everywhere a job and its approval both change: the approval
+    /// first, then the job. A vote (`recordQuery`), the expiry sweep and `expire` update
+    /// the approval and then the job in one statement; a cancel that locked the job
+    /// first deadlocked with a vote on it (issue 22: 6–14 of 60 simultaneous
+    /// cancel-and-approve pairs answered 500). Only a pending approval is locked: the
+    /// history purge, which deletes jobs before their approvals, never touches one.
     public func cancel(workspaceID: String, jobID: String, by principal: String, isAdmin: Bool, actor: AuditActor)
         async throws -> CancelOutcome?
     {
         let logger = self.logger
-        return try await client.transaction(logger: logger) { connection in
-            let rows = try await connection.query(
-                "SELECT \(unescaped: JobStore.columns) FROM jobs WHERE workspace_id = \(workspaceID) AND id = \(jobID) FOR UPDATE",
-                logger: logger)
-            guard let job = try await JobStore.records(rows).first else { return nil }
-            guard isAdmin || "\(job.submittedByType):\(job.submittedBy)" == principal else { return .notAllowed }
-            switch job.status {
-            case .cancelled: return .alreadyCancelled(job)
-            case .pendingApproval: break
-            default: return .notCancellable(job)
+        return try await TransactionConflict.retrying {
+            try await client.transaction(logger: logger) { connection in
+                try await Self.cancel(
+                    workspaceID: workspaceID, jobID: jobID, by: principal, isAdmin: isAdmin, actor: actor, on: connection,
+                    logger: logger)
             }
-            let updated = try await connection.query(
-                """
-                WITH a AS (
-                    UPDATE approvals SET status = 'cancelled', decided_at = clock_timestamp()
-                    WHERE job_id = \(jobID) AND status = 'pending'
-                )
-                UPDATE jobs SET status = 'cancelled', updated_at = clock_timestamp(), status_reason = 'cancelled by ' || \(principal)
-                WHERE id = \(jobID)
-                RETURNING \(unescaped: JobStore.columns)
-                """, logger: logger)
-            guard let cancelled = try await JobStore.records(updated).first else { return nil }
-            try await AuditLog.append(
-                AuditEvent(workspaceID: workspaceID, actor: actor, action: "job.cancelled", targetType: "job", targetID: jobID),
-                on: connection, logger: logger)
-            return .cancelled(cancelled)
         }
+    }
+
+    private static func cancel(
+        workspaceID: String, jobID: String, by principal: String, isAdmin: Bool, actor: AuditActor,
+        on connection: PostgresConnection, logger: Logger
+    ) async throws -> CancelOutcome? {
+        let approval = try await connection.query(
+            """
+            SELECT id FROM approvals WHERE workspace_id = \(workspaceID) AND job_id = \(jobID) AND status = 'pending'
+            FOR UPDATE
+            """, logger: logger)
+        for try await _ in approval {}
+        let rows = try await connection.query(
+            "SELECT \(unescaped: JobStore.columns) FROM jobs WHERE workspace_id = \(workspaceID) AND id = \(jobID) FOR UPDATE",
+            logger: logger)
+        guard let job = try await JobStore.records(rows).first else { return nil }
+        guard isAdmin || "\(job.submittedByType):\(job.submittedBy)" == principal else { return .notAllowed }
+        switch job.status {
+        case .cancelled: return .alreadyCancelled(job)
+        case .pendingApproval: break
+        default: return .notCancellable(job)
+        }
+        let updated = try await connection.query(
+            """
+            WITH a AS (
+                UPDATE approvals SET status = 'cancelled', decided_at = clock_timestamp()
+                WHERE job_id = \(jobID) AND status = 'pending'
+            )
+            UPDATE jobs SET status = 'cancelled', updated_at = clock_timestamp(), status_reason = 'cancelled by ' || \(principal)
+            WHERE id = \(jobID)
+            RETURNING \(unescaped: JobStore.columns)
+            """, logger: logger)
+        guard let cancelled = try await JobStore.records(updated).first else { return nil }
+        try await AuditLog.append(
+            AuditEvent(workspaceID: workspaceID, actor: actor, action: "job.cancelled", targetType: "job", targetID: jobID),
+            on: connection, logger: logger)
+        return .cancelled(cancelled)
     }
 
     /// Expires up to `limit` pending approvals past their deadline, across all
@@ -353,10 +386,12 @@ public struct ApprovalStore: Sendable {
     /// without two of them touching one approval; each expiry is audited (and announced
     /// by the jobs trigger).
     public func expireDue(limit: Int = 100) async throws -> [(workspaceID: String, jobID: String)] {
-        let rows = try await client.query(Self.expireDueStatement(limit: limit), logger: logger)
-        var expired: [(String, String)] = []
-        for try await (workspace, job) in rows.decode((String, String).self) { expired.append((workspace, job)) }
-        return expired
+        try await TransactionConflict.retrying {
+            let rows = try await client.query(Self.expireDueStatement(limit: limit), logger: logger)
+            var expired: [(String, String)] = []
+            for try await (workspace, job) in rows.decode((String, String).self) { expired.append((workspace, job)) }
+            return expired
+        }
     }
 
     /// `expireDue`'s statement. The deadline is compared with `statement_timestamp()`,

@@ -10,12 +10,20 @@ public struct DatabaseURLError: Error, CustomStringConvertible, Sendable {
 /// Parses `postgres://user[:password]@host[:port]/database[?sslmode=disable|prefer|require]`
 /// (also `postgresql://`) into a pooled-client configuration.
 public enum DatabaseConfiguration {
-    /// `minimumConnections` are opened at start and kept open. The pool runs no
-    /// keep-alive query: its per-release keep-alive and idle timers are cancelled
-    /// `Task.sleep`s, which on Linux hold memory until their deadline (swiftlang/swift#60441),
-    /// measured at ≈450 MiB under 2,500 req/s; a dead connection is found on first use.
+    /// The pool keeps no minimum of connections open: PostgresNIO 1.33.2's pool (and its
+    /// newest code) traps, killing the process, when it must open a connection on demand
+    /// while it holds fewer than its minimum (`precondition` in
+    /// `ConnectionGroup.createNewDemandConnectionIfPossible`). A database restart gets
+    /// it there: while connections cannot be made, the pool retries one and drops the
+    /// others' slots; the first request that waits for a connection after the database
+    /// is back reaches the precondition. With a minimum of 0 it always holds.
+    /// Connections are opened on demand and closed after `idleTimeout` unused. The pool
+    /// runs no keep-alive query (a dead connection is found on first use). Each time a
+    /// connection goes idle the pool arms an idle timer, a `Task.sleep` that on Linux
+    /// keeps its memory until its deadline even when cancelled (swiftlang/swift#60441):
+    /// memory grows with request rate × `idleTimeout`, which is why it is short.
     public static func parse(
-        _ url: String, maximumConnections: Int = 20, minimumConnections: Int = 0
+        _ url: String, maximumConnections: Int = 20, idleTimeout: Duration = .seconds(10)
     ) throws -> PostgresClient.Configuration {
         guard let components = URLComponents(string: url),
             let scheme = components.scheme?.lowercased(), scheme == "postgres" || scheme == "postgresql"
@@ -41,7 +49,8 @@ public enum DatabaseConfiguration {
             tls: tls
         )
         configuration.options.maximumConnections = maximumConnections
-        configuration.options.minimumConnections = min(minimumConnections, maximumConnections)
+        configuration.options.minimumConnections = 0
+        configuration.options.connectionIdleTimeout = idleTimeout
         configuration.options.keepAliveBehavior = nil
         return configuration
     }

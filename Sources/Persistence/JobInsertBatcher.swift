@@ -10,8 +10,12 @@ public struct JobInsertBatcher: Sendable {
     let batcher: Batcher<JobInsert, JobStore.InsertOutcome>
 
     /// `maxInFlight` 2: measured against 1, 3, 4, 8 and 16 (bench/RESULTS.md "Twelfth round").
-    public init(store: JobStore, maxInFlight: Int = 2, maxBatch: Int = 32) {
-        batcher = Batcher(maxInFlight: maxInFlight, maxBatch: maxBatch) { inserts in
+    /// `limit` bounds each batch's statements (see `Batcher`).
+    public init(
+        store: JobStore, maxInFlight: Int = 2, maxBatch: Int = 32,
+        limit: Batcher<JobInsert, JobStore.InsertOutcome>.Limit? = nil
+    ) {
+        batcher = Batcher(maxInFlight: maxInFlight, maxBatch: maxBatch, limit: limit) { inserts in
             await Self.write(inserts, to: store)
         }
     }

@@ -6,8 +6,11 @@ import GateCore
 public struct JobLookupBatcher: Sendable {
     let batcher: Batcher<JobKey, JobRecord?>
 
-    public init(store: JobStore, maxInFlight: Int = 2, maxBatch: Int = 64) {
-        batcher = Batcher(maxInFlight: maxInFlight, maxBatch: maxBatch) { keys in
+    /// `limit` bounds each batch's statement (see `Batcher`).
+    public init(
+        store: JobStore, maxInFlight: Int = 2, maxBatch: Int = 64, limit: Batcher<JobKey, JobRecord?>.Limit? = nil
+    ) {
+        batcher = Batcher(maxInFlight: maxInFlight, maxBatch: maxBatch, limit: limit) { keys in
             do {
                 return try await store.find(keys).map { .success($0) }
             } catch {

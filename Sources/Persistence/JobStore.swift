@@ -142,13 +142,17 @@ public struct JobStore: Sendable {
     /// them (`JobInsertBatcher`), all written or none. Each job comes back `.created`, or
     /// `.existing` when its workspace already had a job under its key — also when an
     /// earlier insert of the same batch took the key — or `.purged`. Only that lookup can
-    /// fail alone.
+    /// fail alone. A batch that Postgres aborted as a deadlock is written again (`TransactionConflict`).
     public func insert(_ inserts: [JobInsert]) async throws -> [Result<InsertOutcome, any Error>] {
         if inserts.count == 1 { return [.success(try await insert(inserts[0]))] }
-        var created: [String: JobRecord] = [:]
-        for try await row in try await client.execute(BatchInsertStatement(input: Self.batchInput(inserts)), logger: logger) {
-            let record = try Self.record(row)
-            created[record.id] = record
+        let statement = BatchInsertStatement(input: Self.batchInput(inserts))
+        let created = try await TransactionConflict.retrying {
+            var created: [String: JobRecord] = [:]
+            for try await row in try await client.execute(statement, logger: logger) {
+                let record = try Self.record(row)
+                created[record.id] = record
+            }
+            return created
         }
         var outcomes: [Result<InsertOutcome, any Error>] = []
         for insert in inserts {
@@ -243,6 +247,11 @@ public struct JobStore: Sendable {
     /// job, `batchInput`): a single parameter whatever the batch's size, so the statement
     /// is prepared once. Audit rows are inserted in the batch's order, each job's
     /// `job.submitted` before its `approval.requested`.
+    /// Jobs are inserted in the order of their (workspace, idempotency key), not the
+    /// batch's: each insert holds its key until the commit, so two batches that take
+    /// shared keys in different orders (clients retrying a set of keys at once)
+    /// deadlocked; in one order the second waits for the first. Of two jobs of a batch
+    /// under one key, the first in the batch still wins.
     struct BatchInsertStatement: PostgresPreparedStatement {
         typealias Row = PostgresRow
         static let name = "gateapi_job_insert_batch"
@@ -263,7 +272,7 @@ public struct JobStore: Sendable {
                     SELECT FROM idempotency_records AS r
                     WHERE r.workspace_id = input.workspace_id AND r.idempotency_key = input.idempotency_key
                       AND r.expires_at > now())
-                ORDER BY ord
+                ORDER BY workspace_id, idempotency_key, ord
                 ON CONFLICT (workspace_id, idempotency_key) DO NOTHING
                 RETURNING \(columns)
             ), approval AS (

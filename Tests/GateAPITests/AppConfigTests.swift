@@ -36,6 +36,7 @@ import Testing
         ("APPROVAL_TIMEOUT_SECONDS", "0"), ("REDIS_POOL_SIZE", "0"), ("DATABASE_TIMEOUT_MS", "50"),
         ("MIGRATION_DATABASE_URL", "mysql://x/y"), ("DATABASE_ROLE", "app; DROP TABLE jobs"),
         ("DATABASE_ALLOW_PRIVILEGED_ROLE", "maybe"),
+        ("DATABASE_POOL_MIN_SIZE", "20"), ("DATABASE_POOL_MIN_SIZE", "1"), ("DATABASE_POOL_IDLE_SECONDS", "0"),
     ])
     func invalidValuesNameTheirVariable(_ variable: String, _ value: String) {
         var env = minimal
@@ -46,6 +47,21 @@ import Testing
         } catch {
             #expect(error.variable == variable)
         }
+    }
+
+    /// A pool that keeps a minimum of connections open traps in PostgresNIO when
+    /// Postgres restarts (DatabaseConfiguration): the pool never keeps one.
+    @Test func thePoolKeepsNoMinimumOpen() throws {
+        #expect(try AppConfig.load(from: minimal).database.options.minimumConnections == 0)
+        #expect(try AppConfig.load(from: minimal).database.options.connectionIdleTimeout == .seconds(10))
+        var env = minimal
+        env["DATABASE_POOL_MIN_SIZE"] = "0"
+        env["DATABASE_POOL_SIZE"] = "7"
+        env["DATABASE_POOL_IDLE_SECONDS"] = "30"
+        let config = try AppConfig.load(from: env)
+        #expect(config.database.options.minimumConnections == 0)
+        #expect(config.database.options.maximumConnections == 7)
+        #expect(config.database.options.connectionIdleTimeout == .seconds(30))
     }
 
     @Test func passwordsNeverAppearInConfigErrors() {

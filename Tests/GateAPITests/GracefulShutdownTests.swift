@@ -80,7 +80,7 @@ import Testing
             let environment = TestEnvironment.appEnvironment(
                 databaseURL: try #require(url.string),
                 overrides: [
-                    "EXECUTOR_CONCURRENCY": "2", "EXECUTOR_POLL_INTERVAL_MS": "50", "DATABASE_POOL_MIN_SIZE": "2", "LOG_LEVEL": "info",
+                    "EXECUTOR_CONCURRENCY": "2", "EXECUTOR_POLL_INTERVAL_MS": "50", "LOG_LEVEL": "info",
                 ])
             let replica: ReplicaTests.Replica
             do { replica = try await ReplicaTests.start(environment: environment, name: "outage") } catch {

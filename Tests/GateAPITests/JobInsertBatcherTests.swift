@@ -1,9 +1,11 @@
 import Approvals
 import Foundation
 import GateCore
+import NIOConcurrencyHelpers
 import PostgresNIO
 import Testing
 
+@testable import GateAPI
 @testable import Persistence
 
 /// Submissions that arrive while another is being written share the next statement
@@ -179,5 +181,32 @@ import Testing
             #expect(try await db.count("SELECT count(*)::int FROM jobs WHERE idempotency_key = 'gone'") == 0)
             #expect(try await db.count("SELECT count(*)::int FROM jobs WHERE idempotency_key = 'first'") == 1)
         }
+    }
+}
+
+/// A batch whose statement never returns (a query sent on a connection that closed as
+/// Postgres restarted) must not hold its slot for good: before `limit`, every later
+/// call waited behind it, and submissions answered 503 until the process restarted.
+@Suite struct BatcherLimitTests {
+    @Test func aBatchThatNeverReturnsGivesUpItsSlotAtTheLimit() async throws {
+        let hung = NIOLockedValueBox<CheckedContinuation<Void, Never>?>(nil)
+        let batcher = Batcher<Int, Int>(
+            maxInFlight: 1, maxBatch: 1,
+            limit: { batch in try await withTimeout(.milliseconds(200), dependency: "postgres", batch) }
+        ) { inputs in
+            // Input 0 hangs, deaf to cancellation, until the test ends.
+            if inputs == [0] { await withCheckedContinuation { continuation in hung.withLockedValue { $0 = continuation } } }
+            return inputs.map { .success($0 * 10) }
+        }
+        await #expect(throws: DependencyTimeout.self) { try await batcher.submit(0) }
+        let answer = NIOLockedValueBox<Int?>(nil)
+        let second = Task {
+            let value = try? await batcher.submit(1)
+            answer.withLockedValue { $0 = value }
+        }
+        // Without the limit it would wait for the hung batch, for good.
+        #expect(try await eventually(within: .seconds(10)) { answer.withLockedValue { $0 } == 10 })
+        hung.withLockedValue { $0?.resume() }
+        await second.value
     }
 }

@@ -353,7 +353,7 @@ import Testing
     /// LISTEN connection), so the automatic job's NULLs (no timeout, no acts_for) are what
     /// it was prepared with when the gated job comes.
     @Test func preparedSubmissionTakesNullsThenValuesOnOneConnection() async throws {
-        try await AuthFixture.with(environment: ["DATABASE_POOL_SIZE": "2", "DATABASE_POOL_MIN_SIZE": "2"]) { fixture, client in
+        try await AuthFixture.with(environment: ["DATABASE_POOL_SIZE": "2"]) { fixture, client in
             try await fixture.allowBothActions(client)
             for round in 0..<3 {
                 let auto = try await fixture.submit(client, key: "auto-\(round)", body: taskBody)

@@ -8,10 +8,6 @@ func withRunningPostgres<T: Sendable>(
     _ configuration: PostgresClient.Configuration, logger: Logger, timeout: Duration = .seconds(10),
     _ body: @escaping @Sendable (PostgresClient) async throws -> T
 ) async throws -> T {
-    // One-shot: no connections opened ahead (a server's pool keeps its minimum open;
-    // here they would only be opened to be closed again).
-    var configuration = configuration
-    configuration.options.minimumConnections = 0
     let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
     return try await withThrowingTaskGroup(of: T?.self) { group in
         group.addTask {

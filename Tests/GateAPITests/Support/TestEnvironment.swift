@@ -59,7 +59,6 @@ enum TestEnvironment {
             "MIGRATIONS_DIR": migrationsDirectory,
             // Dozens of apps run at once against one throwaway server.
             "DATABASE_POOL_SIZE": "8",
-            "DATABASE_POOL_MIN_SIZE": "1",
             // The whole suite starting at once (dozens of databases created and migrated)
             // can stall the shared server for more than the 2 s default; a test that is
             // about the limit sets its own.
