@@ -62,7 +62,7 @@ import Testing
                 id: "acme", name: "acme", defaults: [DefaultPolicy(action: "task.create", approvalTimeoutSeconds: 3600)],
                 actor: actor)
             let (_, token) = try await APIKeyStore(client: client, logger: TestEnvironment.logger).create(
-                workspaceID: "acme", name: "agent", scopes: Set(Scope.allCases), expiresAt: nil, createdBy: "test",
+                workspaceID: "acme", name: "agent", scopes: Scope.grantableToKeys, expiresAt: nil, createdBy: "test",
                 actsFor: "agent-person", actor: actor)
             return token.value
         }
