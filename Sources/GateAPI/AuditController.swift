@@ -118,18 +118,10 @@ struct AuditController: Sendable {
 
     /// A place among the exports and verifications running now, or 429.
     func place(workspace: String) throws -> ConcurrencyLimit.Slot {
-        switch longOperations.place(key: workspace) {
-        case .success(let slot):
-            return slot
-        case .failure(let refusal):
-            var problem = Problem(
-                .tooManyRequests,
-                detail: refusal == .keyFull
-                    ? "\(longOperations.perKey) audit exports or verifications of this workspace are already running on this server; retry later"
-                    : "\(longOperations.limit) audit exports or verifications are already running on this server; retry later")
-            problem.headers[.retryAfter] = "5"
-            throw problem
-        }
+        try longOperations.placeOrTooManyRequests(
+            key: workspace,
+            keyFull: "\(longOperations.perKey) audit exports or verifications of this workspace are already running on this server; retry later",
+            replicaFull: "\(longOperations.limit) audit exports or verifications are already running on this server; retry later")
     }
 
     static func exportDetails(format: AuditFormat, filter: AuditFilter) -> [String: JSONValue] {

@@ -47,6 +47,19 @@ final class ConcurrencyLimit: Sendable {
         return .success(Slot(limit: self, key: key))
     }
 
+    /// A held place, or a 429 (`Retry-After: 5`) whose detail says which limit is full:
+    /// `keyFull` when the caller's own share is taken, `replicaFull` when the replica's is.
+    func placeOrTooManyRequests(key: String, keyFull: @autoclosure () -> String, replicaFull: @autoclosure () -> String) throws -> Slot {
+        switch place(key: key) {
+        case .success(let slot):
+            return slot
+        case .failure(let refusal):
+            var problem = Problem(.tooManyRequests, detail: refusal == .keyFull ? keyFull() : replicaFull())
+            problem.headers[.retryAfter] = "5"
+            throw problem
+        }
+    }
+
     /// Places held now (all keys).
     var held: Int { inUse.withLockedValue { $0.total } }
 

@@ -102,17 +102,9 @@ extension JobsController {
     /// and the caller's own (`EVENT_WAITERS_PER_PRINCIPAL`), or 429.
     func waiterSlot(_ context: AppRequestContext) throws -> ConcurrencyLimit.Slot {
         let principal = try context.requirePrincipal()
-        switch waiters.place(key: "\(principal.kind.rawValue):\(principal.id)") {
-        case .success(let slot):
-            return slot
-        case .failure(let refusal):
-            var problem = Problem(
-                .tooManyRequests,
-                detail: refusal == .keyFull
-                    ? "this credential already has \(waiters.perKey) event streams and long-polls open; close one or retry later"
-                    : "this server already holds \(waiters.limit) event streams and long-polls; retry later")
-            problem.headers[.retryAfter] = "5"
-            throw problem
-        }
+        return try waiters.placeOrTooManyRequests(
+            key: principal.qualifiedID,
+            keyFull: "this credential already has \(waiters.perKey) event streams and long-polls open; close one or retry later",
+            replicaFull: "this server already holds \(waiters.limit) event streams and long-polls; retry later")
     }
 }
