@@ -33,9 +33,7 @@ struct ApprovalsController: Sendable {
                 "id": .string(approval.id), "workspace": .string(approval.workspaceID), "job_id": .string(approval.jobID),
                 "action": .string(approval.action), "status": .string(approval.status.rawValue),
                 "payload_hash": .string(approval.payloadHash), "required_approvals": .integer(approval.requiredApprovals),
-                "approvals": .integer(
-                    Set(approval.votes.filter { $0.decision == .approve && Reviewer.isPerson($0.reviewer) }
-                        .map { $0.reviewerPerson ?? $0.reviewer }).count),
+                "approvals": .integer(ApprovalRules.approvers(approval.castVotes).count),
                 "expires_at": .string(RFC3339.format(approval.expiresAt)),
                 "created_at": .string(RFC3339.format(approval.createdAt)),
                 "decided_at": approval.decidedAt.map { .string(RFC3339.format($0)) } ?? .null,

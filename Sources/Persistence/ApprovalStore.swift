@@ -29,6 +29,13 @@ public struct ApprovalRecord: Sendable, Equatable {
     public var votes: [VoteRecord]
 }
 
+extension ApprovalRecord {
+    /// The votes as the gate's rules read them: reviewer principal → decision and person.
+    public var castVotes: [String: CastVote] {
+        Dictionary(uniqueKeysWithValues: votes.map { ($0.reviewer, CastVote(decision: $0.decision, person: $0.reviewerPerson)) })
+    }
+}
+
 /// The outcome of a vote or a cancellation, as stored.
 public enum DecisionOutcome: Sendable, Equatable {
     case changed(ApprovalRecord)
@@ -195,8 +202,7 @@ public struct ApprovalStore: Sendable {
                 status: approval.status, requiredApprovals: approval.requiredApprovals, expiresAt: approval.expiresAt,
                 payloadHash: approval.payloadHash, submitter: submitter, submitterPerson: submitterPerson,
                 submitterCreators: Set(submitterCreators),
-                votes: Dictionary(
-                    uniqueKeysWithValues: approval.votes.map { ($0.reviewer, CastVote(decision: $0.decision, person: $0.reviewerPerson)) }))
+                votes: approval.castVotes)
         }
     }
 
