@@ -13,20 +13,11 @@ extension JobStore {
     /// more than `ttlSeconds` ago, then those beyond the newest `maxPerWorkspace` of
     /// each workspace, `batch` rows per statement; returns how many went. A deleted job
     /// whose key is younger than `idempotencyTTLSeconds` leaves an idempotency record in
-    /// the same statement, so a retry still cannot create a second job; records past
-    /// their expiry go last.
+    /// the same statement, so a retry still cannot create a second job (also one whose
+    /// insert was under way as the job went: migration 0017); records past their expiry
+    /// go last.
     public func purgeHistory(ttlSeconds: Int, maxPerWorkspace: Int, batch: Int, idempotencyTTLSeconds: Int) async throws -> Int {
-        let byAge: PostgresQuery = """
-            WITH gone AS (
-                DELETE FROM jobs WHERE id IN (
-                    SELECT id FROM jobs WHERE status IN \(unescaped: Self.terminalStatuses)
-                      AND updated_at < now() - make_interval(secs => \(ttlSeconds))
-                    LIMIT \(batch))
-                RETURNING \(unescaped: Self.purgedColumns)
-            ), kept AS (
-                \(unescaped: Self.keepIdempotencyRecords(ttlSeconds: idempotencyTTLSeconds)))
-            SELECT count(*)::int FROM gone
-            """
+        let byAge = Self.ageStatement(ttlSeconds: ttlSeconds, batch: batch, idempotencyTTLSeconds: idempotencyTTLSeconds)
         let cap = Self.historyCapStatement(
             maxPerWorkspace: maxPerWorkspace, batch: batch, idempotencyTTLSeconds: idempotencyTTLSeconds)
         let purged = try await deleteInBatches(byAge, batch: batch) + deleteInBatches(cap, batch: batch)
@@ -60,6 +51,22 @@ extension JobStore {
             FROM gone WHERE created_at + make_interval(secs => \(ttlSeconds)) > now()
             ON CONFLICT (workspace_id, idempotency_key) DO UPDATE SET payload_hash = excluded.payload_hash,
                 job_id = excluded.job_id, job_status = excluded.job_status, expires_at = excluded.expires_at
+        """
+    }
+
+    /// Deletes up to `batch` terminal jobs last changed more than `ttlSeconds` ago
+    /// (keeping idempotency records, see `purgeHistory`); returns how many.
+    static func ageStatement(ttlSeconds: Int, batch: Int, idempotencyTTLSeconds: Int) -> PostgresQuery {
+        """
+        WITH gone AS (
+            DELETE FROM jobs WHERE id IN (
+                SELECT id FROM jobs WHERE status IN \(unescaped: Self.terminalStatuses)
+                  AND updated_at < now() - make_interval(secs => \(ttlSeconds))
+                LIMIT \(batch))
+            RETURNING \(unescaped: Self.purgedColumns)
+        ), kept AS (
+            \(unescaped: Self.keepIdempotencyRecords(ttlSeconds: idempotencyTTLSeconds)))
+        SELECT count(*)::int FROM gone
         """
     }
 

@@ -128,11 +128,16 @@ public struct JobStore: Sendable {
     /// elsewhere, e.g. in the idempotency claim); with `.existing` it was not used.
     /// For one submission alone: a statement of its own is cheaper than a batch of one
     /// (pgbench, one job per statement, 32 clients: 4,545 against 3,410 tx/s).
+    /// A statement that met the history purge freeing its key is written again
+    /// (`TransactionConflict`, migration 0017).
     public func insert(_ insert: JobInsert) async throws -> InsertOutcome {
         let query = Self.insertQuery(insert.job, actor: insert.actor, id: insert.id, approvalID: insert.approvalID)
-        var created: JobRecord?
-        for try await row in try await client.execute(PreparedQuery<InsertStatement>(query), logger: logger) {
-            created = try Self.record(row)
+        let created = try await TransactionConflict.retrying {
+            var created: JobRecord?
+            for try await row in try await client.execute(PreparedQuery<InsertStatement>(query), logger: logger) {
+                created = try Self.record(row)
+            }
+            return created
         }
         if let created { return .created(created) }
         return try await existing(insert.job)
@@ -142,7 +147,8 @@ public struct JobStore: Sendable {
     /// them (`JobInsertBatcher`), all written or none. Each job comes back `.created`, or
     /// `.existing` when its workspace already had a job under its key — also when an
     /// earlier insert of the same batch took the key — or `.purged`. Only that lookup can
-    /// fail alone. A batch that Postgres aborted as a deadlock is written again (`TransactionConflict`).
+    /// fail alone. A batch that Postgres aborted as a deadlock, or because the history purge
+    /// freed one of its keys while it ran (migration 0017), is written again (`TransactionConflict`).
     public func insert(_ inserts: [JobInsert]) async throws -> [Result<InsertOutcome, any Error>] {
         if inserts.count == 1 { return [.success(try await insert(inserts[0]))] }
         let statement = BatchInsertStatement(input: Self.batchInput(inserts))

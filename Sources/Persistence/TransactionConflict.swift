@@ -1,8 +1,9 @@
 import PostgresNIO
 
 /// Postgres aborted a statement because of another transaction: a deadlock (SQLSTATE
-/// 40P01) or a serialization failure (40001). Nothing of it was written, and the same
-/// work is expected to succeed when tried again. Writers take their row locks in one
+/// 40P01) or a serialization failure (40001, also raised by migration 0017 when the
+/// history purge freed a job insert's key while it ran). Nothing of it was written, and
+/// the same work is expected to succeed when tried again. Writers take their row locks in one
 /// order (a job's approval before the job; a batch's idempotency keys sorted), so a
 /// deadlock should not happen; this is the net under that rule, not a replacement.
 public enum TransactionConflict {

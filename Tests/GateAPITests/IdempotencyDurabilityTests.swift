@@ -152,6 +152,70 @@ import Testing
         }
     }
 
+    /// Redis has lost the key's claim and the retry's insert starts while the purge is
+    /// deleting the key's job: the insert waits on the job row, finds the key free when
+    /// the purge commits, and migration 0017's check sends it round again — to the
+    /// record, not to a second job. Alone and in a batch.
+    @Test(arguments: [false, true])
+    func anInsertThatRacesThePurgeOfItsKeysJobIsAnsweredFromTheRecord(batched: Bool) async throws {
+        try await TestDatabase.withFresh { db in
+            try await db.execute("INSERT INTO workspaces (id, name) VALUES ('acme', 'acme')")
+            let outcomes = try await db.withClient { client in
+                let store = JobStore(client: client, logger: TestEnvironment.logger)
+                _ = try await store.insert(JobInsertBatcherTests.insert("raced", tag: "first"))
+                try await client.query(
+                    "UPDATE jobs SET status = 'succeeded', updated_at = now() - interval '2 days'", logger: TestEnvironment.logger)
+                let (deleted, deletedNow) = AsyncStream.makeStream(of: Void.self)
+                let (commit, commitNow) = AsyncStream.makeStream(of: Void.self)
+                let purge = Task {
+                    try await client.withConnection { connection in
+                        try await connection.query("BEGIN", logger: TestEnvironment.logger)
+                        try await connection.query(
+                            JobStore.ageStatement(ttlSeconds: 86400, batch: 10, idempotencyTTLSeconds: 86400),
+                            logger: TestEnvironment.logger)
+                        deletedNow.yield()
+                        for await _ in commit { break }
+                        try await connection.query("COMMIT", logger: TestEnvironment.logger)
+                    }
+                }
+                for await _ in deleted { break }
+                let retry = Task {
+                    batched
+                        ? try await store.insert([
+                            JobInsertBatcherTests.insert("raced", tag: "retry"), JobInsertBatcherTests.insert("fresh"),
+                        ]).map { try $0.get() }
+                        : [try await store.insert(JobInsertBatcherTests.insert("raced", tag: "retry"))]
+                }
+                // The retry's statement has its snapshot (without the record) and waits
+                // on the row the purge deleted; then the purge commits.
+                do {
+                    try await JobInsertBatcherTests.waitUntil {
+                        try await db.count(
+                            "SELECT count(*)::int FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()")
+                            == 1
+                    }
+                } catch {
+                    commitNow.yield()
+                    throw error
+                }
+                commitNow.yield()
+                try await purge.value
+                return try await retry.value
+            }
+            guard case .purged(let record) = outcomes[0] else {
+                Issue.record("expected .purged, got \(outcomes[0])")
+                return
+            }
+            #expect(record.jobID == "job_first" && record.jobStatus == "succeeded")
+            #expect(try await db.count("SELECT count(*)::int FROM jobs WHERE idempotency_key = 'raced'") == 0)
+            if batched {
+                #expect(JobInsertBatcherTests.created(outcomes[1])?.idempotencyKey == "fresh")
+                #expect(try await db.count("SELECT count(*)::int FROM jobs") == 1)
+            }
+            #expect(try await db.count("SELECT count(*)::int FROM audit_events WHERE action = 'job.submitted'") == (batched ? 2 : 1))
+        }
+    }
+
     @Test func aRefusedRetryAfterARedisLossDoesNotPoisonTheKey() async throws {
         let redis = try await RedisServerProcess()
         try await AuthFixture.with(environment: ["REDIS_URL": redis.url]) { fixture, client in
