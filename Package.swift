@@ -44,7 +44,7 @@ let package = Package(
         .target(
             name: "Persistence",
             dependencies: [
-                "Auth", "GateCore", "Actions", "Approvals",
+                "Gate", "Auth", "GateCore", "Actions", "Approvals",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
@@ -76,10 +76,15 @@ let package = Package(
             ]
         ),
         .target(name: "Approvals", dependencies: ["GateCore"]),
+        // The gate's use cases (submit, vote, cancel, key administration, …), the records
+        // they work on and the store protocols they need: what every front door (REST,
+        // CLI, console, links, MCP) calls. Persistence and the Redis-backed stores
+        // implement the protocols; nothing here knows HTTP, Postgres or Redis.
+        .target(name: "Gate", dependencies: ["GateCore", "Approvals", "Actions", "Auth"]),
         .executableTarget(
             name: "GateAPI",
             dependencies: [
-                "Redis", "Persistence", "Auth", "Actions", "Approvals", "GateCore",
+                "Redis", "Persistence", "Gate", "Auth", "Actions", "Approvals", "GateCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),
@@ -96,7 +101,7 @@ let package = Package(
         .testTarget(
             name: "GateAPITests",
             dependencies: [
-                "GateAPI", "Redis", "Persistence", "Auth", "Actions", "Approvals", "GateCore",
+                "GateAPI", "Redis", "Persistence", "Gate", "Auth", "Actions", "Approvals", "GateCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

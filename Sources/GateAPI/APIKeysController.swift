@@ -1,5 +1,6 @@
 import Auth
 import Foundation
+import Gate
 import GateCore
 import Hummingbird
 import Persistence

@@ -1,5 +1,6 @@
 import Actions
 import Auth
+import Gate
 import Hummingbird
 import Logging
 import Persistence

@@ -2,6 +2,7 @@ import Actions
 import Approvals
 import Auth
 import Foundation
+import Gate
 import GateCore
 import Hummingbird
 import Persistence

@@ -1,4 +1,5 @@
 import Auth
+import Gate
 import Persistence
 
 /// Drops the cached API keys and policies that other replicas (or the CLI) changed,

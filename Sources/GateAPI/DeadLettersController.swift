@@ -1,4 +1,5 @@
 import Approvals
+import Gate
 import GateCore
 import Hummingbird
 import Persistence

@@ -1,4 +1,5 @@
 import Actions
+import Gate
 import GateCore
 import Persistence
 

@@ -1,5 +1,6 @@
 import Foundation
 import Approvals
+import Gate
 import GateCore
 import Persistence
 

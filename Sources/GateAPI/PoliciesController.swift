@@ -1,6 +1,7 @@
 import Actions
 import Auth
 import Foundation
+import Gate
 import GateCore
 import Hummingbird
 import Persistence

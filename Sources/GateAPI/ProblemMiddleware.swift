@@ -1,3 +1,4 @@
+import Gate
 import Hummingbird
 import HTTPTypes
 import Logging

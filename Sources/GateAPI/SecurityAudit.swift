@@ -1,4 +1,5 @@
 import Auth
+import Gate
 import GateCore
 import Hummingbird
 import Logging

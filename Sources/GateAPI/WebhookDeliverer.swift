@@ -2,6 +2,7 @@ import Actions
 import AsyncHTTPClient
 import Crypto
 import Foundation
+import Gate
 import GateCore
 import Logging
 import NIOCore

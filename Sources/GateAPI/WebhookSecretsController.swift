@@ -1,5 +1,6 @@
 import Actions
 import Foundation
+import Gate
 import GateCore
 import Hummingbird
 import Persistence

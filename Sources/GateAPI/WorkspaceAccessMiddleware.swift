@@ -1,4 +1,5 @@
 import Auth
+import Gate
 import Hummingbird
 import Persistence
 

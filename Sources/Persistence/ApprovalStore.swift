@@ -1,47 +1,9 @@
 import Approvals
 import Foundation
+import Gate
 import GateCore
 import Logging
 import PostgresNIO
-
-public struct VoteRecord: Sendable, Equatable {
-    public let reviewer: String
-    public let reviewerPerson: String?
-    public let decision: VoteDecision
-    public let comment: String?
-    public let payloadHashSeen: String?
-    public let createdAt: Date
-}
-
-public struct ApprovalRecord: Sendable, Equatable {
-    public let id: String
-    public let workspaceID: String
-    public let jobID: String
-    public let action: String
-    public let status: ApprovalStatus
-    public let payloadHash: String
-    public let requiredApprovals: Int
-    public let expiresAt: Date
-    public let createdAt: Date
-    public let decidedAt: Date?
-    public let reason: String?
-    public let reasonCode: String?
-    public var votes: [VoteRecord]
-}
-
-extension ApprovalRecord {
-    /// The votes as the gate's rules read them: reviewer principal → decision and person.
-    public var castVotes: [String: CastVote] {
-        Dictionary(uniqueKeysWithValues: votes.map { ($0.reviewer, CastVote(decision: $0.decision, person: $0.reviewerPerson)) })
-    }
-}
-
-/// The outcome of a vote or a cancellation, as stored.
-public enum DecisionOutcome: Sendable, Equatable {
-    case changed(ApprovalRecord)
-    case repeated(ApprovalRecord)
-    case refused(VoteRefusal, ApprovalRecord)
-}
 
 /// The channel every job state change is announced on (payload `<workspace>:<job id>`),
 /// so long-polls and event streams on any replica learn of it. The trigger

@@ -1,3 +1,4 @@
+import Gate
 import PostgresNIO
 
 /// One sealed audit event as read back: the stored fields as text, exactly as they

@@ -1,3 +1,4 @@
+import Gate
 import GateCore
 
 /// The submission gate's view of policies, kept in memory for a few seconds, absent

@@ -1,3 +1,4 @@
+import Gate
 import PostgresNIO
 
 /// The history purge (SPEC §4 History TTL): terminal jobs go after

@@ -1,3 +1,4 @@
+import Gate
 import GateCore
 
 /// Reads the jobs asked for while earlier reads are out in one statement

@@ -1,3 +1,4 @@
+import Gate
 import Synchronization
 
 /// Which workspaces exist, for credentials that cannot vouch for it themselves: a JWT

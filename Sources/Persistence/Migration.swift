@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Gate
 import GateCore
 
 /// One numbered SQL file from `migrations/`, e.g. `0001_workspaces.sql`.

@@ -1,3 +1,4 @@
+import Gate
 import PostgresNIO
 
 /// The text of a statement that runs as a named prepared statement: Postgres parses

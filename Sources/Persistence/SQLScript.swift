@@ -1,3 +1,4 @@
+import Gate
 /// Splits a SQL file into single statements. PostgresNIO speaks only the extended
 /// query protocol, which takes one statement at a time, so a migration file with
 /// many statements is cut at each `;` that is outside quotes, dollar-quoted bodies

@@ -1,3 +1,4 @@
+import Gate
 import PostgresNIO
 
 /// Postgres aborted a statement because of another transaction: a deadlock (SQLSTATE

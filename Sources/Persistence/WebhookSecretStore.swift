@@ -1,4 +1,5 @@
 import Foundation
+import Gate
 import GateCore
 import Logging
 import PostgresNIO

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Gate
 import NIOConcurrencyHelpers
 import NIOCore
 import Testing

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Gate
 import HTTPTypes
 import HummingbirdTesting
 import NIOConcurrencyHelpers

@@ -1,5 +1,6 @@
 import Actions
 import Foundation
+import Gate
 import HTTPTypes
 import HummingbirdTesting
 import NIOCore

@@ -1,5 +1,6 @@
 import Approvals
 import Foundation
+import Gate
 import GateCore
 import NIOConcurrencyHelpers
 import PostgresNIO

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import Gate
 import NIOCore
 import NIOHTTP1
 import PostgresNIO

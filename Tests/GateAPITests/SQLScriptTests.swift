@@ -1,3 +1,4 @@
+import Gate
 import Testing
 
 @testable import Persistence

@@ -1,5 +1,6 @@
 import Foundation
 @testable import Persistence
+import Gate
 import PostgresNIO
 import Testing
 

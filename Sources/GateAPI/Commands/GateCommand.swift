@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import Gate
 import Logging
 import Persistence
 

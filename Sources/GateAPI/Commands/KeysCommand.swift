@@ -1,6 +1,7 @@
 import ArgumentParser
 import Auth
 import Foundation
+import Gate
 import Persistence
 
 /// API keys from the command line, so the first admin key can be made without one.

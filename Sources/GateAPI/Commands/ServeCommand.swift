@@ -1,4 +1,5 @@
 import ArgumentParser
+import Gate
 import Hummingbird
 import Logging
 import Persistence

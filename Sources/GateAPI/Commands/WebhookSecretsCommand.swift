@@ -1,6 +1,7 @@
 import Actions
 import ArgumentParser
 import Foundation
+import Gate
 import GateCore
 import Persistence
 

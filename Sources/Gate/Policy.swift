@@ -1,0 +1,39 @@
+import Foundation
+import GateCore
+
+/// A workspace's rule for one action (SPEC §2 Policy).
+public struct Policy: Sendable, Equatable {
+    public enum Approval: String, Sendable, Codable {
+        case required
+        case auto
+    }
+
+    public var action: String
+    public var enabled: Bool
+    public var approval: Approval
+    public var approvalTimeoutSeconds: Int
+    public var requiredApprovals: Int
+    public var constraints: JSONValue
+    public var updatedAt: Date?
+
+    public init(
+        action: String, enabled: Bool, approval: Approval, approvalTimeoutSeconds: Int, requiredApprovals: Int,
+        constraints: JSONValue, updatedAt: Date? = nil
+    ) {
+        self.action = action
+        self.enabled = enabled
+        self.approval = approval
+        self.approvalTimeoutSeconds = approvalTimeoutSeconds
+        self.requiredApprovals = requiredApprovals
+        self.constraints = constraints
+        self.updatedAt = updatedAt
+    }
+
+    public var json: JSONValue {
+        [
+            "action": .string(action), "enabled": .bool(enabled), "approval": .string(approval.rawValue),
+            "approval_timeout_seconds": .integer(approvalTimeoutSeconds), "required_approvals": .integer(requiredApprovals),
+            "constraints": constraints,
+        ]
+    }
+}
