@@ -11,7 +11,7 @@
 # gateapi_app (give it a password: ALTER ROLE gateapi_app PASSWORD '…'); `serve`
 # refuses to start as a role that could alter or empty the audit log. With a single
 # login, pass the owner URL to both and DATABASE_ROLE=gateapi_app to `serve`
-# (README "Database roles").
+# (docs/operations.md "Database roles").
 #
 # There is no ENTRYPOINT: the command is a whole command line (`gate-api serve` by
 # default), so `docker run IMAGE gate-api migrate` and Render's preDeployCommand /

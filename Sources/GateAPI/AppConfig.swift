@@ -74,7 +74,7 @@ struct AppConfig: Sendable {
             if let minimum = env.optional("DATABASE_POOL_MIN_SIZE"), minimum != "0" {
                 throw ConfigError(
                     variable: "DATABASE_POOL_MIN_SIZE",
-                    problem: "must be 0 or unset, got \"\(minimum)\": a pool that keeps connections open crashes the server when Postgres restarts (README, \"Database pool\")")
+                    problem: "must be 0 or unset, got \"\(minimum)\": a pool that keeps connections open crashes the server when Postgres restarts (docs/operations.md, \"Database pool\")")
             }
             database = try DatabaseConfiguration.parse(
                 databaseURL, maximumConnections: try env.int("DATABASE_POOL_SIZE", default: 20, in: 1...500),

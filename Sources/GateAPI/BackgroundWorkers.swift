@@ -14,7 +14,8 @@ struct ApprovalExpirySweeper: Service {
     let gateMetrics: GateMetrics
     let logger: Logger
     /// How often the pending-approvals gauge is recounted: a count reads every pending
-    /// approval (≈ 26 ms at 200,000), too much for every sweep.
+    /// approval, which grows with the queue and is too much for every sweep
+    /// (bench/HISTORY.md "Tenth round").
     static let countInterval = Duration.seconds(5)
 
     func run() async throws {

@@ -2,7 +2,7 @@ import Gate
 import Persistence
 import PostgresNIO
 
-/// Which database role does what (README "Database roles"). `gate-api migrate` connects
+/// Which database role does what (docs/operations.md "Database roles"). `gate-api migrate` connects
 /// with `MIGRATION_DATABASE_URL` (the owner of the schema; `DATABASE_URL` when unset);
 /// `serve` and the other commands connect with `DATABASE_URL`, as the serving role
 /// `gateapi_app` that migration 0016 creates and grants. Where only one login exists

@@ -6,8 +6,9 @@ import Synchronization
 /// A source is a client address for failed authentications, and a principal
 /// (`principal <kind>:<id>`, never mistaken for an address) for its requests to
 /// workspaces it is not a member of — the two refusals that come before rate limiting. Without it, anyone could grow the append-only log without
-/// bound with requests carrying no key at all (one wrk run wrote ~30,000 `auth.denied`
-/// rows in 15 s), and any valid key by naming other workspaces. Every refusal still gets
+/// bound with requests carrying no key at all (one load-test run with a bad key wrote
+/// an `auth.denied` row per request, as fast as the server answered), and any valid key
+/// by naming other workspaces. Every refusal still gets
 /// its 401 / 404 (and a 401 its log line), and is counted in
 /// `gateapi_auth_denials_unaudited_total` when it is not written; the next row written
 /// for that source says how many were left out before it (`unaudited_before`), so the

@@ -17,8 +17,9 @@ struct DependencyTimeout: Error, Sendable {
 /// timeout as "outcome unknown".
 ///
 /// The deadline is an event-loop timer, not a sleeping child task: a cancelled
-/// `Task.sleep` costs ≈ 40 µs of CPU and, on Linux, keeps its memory until the
-/// original deadline — on every request, since the operation nearly always wins.
+/// `Task.sleep` costs a child task's CPU and, on Linux, keeps its memory until the
+/// original deadline — on every request, since the operation nearly always wins
+/// (bench/HISTORY.md "Earlier round").
 func withTimeout<T: Sendable>(
     _ limit: Duration, dependency: String, _ operation: @escaping @Sendable () async throws -> T
 ) async throws -> T {

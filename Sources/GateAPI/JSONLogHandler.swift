@@ -58,7 +58,8 @@ struct JSONLogHandler: LogHandler {
 
     /// One JSON object, keys sorted, and a newline. Written by hand: the access log
     /// writes a line per request, and `JSONSerialization` (through `Any`/`NSString`)
-    /// was 10–15 % of the server's CPU in the benchmark's profiles.
+    /// was a large share of the server's CPU in the benchmark's profiles
+    /// (bench/HISTORY.md "Earlier round").
     static func line(_ fields: [String: String]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(256)

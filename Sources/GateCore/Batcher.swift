@@ -2,7 +2,7 @@ import Synchronization
 
 /// Serves the calls that arrive while earlier ones are being served together: one
 /// `serve` of a batch instead of one per call. For work whose cost is mostly per call
-/// and hardly per item, such as a Postgres statement (bench/RESULTS.md "Twelfth round").
+/// and hardly per item, such as a Postgres statement (bench/HISTORY.md "Twelfth round").
 ///
 /// Nothing waits for a batch to fill: a call is served at once while fewer than
 /// `maxInFlight` batches are out, and otherwise joins the next batch, which leaves as

@@ -364,8 +364,8 @@ public struct ApprovalStore: Sendable {
 
     /// `expireDue`'s statement. The deadline is compared with `statement_timestamp()`,
     /// not `clock_timestamp()`: a volatile function cannot bound an index scan, so the
-    /// sweep read every pending approval every second (28 ms per sweep at 200,000
-    /// pending); now it reads the due ones and stops.
+    /// sweep read every pending approval every second, a cost that grew with the queue
+    /// (bench/HISTORY.md "Tenth round"); now it reads the due ones and stops.
     static func expireDueStatement(limit: Int) -> PostgresQuery {
         let event = AuditEvent(
             workspaceID: "", actor: AuditActor(kind: .system, id: "expiry-sweeper"), action: "approval.expired",

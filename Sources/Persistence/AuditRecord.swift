@@ -34,7 +34,7 @@ public struct AuditRecord: Sendable, Equatable {
 
     /// Read cell by cell, keeping each text cell's bytes: `row.decode` of a 15-column
     /// tuple resolved generic metadata for every column of every row, and made 13
-    /// strings the export only copied out again (bench/RESULTS.md, eighth round).
+    /// strings the export only copied out again (bench/HISTORY.md, eighth round).
     init(row: PostgresRow) throws {
         var cells = row.makeIterator()
         position = try cells.int8()

@@ -98,7 +98,8 @@ public struct AuditStore: Sendable {
     /// 1, 2, 3 … per workspace), so a batch costs the same wherever it is and whatever
     /// the planner believes: right after a bulk insert, before autovacuum's ANALYZE,
     /// `position > n ORDER BY position LIMIT k` was planned as a sort of everything
-    /// after n (570 ms a batch half-way through 1 M events, an export 5× slower).
+    /// after n, so each batch cost more the further the export got (bench/HISTORY.md
+    /// "Fifth round").
     public func export(
         workspaceID: String, filter: AuditFilter, batchSize: Int = 1000,
         _ sink: ([AuditRecord]) async throws -> Void
@@ -228,13 +229,13 @@ public struct AuditStore: Sendable {
     /// entries' lookups whatever the statistics say. The workspace is checked with
     /// `IS NOT DISTINCT FROM`, which no index can serve, so the lookup stays on the
     /// integer key (with `=` it used the (workspace, seq) index: text comparisons, a
-    /// slower export). As a join it did not, twice (bench/RESULTS.md, eighth and ninth
+    /// slower export). As a join it did not, twice (bench/HISTORY.md, eighth and ninth
     /// rounds): with `e.workspace_id = c.workspace_id` the planner derived
     /// `e.workspace_id = 'ws'` and, for a workspace filled since the last ANALYZE,
-    /// scanned its events once per entry (120 s for one batch of 1,000 half-way through
-    /// a fresh million); and with statistics taken part-way through a load it merge- or
-    /// hash-joined a window with every event before it (an export at half speed, a
-    /// deep page of a big log reading the whole table).
+    /// scanned its events once per entry (one batch half-way through a fresh million
+    /// took minutes); and with statistics taken part-way through a load it merge- or
+    /// hash-joined a window with every event before it (a much slower export, a deep
+    /// page of a big log reading the whole table).
     static func page(workspaceID: String, filter: AuditFilter, after position: Int64, through last: Int64? = nil, limit: Int?)
         -> PostgresQuery
     {

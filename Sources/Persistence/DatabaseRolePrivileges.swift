@@ -2,8 +2,8 @@ import Gate
 import Logging
 import PostgresNIO
 
-/// What the role a connection acts as may do beyond serving GateAPI (README "Database
-/// roles"). `gate-api serve` refuses to start when the list is not empty: a role that
+/// What the role a connection acts as may do beyond serving GateAPI (docs/operations.md
+/// "Database roles"). `gate-api serve` refuses to start when the list is not empty: a role that
 /// could rewrite the audit log or the schema must not run the server by accident.
 public struct DatabaseRolePrivileges: Sendable, Equatable {
     /// The role queries run as (`current_user`), and the login (`session_user`): they

@@ -4,13 +4,13 @@ import PostgresNIO
 
 /// Writes the submissions that arrive while earlier ones are being written together:
 /// one statement and one commit for the lot (`JobStore.insert(_:)` with a batch).
-/// Postgres's cost of a submission is mostly per statement, not per row (pgbench, the
-/// gated statement, 32 clients: 4,625 jobs/s at one job per statement, 13,112/s at
-/// eight; bench/RESULTS.md "Twelfth round"). See `Batcher` for when a batch leaves.
+/// Postgres's cost of a submission is mostly per statement, not per row: pgbench takes
+/// nearly three times as many jobs a second in statements of eight as in statements of one
+/// (bench/HISTORY.md "Twelfth round"). See `Batcher` for when a batch leaves.
 public struct JobInsertBatcher: Sendable {
     let batcher: Batcher<JobInsert, JobStore.InsertOutcome>
 
-    /// `maxInFlight` 2: measured against 1, 3, 4, 8 and 16 (bench/RESULTS.md "Twelfth round").
+    /// `maxInFlight` 2: measured against 1, 3, 4, 8 and 16 (bench/HISTORY.md "Twelfth round").
     /// `limit` bounds each batch's statements (see `Batcher`).
     public init(
         store: JobStore, maxInFlight: Int = 2, maxBatch: Int = 32,

@@ -28,8 +28,8 @@ public struct JobStore: Sendable {
     /// `idempotency_records` row for it (its job was purged).
     /// `insert.id` is the new job's (chosen by the caller, who may have promised it
     /// elsewhere, e.g. in the idempotency claim); with `.existing` it was not used.
-    /// For one submission alone: a statement of its own is cheaper than a batch of one
-    /// (pgbench, one job per statement, 32 clients: 4,545 against 3,410 tx/s).
+    /// For one submission alone: a statement of its own is cheaper than a batch of one,
+    /// whose joins and sort it does not need (bench/HISTORY.md "Twelfth round").
     /// A statement that met the history purge freeing its key is written again
     /// (`TransactionConflict`, migration 0017).
     public func insert(_ insert: JobInsert) async throws -> InsertOutcome {

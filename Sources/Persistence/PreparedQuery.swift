@@ -2,9 +2,9 @@ import Gate
 import PostgresNIO
 
 /// The text of a statement that runs as a named prepared statement: Postgres parses
-/// and plans it once per connection instead of on every execution (pgbench, the
-/// submission statement: 0.52 ms of Postgres CPU per execution unprepared, 0.22 ms
-/// prepared). `sql` is built once, from the same interpolation the executions use.
+/// and plans it once per connection instead of on every execution: parsing and
+/// planning led Postgres's profile of a submission before (bench/HISTORY.md "Earlier
+/// round"). `sql` is built once, from the same interpolation the executions use.
 ///
 /// Parameter types are taken from the values of the first execution on each connection;
 /// a NULL there leaves the type to Postgres. So a placeholder that can be NULL must be

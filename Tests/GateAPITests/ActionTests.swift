@@ -112,7 +112,7 @@ import Testing
     }
 }
 
-/// The mailbox rule (README, "gmail.send"), pinned case by case: the validator works
+/// The mailbox rule (docs/api.md, "Actions and their params"), pinned case by case: the validator works
 /// on bytes, and these are the edges where bytes and characters could disagree.
 @Suite struct EmailAddressTests {
     @Test func acceptsPlainAndNamedMailboxes() throws {

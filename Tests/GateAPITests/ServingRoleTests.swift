@@ -6,7 +6,7 @@ import Testing
 
 @testable import GateAPI
 
-/// Least privilege by default (migration 0016, README "Database roles"): `serve` runs
+/// Least privilege by default (migration 0016, docs/operations.md "Database roles"): `serve` runs
 /// as gateapi_app, which can do everything serving needs and cannot change the audit
 /// log's rules or rows, nor the schema.
 @Suite struct ServingRoleTests {

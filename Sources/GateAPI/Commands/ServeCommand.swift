@@ -49,7 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
         try await Self.serviceGroup(running: app, shutdownTimeout: config.shutdownTimeout, logger: logger).run()
     }
 
-    /// Least privilege by default (README "Database roles"): the server must not run as a
+    /// Least privilege by default (docs/operations.md "Database roles"): the server must not run as a
     /// role that could rewrite the audit log or the schema, unless the operator says so.
     static func checkRole(_ privileges: DatabaseRolePrivileges, allowPrivileged: Bool, logger: Logger) throws {
         let metadata: Logger.Metadata = ["role": "\(privileges.role)", "login": "\(privileges.login)"]
