@@ -190,11 +190,14 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
         store: services.policies, cache: services.policyCache, defaultApprovalTimeoutSeconds: config.approvalTimeoutSeconds, audit: audit,
         timeout: config.databaseTimeout
     ).addRoutes(to: workspace)
+    let submitJob = SubmitJob(
+        store: TimedJobSubmissions(
+            jobs: services.jobs, inserts: services.jobInserts, lookups: services.jobLookups, timeout: config.databaseTimeout),
+        policies: services.policyCache, runnable: services.events, webhooksEnabled: config.webhooks.secret != nil)
     JobsController(
-        jobs: services.jobs, inserts: services.jobInserts, lookups: services.jobLookups, approvals: services.approvals, events: services.events,
-        waiters: services.eventWaiters, policies: services.policyCache,
+        jobs: services.jobs, lookups: services.jobLookups, approvals: services.approvals, events: services.events,
+        waiters: services.eventWaiters, submitJob: submitJob,
         idempotency: IdempotencyGuard(redis: services.redis, ttlSeconds: config.idempotencyTTLSeconds, keyPrefix: config.redisKeyPrefix),
-        webhooksEnabled: config.webhooks.secret != nil,
         audit: audit, timeout: config.databaseTimeout
     ).addRoutes(to: workspace)
 

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Gate
 import GateCore
 import Redis
 
@@ -20,19 +21,7 @@ struct IdempotencyGuard: Sendable {
     /// longer makes retries wait: they go to Postgres, which decides.
     let inFlightWindowMilliseconds: Int64 = 30_000
 
-    enum Claim: Equatable {
-        /// This request owns the key; `token` proves it when releasing.
-        case claimed(token: String)
-        /// Another request claimed the key with the same payload: its job, if that job
-        /// exists by now, is the answer; if not, that request is still running (`fresh`:
-        /// 409) or died (not `fresh`: go ahead, the database backstop decides).
-        /// `jobID` is nil for claims written before job ids were part of them.
-        case claimedBefore(jobID: String?, fresh: Bool)
-        /// Done before (written after a stale claim or a Redis loss): the job to replay.
-        case done(jobID: String)
-        /// The key was used with another payload: 422.
-        case mismatch
-    }
+    typealias Claim = IdempotencyClaim
 
     func redisKey(workspace: String, key: String) -> String {
         // Hashed: client keys may be long or contain anything printable.

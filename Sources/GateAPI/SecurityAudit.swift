@@ -67,7 +67,7 @@ struct SecurityAudit: Sendable {
         }
     }
 
-    private func write(_ event: AuditEvent, context: AppRequestContext) async throws {
+    func write(_ event: AuditEvent, context: AppRequestContext) async throws {
         // A deferred rate-limit charge is taken before anything is written: a client
         // past its limit gets 429 and leaves no row.
         try await context.rateLimit?.take()
@@ -76,5 +76,19 @@ struct SecurityAudit: Sendable {
         try await withTimeout(timeout, dependency: "postgres") {
             try await AuditLog.record(event, client: postgres, logger: logger)
         }
+    }
+}
+
+/// A request's audit trail, as the use cases write to it: client-sent text made
+/// storable, the request's deferred rate-limit charge taken before the row.
+struct RequestAuditTrail: AuditTrail {
+    let audit: SecurityAudit
+    let context: AppRequestContext
+
+    func record(_ event: AuditEvent) async throws {
+        var event = event
+        event.targetID = event.targetID.map(SecurityAudit.storable)
+        event.details = SecurityAudit.storable(event.details)
+        try await audit.write(event, context: context)
     }
 }

@@ -1,0 +1,65 @@
+import Auth
+import Gate
+import GateCore
+import Logging
+import Persistence
+
+/// The submission store as the server runs it: inserts and reads gathered into shared
+/// statements (`JobInsertBatcher`, `JobLookupBatcher`), each call under the dependency
+/// timeout, so the use case never waits on a database that does not answer.
+struct TimedJobSubmissions: JobSubmissionStore {
+    let jobs: JobStore
+    let inserts: JobInsertBatcher
+    let lookups: JobLookupBatcher
+    let timeout: Duration
+
+    func insert(_ insert: JobInsert) async throws -> JobInsertOutcome {
+        let inserts = self.inserts
+        return try await withTimeout(timeout, dependency: "postgres") { try await inserts.insert(insert) }
+    }
+
+    func find(workspaceID: String, id: String) async throws -> JobRecord? {
+        let lookups = self.lookups
+        return try await withTimeout(timeout, dependency: "postgres") { try await lookups.find(workspaceID: workspaceID, id: id) }
+    }
+
+    func idempotencyRecord(workspaceID: String, idempotencyKey: String) async throws -> IdempotencyRecord? {
+        let jobs = self.jobs
+        return try await withTimeout(timeout, dependency: "postgres") {
+            try await jobs.idempotencyRecord(workspaceID: workspaceID, idempotencyKey: idempotencyKey)
+        }
+    }
+}
+
+/// The policy cache times its own misses (see `AppServices`); a hit pays for nothing.
+extension CachedPolicyLookup: PolicyLookup {}
+
+/// This replica's executors start at once; the others find the job when they next poll.
+extension JobEvents: RunnableJobSignal {
+    func jobBecameRunnable(_ job: JobRecord) { publish(Self.runnableKey) }
+}
+
+/// A request's idempotency claims: `IdempotencyGuard` with the request's deferred
+/// rate-limit charge, which the claim takes in the same Redis round trip.
+struct ChargedIdempotencyClaims: IdempotencyClaims {
+    let keys: IdempotencyGuard
+    let charge: RateLimitCharge?
+    let logger: Logger
+
+    func claim(workspace: String, key: String, payloadHash: String, jobID: String) async throws -> IdempotencyClaim {
+        try await keys.claim(workspace: workspace, key: key, payloadHash: payloadHash, jobID: jobID, charging: charge)
+    }
+
+    func complete(workspace: String, key: String, payloadHash: String, jobID: String) async {
+        do {
+            try await keys.complete(workspace: workspace, key: key, payloadHash: payloadHash, jobID: jobID)
+        } catch {
+            // Best effort: the claim goes stale and the store answers retries.
+            logger.warning("idempotency key not marked done", metadata: ["job_id": .string(jobID), "error": "\(error)"])
+        }
+    }
+
+    func release(workspace: String, key: String, token: String) async {
+        await keys.release(workspace: workspace, key: key, token: token)
+    }
+}
