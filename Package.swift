@@ -98,6 +98,8 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Unit tests of the domain: no servers, in-memory stores.
+        .testTarget(name: "GateTests", dependencies: ["Gate", "Auth", "Actions", "Approvals", "GateCore"]),
         .testTarget(
             name: "GateAPITests",
             dependencies: [
