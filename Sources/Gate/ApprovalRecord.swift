@@ -10,7 +10,8 @@ public struct VoteRecord: Sendable, Equatable {
     public let createdAt: Date
 
     public init(
-        reviewer: String, reviewerPerson: String?, decision: VoteDecision, comment: String?, payloadHashSeen: String?, createdAt: Date
+        reviewer: String, reviewerPerson: String?, decision: VoteDecision, comment: String?, payloadHashSeen: String?,
+        createdAt: Date
     ) {
         self.reviewer = reviewer
         self.reviewerPerson = reviewerPerson
@@ -37,7 +38,9 @@ public struct ApprovalRecord: Sendable, Equatable {
     public var votes: [VoteRecord]
 
     public init(
-        id: String, workspaceID: String, jobID: String, action: String, status: ApprovalStatus, payloadHash: String, requiredApprovals: Int, expiresAt: Date, createdAt: Date, decidedAt: Date?, reason: String?, reasonCode: String?, votes: [VoteRecord]
+        id: String, workspaceID: String, jobID: String, action: String, status: ApprovalStatus, payloadHash: String,
+        requiredApprovals: Int, expiresAt: Date, createdAt: Date, decidedAt: Date?, reason: String?,
+        reasonCode: String?, votes: [VoteRecord]
     ) {
         self.id = id
         self.workspaceID = workspaceID

@@ -28,7 +28,10 @@ public struct JobRecord: Sendable, Equatable {
     public var result: JSONValue?
 
     public init(
-        id: String, workspaceID: String, action: String, params: JSONValue, payloadHash: String, status: JobStatus, idempotencyKey: String, submittedByType: String, submittedBy: String, actsFor: String?, callbackURL: String?, requiredApprovals: Int, expiresAt: Date?, createdAt: Date, updatedAt: Date, statusReason: String?, statusCode: String?, attempts: Int, nextAttemptAt: Date, result: JSONValue?
+        id: String, workspaceID: String, action: String, params: JSONValue, payloadHash: String, status: JobStatus,
+        idempotencyKey: String, submittedByType: String, submittedBy: String, actsFor: String?, callbackURL: String?,
+        requiredApprovals: Int, expiresAt: Date?, createdAt: Date, updatedAt: Date, statusReason: String?,
+        statusCode: String?, attempts: Int, nextAttemptAt: Date, result: JSONValue?
     ) {
         self.id = id
         self.workspaceID = workspaceID
@@ -108,8 +111,8 @@ public struct JobInsert: Sendable {
     public var actor: AuditActor
 
     public init(
-        _ job: NewJob, id: String = SortableID.make(prefix: "job"), approvalID: String = SortableID.make(prefix: "apr"),
-        actor: AuditActor
+        _ job: NewJob, id: String = SortableID.make(prefix: "job"),
+        approvalID: String = SortableID.make(prefix: "apr"), actor: AuditActor
     ) {
         self.job = job
         self.id = id

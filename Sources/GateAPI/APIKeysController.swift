@@ -205,10 +205,3 @@ struct APIKeysController: Sendable {
 }
 
 /// A page of a listing: `{"items": […], "next_cursor": "…" | null}`.
-
-extension String {
-    /// C0 controls or DEL: refused in names and ids (and Postgres cannot store U+0000).
-    var containsControlCharacters: Bool {
-        unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7F }
-    }
-}

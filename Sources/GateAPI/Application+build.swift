@@ -201,9 +201,14 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
         audit: audit, timeout: config.databaseTimeout
     ).addRoutes(to: workspace)
 
+    let metrics = services.gateMetrics
+    let vote = VoteOnApproval(store: TimedApprovalVoting(store: services.approvals, timeout: config.databaseTimeout)) { decided in
+        if let decidedAt = decided.decidedAt {
+            metrics.decisionLatency.record(.seconds(max(0, decidedAt.timeIntervalSince(decided.createdAt))))
+        }
+    }
     ApprovalsController(
-        approvals: services.approvals, jobs: services.jobs, metrics: services.gateMetrics, audit: audit,
-        timeout: config.databaseTimeout
+        approvals: services.approvals, jobs: services.jobs, vote: vote, audit: audit, timeout: config.databaseTimeout
     ).addRoutes(to: workspace)
 
     TasksController(store: services.tasks, audit: audit, timeout: config.databaseTimeout).addRoutes(to: workspace)

@@ -3,6 +3,7 @@ import Approvals
 import Auth
 import Foundation
 import Gate
+import Gate
 import GateCore
 import Hummingbird
 import Persistence
@@ -12,7 +13,7 @@ import Persistence
 struct ApprovalsController: Sendable {
     let approvals: ApprovalStore
     let jobs: JobStore
-    let metrics: GateMetrics
+    let vote: VoteOnApproval
     let audit: SecurityAudit
     let timeout: Duration
 
@@ -122,42 +123,30 @@ struct ApprovalsController: Sendable {
 
     @Sendable func approve(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ApprovalView> {
         let body = try await request.decodeOptionalJSON(as: ApproveBody.self, context: context)
-        if let comment = body?.comment, comment.count > 2000 || comment.unicodeScalars.contains("\u{0}") {
-            throw Self.validation("comment", "must be at most 2000 characters, without NUL")
-        }
-        return try await decide(.approve, comment: body?.comment, code: nil, payloadHash: body?.payloadHash, context: context)
+        return try await decide(
+            VoteOnApproval.Ballot(decision: .approve, comment: body?.comment, payloadHashSeen: body?.payloadHash), context: context)
     }
 
     @Sendable func reject(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ApprovalView> {
         let body = try await request.decodeJSON(as: RejectBody.self, context: context)
-        let reason = body.reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard (1...2000).contains(reason.count), !reason.unicodeScalars.contains("\u{0}") else {
-            throw Self.validation("reason", "must be 1 to 2000 characters, without NUL")
-        }
-        if let code = body.code, !(1...64).contains(code.count) || code.containsControlCharacters {
-            throw Self.validation("code", "must be 1 to 64 characters without control characters")
-        }
-        return try await decide(.reject, comment: reason, code: body.code, payloadHash: body.payloadHash, context: context)
+        return try await decide(
+            VoteOnApproval.Ballot(decision: .reject, comment: body.reason, reasonCode: body.code, payloadHashSeen: body.payloadHash),
+            context: context)
     }
 
-    private func decide(
-        _ decision: VoteDecision, comment: String?, code: String?, payloadHash: String?, context: AppRequestContext
-    ) async throws -> JSONResponse<ApprovalView> {
+    private func decide(_ ballot: VoteOnApproval.Ballot, context: AppRequestContext) async throws -> JSONResponse<ApprovalView> {
         let principal = try context.requirePrincipal()
         let workspace = try context.parameters.require("ws")
         let id = try context.parameters.require("id")
         guard SortableID.isWellFormed(id, prefix: "apr") else { throw Problem(.notFound, detail: "no approval \(id) in this workspace") }
-        let reviewer = Reviewer(principal: principal.qualifiedID, person: principal.actsFor)
-        let actor = SecurityAudit.actor(principal, context: context)
-        let approvals = self.approvals
         let outcome: DecisionOutcome?
         do {
-            outcome = try await withTimeout(timeout, dependency: "postgres") {
-                try await approvals.vote(
-                    workspaceID: workspace, id: id, decision: decision, reviewer: reviewer, comment: comment,
-                    payloadHashSeen: payloadHash, reasonCode: code, actor: actor)
-            }
-        } catch ApprovalStoreError.contended {
+            outcome = try await vote(
+                ballot, on: id, in: workspace, by: Reviewer(principal: principal.qualifiedID, person: principal.actsFor),
+                actor: SecurityAudit.actor(principal, context: context))
+        } catch let invalid as ValidationFailure {
+            throw Problem(invalid)
+        } catch is VoteOnApproval.Contended {
             var problem = Problem(.serviceUnavailable, detail: "other votes on this approval kept landing first; retry")
             problem.headers[.retryAfter] = "1"
             throw problem
@@ -165,34 +154,10 @@ struct ApprovalsController: Sendable {
         switch outcome {
         case nil:
             throw Problem(.notFound, detail: "no approval \(id) in this workspace")
-        case .changed(let approval)?:
-            if let decidedAt = approval.decidedAt, approval.status != .pending {
-                metrics.decisionLatency.record(.seconds(max(0, decidedAt.timeIntervalSince(approval.createdAt))))
-            }
-            return JSONResponse(body: ApprovalView(approval: approval, preview: nil))
-        case .repeated(let approval)?:
+        case .changed(let approval)?, .repeated(let approval)?:
             return JSONResponse(body: ApprovalView(approval: approval, preview: nil))
         case .refused(let refusal, let approval)?:
-            switch refusal {
-            case .notAPerson:
-                throw Problem(.forbidden, detail: "API keys cannot vote: a reviewer approves or rejects with their own token")
-            case .ownJob:
-                throw Problem(.forbidden, detail: "you cannot decide on a job you, a key acting for you, or a key you created or rotated submitted")
-            case .conflictingVote(let previous):
-                throw Problem(.conflict, detail: "you already voted to \(previous.rawValue) this job")
-            case .notPending(let status):
-                throw Problem(.conflict, detail: "the approval is already \(status.rawValue)")
-            case .expired:
-                throw Problem(.conflict, detail: "the approval expired at \(RFC3339.format(approval.expiresAt))")
-            case .payloadMismatch:
-                throw Problem(.conflict, detail: "payload_hash differs from the job's: the payload you reviewed is not the one that would run")
-            }
+            throw Problem(refusal, approval: approval)
         }
-    }
-
-    static func validation(_ field: String, _ message: String) -> Problem {
-        var problem = Problem(.unprocessableContent, title: "Validation Failed", detail: "\(field) \(message)")
-        problem.extensions["errors"] = [["field": field, "message": message]]
-        return problem
     }
 }

@@ -1,5 +1,7 @@
 import Actions
+import Approvals
 import Gate
+import GateCore
 import HTTPTypes
 
 extension Problem {
@@ -19,5 +21,33 @@ extension Problem {
     /// Field errors as every validation problem lists them.
     static func fieldErrors(_ errors: [FieldError]) -> [[String: String]] {
         errors.map { ["field": $0.field, "message": $0.message] }
+    }
+}
+
+extension Problem {
+    /// A request that failed validation: 422 listing each field.
+    init(_ invalid: ValidationFailure) {
+        self.init(
+            .unprocessableContent, title: "Validation Failed",
+            detail: invalid.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; "))
+        extensions["errors"] = Self.fieldErrors(invalid.errors)
+    }
+
+    /// A vote the gate's rules refused.
+    init(_ refusal: VoteRefusal, approval: ApprovalRecord) {
+        switch refusal {
+        case .notAPerson:
+            self.init(.forbidden, detail: "API keys cannot vote: a reviewer approves or rejects with their own token")
+        case .ownJob:
+            self.init(.forbidden, detail: "you cannot decide on a job you, a key acting for you, or a key you created or rotated submitted")
+        case .conflictingVote(let previous):
+            self.init(.conflict, detail: "you already voted to \(previous.rawValue) this job")
+        case .notPending(let status):
+            self.init(.conflict, detail: "the approval is already \(status.rawValue)")
+        case .expired:
+            self.init(.conflict, detail: "the approval expired at \(RFC3339.format(approval.expiresAt))")
+        case .payloadMismatch:
+            self.init(.conflict, detail: "payload_hash differs from the job's: the payload you reviewed is not the one that would run")
+        }
     }
 }

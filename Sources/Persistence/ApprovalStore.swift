@@ -10,7 +10,7 @@ import PostgresNIO
 /// `jobs_notify_status` (migrations/0006) sends it, in the changing transaction.
 public let jobEventsChannel = "gateapi_jobs"
 
-public struct ApprovalStore: Sendable {
+public struct ApprovalStore: ApprovalVotingStore {
     let client: PostgresClient
     let logger: Logger
 
@@ -31,7 +31,7 @@ public struct ApprovalStore: Sendable {
     }
 
     public func find(workspaceID: String, id: String) async throws -> ApprovalRecord? {
-        try await state(workspaceID: workspaceID, id: id)?.approval
+        try await ballot(workspaceID: workspaceID, id: id)?.approval
     }
 
     public enum Listing: Sendable {
@@ -73,59 +73,9 @@ public struct ApprovalStore: Sendable {
         return try await Self.approvals(rows)
     }
 
-    /// Casts a vote, applying `ApprovalRules` to the approval as read, then writing it
-    /// in one statement that holds only if nobody changed the approval in between
-    /// (`version`, migrations/0010); if somebody did, it reads again. Each retry means
-    /// another vote or decision landed, so a bounded number of them is plenty.
-    /// Refusals are audited too; an approval found past its deadline is expired on the
-    /// spot (deny by default), whether or not the sweeper got there first.
-    public func vote(
-        workspaceID: String, id: String, decision: VoteDecision, reviewer: Reviewer, comment: String?,
-        payloadHashSeen: String?, reasonCode: String?, actor: AuditActor
-    ) async throws -> DecisionOutcome? {
-        for _ in 0..<Self.voteAttempts {
-            guard let state = try await state(workspaceID: workspaceID, id: id) else { return nil }
-            let approval = state.approval
-            switch ApprovalRules.vote(decision, by: reviewer, payloadHashSeen: payloadHashSeen, on: state.snapshot, now: state.now) {
-            case .failure(let refusal):
-                return .refused(refusal, try await refuse(refusal, decision: decision, approval: approval, actor: actor))
-            case .success(.repeated):
-                return .repeated(approval)
-            case .success(.recorded(let status, let approvals)):
-                let reason = decision == .reject ? comment : nil
-                let write = Self.recordQuery(
-                    approval: approval, version: state.version, decision: decision, reviewer: reviewer, comment: comment,
-                    payloadHashSeen: payloadHashSeen, newStatus: status, approvals: approvals, reason: reason,
-                    reasonCode: reasonCode, actor: actor)
-                // Nothing written: another vote or decision came first; read again.
-                guard let (votedAt, decidedAt) = try await TransactionConflict.retrying({ try await record(write) }) else {
-                    continue
-                }
-                var votes = approval.votes
-                votes.append(
-                    VoteRecord(
-                        reviewer: reviewer.principal, reviewerPerson: reviewer.person, decision: decision, comment: comment,
-                        payloadHashSeen: payloadHashSeen, createdAt: votedAt))
-                let decided = status != .pending
-                return .changed(
-                    ApprovalRecord(
-                        id: approval.id, workspaceID: approval.workspaceID, jobID: approval.jobID, action: approval.action,
-                        status: status, payloadHash: approval.payloadHash, requiredApprovals: approval.requiredApprovals,
-                        expiresAt: approval.expiresAt, createdAt: approval.createdAt,
-                        decidedAt: decided ? decidedAt : approval.decidedAt, reason: decided ? reason : approval.reason,
-                        reasonCode: decided ? reasonCode : approval.reasonCode, votes: votes))
-            }
-        }
-        throw ApprovalStoreError.contended
-    }
-
-    /// Reviewers of one approval are few (a quorum is at most 10), and a write fails
-    /// only when another vote or decision on it succeeded.
-    static let voteAttempts = 16
-
     /// Audits a refused vote; one past its deadline expires the approval first, in the
     /// same transaction. Returns the approval as it is now.
-    private func refuse(_ refusal: VoteRefusal, decision: VoteDecision, approval: ApprovalRecord, actor: AuditActor)
+    public func refuse(_ refusal: VoteRefusal, decision: VoteDecision, approval: ApprovalRecord, actor: AuditActor)
         async throws -> ApprovalRecord
     {
         let event = AuditEvent(
@@ -148,34 +98,14 @@ public struct ApprovalStore: Sendable {
         }
     }
 
-    /// An approval as one vote sees it: with its votes, what the rules need about the
-    /// job, the database's clock and the version a write must find unchanged.
-    struct VoteState {
-        var approval: ApprovalRecord
-        var submitter: String
-        var submitterPerson: String?
-        /// The submitting key's creator chain (migrations/0013); empty for a JWT submission.
-        var submitterCreators: [String] = []
-        var now: Date
-        var version: Int
-
-        var snapshot: ApprovalSnapshot {
-            ApprovalSnapshot(
-                status: approval.status, requiredApprovals: approval.requiredApprovals, expiresAt: approval.expiresAt,
-                payloadHash: approval.payloadHash, submitter: submitter, submitterPerson: submitterPerson,
-                submitterCreators: Set(submitterCreators),
-                votes: approval.castVotes)
-        }
-    }
-
     /// The approval and its votes in one statement (one snapshot): a row per vote, or
     /// one row with NULL vote columns.
-    func state(workspaceID: String, id: String) async throws -> VoteState? {
-        var state: VoteState?
+    public func ballot(workspaceID: String, id: String) async throws -> ApprovalBallot? {
+        var state: ApprovalBallot?
         for try await row in try await client.execute(PreparedQuery<StateStatement>(Self.stateQuery(workspaceID: workspaceID, id: id)), logger: logger) {
             let cells = row.makeRandomAccess()
             if state == nil {
-                state = VoteState(
+                state = ApprovalBallot(
                     approval: try Self.approval(row), submitter: try cells[12].decode(String.self, context: .default),
                     submitterPerson: try cells[13].decode(String?.self, context: .default),
                     submitterCreators: try cells[22].decode([String].self, context: .default),
@@ -217,11 +147,11 @@ public struct ApprovalStore: Sendable {
     /// when it decides them, and the audit rows `approval.voted` then
     /// `approval.granted`/`approval.rejected`, in that order. Returns the vote's time
     /// and, if decided, the decision's; no row if the approval changed.
-    static func recordQuery(
-        approval: ApprovalRecord, version: Int, decision: VoteDecision, reviewer: Reviewer, comment: String?,
-        payloadHashSeen: String?, newStatus: ApprovalStatus, approvals: Int, reason: String?, reasonCode: String?,
-        actor: AuditActor
-    ) -> PostgresQuery {
+    static func recordQuery(_ vote: VoteWrite) -> PostgresQuery {
+        let (approval, version, decision, reviewer, comment, payloadHashSeen, newStatus, approvals, reason, reasonCode, actor) = (
+            vote.approval, vote.version, vote.decision, vote.reviewer, vote.comment, vote.payloadHashSeen, vote.newStatus,
+            vote.approvals, vote.reason, vote.reasonCode, vote.actor
+        )
         let decided = newStatus != .pending
         let voted = AuditEvent(
             workspaceID: approval.workspaceID, actor: actor, action: "approval.voted", targetType: "approval",
@@ -263,24 +193,29 @@ public struct ApprovalStore: Sendable {
             """
     }
 
-    /// Runs a `recordQuery`: the vote's time and the decision's, or nil if the approval changed.
-    func record(_ write: PostgresQuery) async throws -> (votedAt: Date, decidedAt: Date?)? {
-        var written: (Date, Date?)?
-        for try await row in try await client.execute(PreparedQuery<RecordStatement>(write), logger: logger) {
-            written = try row.decode((Date, Date?).self)
+    /// Records a vote (`recordQuery`): the vote's time and the decision's, or nil if the
+    /// approval changed. A statement Postgres aborted as a conflict is written again.
+    public func record(_ vote: VoteWrite) async throws -> (votedAt: Date, decidedAt: Date?)? {
+        let write = Self.recordQuery(vote)
+        return try await TransactionConflict.retrying {
+            var written: (Date, Date?)?
+            for try await row in try await client.execute(PreparedQuery<RecordStatement>(write), logger: logger) {
+                written = try row.decode((Date, Date?).self)
+            }
+            return written
         }
-        return written
     }
 
     enum RecordStatement: PreparedShape {
         static let name = "gateapi_approval_record_vote"
         static let sql = ApprovalStore.recordQuery(
-            approval: ApprovalRecord(
-                id: "", workspaceID: "", jobID: "", action: "", status: .pending, payloadHash: "", requiredApprovals: 1,
-                expiresAt: Date(), createdAt: Date(), decidedAt: nil, reason: nil, reasonCode: nil, votes: []),
-            version: 0, decision: .approve, reviewer: Reviewer(principal: "", person: nil), comment: nil,
-            payloadHashSeen: nil, newStatus: .pending, approvals: 0, reason: nil, reasonCode: nil,
-            actor: AuditActor(kind: .system, id: nil)
+            VoteWrite(
+                approval: ApprovalRecord(
+                    id: "", workspaceID: "", jobID: "", action: "", status: .pending, payloadHash: "", requiredApprovals: 1,
+                    expiresAt: Date(), createdAt: Date(), decidedAt: nil, reason: nil, reasonCode: nil, votes: []),
+                version: 0, decision: .approve, reviewer: Reviewer(principal: "", person: nil), comment: nil,
+                payloadHashSeen: nil, newStatus: .pending, approvals: 0, reason: nil, reasonCode: nil,
+                actor: AuditActor(kind: .system, id: nil))
         ).sql
     }
 
@@ -447,6 +382,4 @@ public struct ApprovalStore: Sendable {
 
 public enum ApprovalStoreError: Error {
     case vanished
-    /// Every attempt to record a vote found the approval changed by another one.
-    case contended
 }

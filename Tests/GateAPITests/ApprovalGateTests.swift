@@ -171,32 +171,31 @@ extension AuthFixture {
                 let store = ApprovalStore(client: postgres, logger: TestEnvironment.logger)
                 let actor = AuditActor(kind: .user, id: "bob")
                 let bob = Reviewer(principal: "user:bob", person: "bob")
-                func bobsVote(on state: ApprovalStore.VoteState) -> PostgresQuery {
-                    ApprovalStore.recordQuery(
+                let vote = VoteOnApproval(store: store)
+                func bobsVote(on state: ApprovalBallot) -> VoteWrite {
+                    VoteWrite(
                         approval: state.approval, version: state.version, decision: .approve, reviewer: bob, comment: nil,
                         payloadHashSeen: nil, newStatus: .pending, approvals: 1, reason: nil, reasonCode: nil, actor: actor)
                 }
 
-                let stale = try #require(try await store.state(workspaceID: "acme", id: approvalID))
+                let stale = try #require(try await store.ballot(workspaceID: "acme", id: approvalID))
                 #expect(stale.approval.votes.isEmpty)
                 let alice = try await fixture.decide(client, "approve", approvalID, as: try await fixture.reviewer("alice"))
                 #expect(alice.json["status"] as? String == "pending")
                 #expect(try await store.record(bobsVote(on: stale)) == nil)
                 #expect(try await fixture.count("SELECT count(*)::int FROM approval_votes WHERE reviewer = 'user:bob'") == 0)
                 #expect(try await fixture.count("SELECT count(*)::int FROM audit_events WHERE action = 'approval.voted'") == 1)
-                let outcome = try await store.vote(
-                    workspaceID: "acme", id: approvalID, decision: .approve, reviewer: bob, comment: nil, payloadHashSeen: nil,
-                    reasonCode: nil, actor: actor)
+                let outcome = try await vote(
+                    VoteOnApproval.Ballot(decision: .approve, comment: nil), on: approvalID, in: "acme", by: bob, actor: actor)
                 guard case .changed(let approval)? = outcome else { Issue.record("bob's vote: \(String(describing: outcome))"); return }
                 #expect(approval.status == .approved && approval.votes.map(\.reviewer) == ["user:alice", "user:bob"])
                 #expect(try await fixture.job(client, jobID)["status"] as? String == "approved")
 
-                let beforeDeadline = try #require(try await store.state(workspaceID: "acme", id: lateID))
+                let beforeDeadline = try #require(try await store.ballot(workspaceID: "acme", id: lateID))
                 try await fixture.execute("UPDATE approvals SET expires_at = clock_timestamp() - interval '1 second' WHERE id = '\(lateID)'")
                 #expect(try await store.record(bobsVote(on: beforeDeadline)) == nil)
-                let late = try await store.vote(
-                    workspaceID: "acme", id: lateID, decision: .approve, reviewer: bob, comment: nil, payloadHashSeen: nil,
-                    reasonCode: nil, actor: actor)
+                let late = try await vote(
+                    VoteOnApproval.Ballot(decision: .approve, comment: nil), on: lateID, in: "acme", by: bob, actor: actor)
                 guard case .refused(.expired, let expired)? = late else { Issue.record("late vote: \(String(describing: late))"); return }
                 #expect(expired.status == .expired)
                 #expect(try await fixture.count("SELECT count(*)::int FROM approval_votes WHERE approval_id = '\(lateID)'") == 0)

@@ -1,4 +1,6 @@
+import Approvals
 import Auth
+import Foundation
 import Gate
 import GateCore
 import Logging
@@ -61,5 +63,30 @@ struct ChargedIdempotencyClaims: IdempotencyClaims {
 
     func release(workspace: String, key: String, token: String) async {
         await keys.release(workspace: workspace, key: key, token: token)
+    }
+}
+
+/// Votes as the server runs them: each step under the dependency timeout.
+struct TimedApprovalVoting: ApprovalVotingStore {
+    let store: ApprovalStore
+    let timeout: Duration
+
+    func ballot(workspaceID: String, id: String) async throws -> ApprovalBallot? {
+        let store = self.store
+        return try await withTimeout(timeout, dependency: "postgres") { try await store.ballot(workspaceID: workspaceID, id: id) }
+    }
+
+    func record(_ vote: VoteWrite) async throws -> (votedAt: Date, decidedAt: Date?)? {
+        let store = self.store
+        return try await withTimeout(timeout, dependency: "postgres") { try await store.record(vote) }
+    }
+
+    func refuse(_ refusal: VoteRefusal, decision: VoteDecision, approval: ApprovalRecord, actor: AuditActor) async throws
+        -> ApprovalRecord
+    {
+        let store = self.store
+        return try await withTimeout(timeout, dependency: "postgres") {
+            try await store.refuse(refusal, decision: decision, approval: approval, actor: actor)
+        }
     }
 }
