@@ -1,3 +1,4 @@
+import Actions
 import Auth
 import Foundation
 import Gate
@@ -9,9 +10,9 @@ import Persistence
 /// A secret is in the response to create and rotate only, never in a listing.
 struct APIKeysController: Sendable {
     let store: APIKeyStore
+    let keys: AdministerKeys
     /// Dropped from on every change (also on failure: a timed-out write may have committed).
     let cache: CachedAPIKeyLookup
-    let rotationOverlapSeconds: Int
     let timeout: Duration
 
     struct CreateBody: Decodable {
@@ -89,34 +90,20 @@ struct APIKeysController: Sendable {
         let principal = try context.requirePrincipal()
         let workspace = try context.parameters.require("ws")
         let body = try await request.decodeJSON(as: CreateBody.self, context: context)
-        let name = body.name.trimmingCharacters(in: .whitespaces)
-        guard (1...200).contains(name.count), !name.containsControlCharacters else {
-            throw validation("name", "must be 1 to 200 characters without control characters")
-        }
-        guard !body.scopes.isEmpty else { throw validation("scopes", "must name at least one scope") }
-        let scopes: Set<Scope>
-        switch Scope.parse(body.scopes) {
-        case .success(let parsed): scopes = parsed
-        case .failure(let unknown): throw validation("scopes", "unknown scope \"\(unknown.name)\"")
-        }
         let expiresAt = try body.expiresAt.map { text in
             guard let date = RFC3339Text.date(text) else {
-                throw validation("expires_at", "must be an RFC 3339 timestamp such as 2027-01-01T00:00:00Z")
+                throw Problem(ValidationFailure([
+                    FieldError(field: "expires_at", message: "must be an RFC 3339 timestamp such as 2027-01-01T00:00:00Z")
+                ]))
             }
-            guard date > Date() else { throw validation("expires_at", "must be in the future") }
             return date
         }
-        if let actsFor = body.actsFor, !(1...255).contains(actsFor.count) || actsFor.containsControlCharacters {
-            throw validation("acts_for", "must be 1 to 255 characters without control characters")
-        }
-        let store = self.store
+        let keys = self.keys
         let actor = SecurityAudit.actor(principal, context: context)
-        let (record, token) = try await refusalsAsProblems {
-            try await withTimeout(timeout, dependency: "postgres") {
-                try await store.create(
-                    workspaceID: workspace, name: name, scopes: scopes, expiresAt: expiresAt, actsFor: body.actsFor,
-                    by: .principal(principal), actor: actor)
-            }
+        let (record, token) = try await Self.rendering {
+            try await keys.create(
+                workspace: workspace, name: body.name, scopes: body.scopes, expiresAt: expiresAt, actsFor: body.actsFor,
+                by: .principal(principal), actor: actor)
         }
         return JSONResponse(status: .created, body: KeyView(record, secret: token), noStore: true)
     }
@@ -136,17 +123,11 @@ struct APIKeysController: Sendable {
         let principal = try context.requirePrincipal()
         let workspace = try context.parameters.require("ws")
         let id = try context.parameters.require("id")
-        let store = self.store
+        let keys = self.keys
         let actor = SecurityAudit.actor(principal, context: context)
         defer { cache.invalidate(id: id) }
-        do {
-            _ = try await refusalsAsProblems {
-                try await withTimeout(timeout, dependency: "postgres") {
-                    try await store.revoke(workspaceID: workspace, id: id, by: .principal(principal), actor: actor)
-                }
-            }
-        } catch APIKeyStoreError.notFound {
-            throw Problem(.notFound, detail: "no API key \(id) in this workspace")
+        _ = try await Self.rendering(id: id) {
+            try await keys.revoke(workspace: workspace, id: id, by: .principal(principal), actor: actor)
         }
         return Response(status: .noContent)
     }
@@ -156,51 +137,30 @@ struct APIKeysController: Sendable {
         let workspace = try context.parameters.require("ws")
         let id = try context.parameters.require("id")
         let body = try await request.decodeOptionalJSON(as: RotateBody.self, context: context)
-        let overlap = body?.overlapSeconds ?? rotationOverlapSeconds
-        guard (0...2_592_000).contains(overlap) else { throw validation("overlap_seconds", "must be 0 to 2592000") }
-        let store = self.store
+        let keys = self.keys
         let actor = SecurityAudit.actor(principal, context: context)
         defer { cache.invalidate(id: id) }
-        do {
-            let (record, token) = try await refusalsAsProblems {
-                try await withTimeout(timeout, dependency: "postgres") {
-                    try await store.rotate(
-                        workspaceID: workspace, id: id, overlapSeconds: overlap, by: .principal(principal), actor: actor)
-                }
-            }
-            return JSONResponse(body: KeyView(record, secret: token), noStore: true)
-        } catch APIKeyStoreError.notFound {
-            throw Problem(.notFound, detail: "no API key \(id) in this workspace")
-        } catch APIKeyStoreError.revoked {
-            throw Problem(.conflict, detail: "API key \(id) is revoked and cannot be rotated")
+        let (record, token) = try await Self.rendering(id: id) {
+            try await keys.rotate(
+                workspace: workspace, id: id, overlapSeconds: body?.overlapSeconds, by: .principal(principal), actor: actor)
         }
+        return JSONResponse(body: KeyView(record, secret: token), noStore: true)
     }
 
-    /// `KeyAdministrationRules` refusals (audited by the store) as answers.
-    private func refusalsAsProblems<T>(_ body: () async throws -> T) async throws -> T {
+    /// The use case's errors as answers.
+    static func rendering<T>(id: String? = nil, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()
-        } catch APIKeyStoreError.refused(let refusal) {
-            switch refusal {
-            case .scopeNotForKeys:
-                throw validation("scopes", "approvals:decide cannot be given to a key: a vote is a person's, made with their own token")
-            case .beyondOwnScopes(let scopes):
-                throw Problem(
-                    .forbidden, detail: "the key holds or would hold scopes you do not hold: \(scopes.map(\.rawValue).joined(separator: ", "))")
-            case .anotherPerson(let requested, let own):
-                throw validation(
-                    "acts_for",
-                    "a key acts for the person behind its creator (\(own ?? "none")), not \"\(requested)\"; only the operator (gate-api keys create --acts-for) may name another person")
-            case .previousSecret:
-                throw Problem(.forbidden, detail: "a key's previous secret (rotation overlap) cannot administer keys; use its current secret")
+        } catch let invalid as ValidationFailure {
+            throw Problem(invalid)
+        } catch let error as KeyAdministrationError {
+            switch error {
+            case .notFound: throw Problem(.notFound, detail: "no API key \(id ?? "") in this workspace")
+            case .revoked: throw Problem(.conflict, detail: "API key \(id ?? "") is revoked and cannot be rotated")
+            case .unknownWorkspace: throw Problem(.notFound, detail: "no resource at this path")
+            case .refused(let refusal): throw Problem(refusal)
             }
         }
-    }
-
-    private func validation(_ field: String, _ message: String) -> Problem {
-        var problem = Problem(.unprocessableContent, title: "Validation Failed", detail: "\(field) \(message)")
-        problem.extensions["errors"] = [["field": field, "message": message]]
-        return problem
     }
 }
 

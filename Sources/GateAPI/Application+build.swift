@@ -184,7 +184,10 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
         .add(middleware: WorkspaceAccessMiddleware(denials: denials, workspaces: services.workspaces, timeout: config.databaseTimeout))
         .add(middleware: RateLimitMiddleware(limiter: RateLimiter(redis: services.redis, settings: config.rateLimits, keyPrefix: config.redisKeyPrefix)))
 
-    APIKeysController(store: services.apiKeys, cache: services.keyCache, rotationOverlapSeconds: config.keyRotationOverlapSeconds, timeout: config.databaseTimeout)
+    let keys = AdministerKeys(
+        store: TimedKeyAdministration(store: services.apiKeys, timeout: config.databaseTimeout),
+        rotationOverlapSeconds: config.keyRotationOverlapSeconds)
+    APIKeysController(store: services.apiKeys, keys: keys, cache: services.keyCache, timeout: config.databaseTimeout)
         .addRoutes(to: workspace.group("api-keys").add(middleware: RequireScope(.keysAdmin, audit: audit)))
     PoliciesController(
         store: services.policies, cache: services.policyCache, defaultApprovalTimeoutSeconds: config.approvalTimeoutSeconds, audit: audit,

@@ -1,5 +1,6 @@
 import Actions
 import Approvals
+import Auth
 import Gate
 import GateCore
 import HTTPTypes
@@ -48,6 +49,29 @@ extension Problem {
             self.init(.conflict, detail: "the approval expired at \(RFC3339.format(approval.expiresAt))")
         case .payloadMismatch:
             self.init(.conflict, detail: "payload_hash differs from the job's: the payload you reviewed is not the one that would run")
+        }
+    }
+}
+
+extension Problem {
+    /// A key administration `KeyAdministrationRules` refused.
+    init(_ refusal: KeyRefusal) {
+        switch refusal {
+        case .scopeNotForKeys:
+            self.init(ValidationFailure([
+                FieldError(field: "scopes", message: "approvals:decide cannot be given to a key: a vote is a person's, made with their own token")
+            ]))
+        case .beyondOwnScopes(let scopes):
+            self.init(
+                .forbidden, detail: "the key holds or would hold scopes you do not hold: \(scopes.map(\.rawValue).joined(separator: ", "))")
+        case .anotherPerson(let requested, let own):
+            self.init(ValidationFailure([
+                FieldError(
+                    field: "acts_for",
+                    message: "a key acts for the person behind its creator (\(own ?? "none")), not \"\(requested)\"; only the operator (gate-api keys create --acts-for) may name another person")
+            ]))
+        case .previousSecret:
+            self.init(.forbidden, detail: "a key's previous secret (rotation overlap) cannot administer keys; use its current secret")
         }
     }
 }

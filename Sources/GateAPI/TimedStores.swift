@@ -90,3 +90,29 @@ struct TimedApprovalVoting: ApprovalVotingStore {
         }
     }
 }
+
+/// Key administration as the server runs it: each transaction under the dependency timeout.
+struct TimedKeyAdministration: KeyAdministrationStore {
+    let store: APIKeyStore
+    let timeout: Duration
+
+    func insert(_ key: NewAPIKey, actor: AuditActor) async throws -> APIKeyRecord {
+        let store = self.store
+        return try await withTimeout(timeout, dependency: "postgres") { try await store.insert(key, actor: actor) }
+    }
+
+    func change(
+        _ change: KeyChange, workspaceID: String, id: String, actor: AuditActor,
+        allowed: @escaping @Sendable (APIKeyRecord) -> KeyRefusal?
+    ) async throws -> APIKeyRecord {
+        let store = self.store
+        return try await withTimeout(timeout, dependency: "postgres") {
+            try await store.change(change, workspaceID: workspaceID, id: id, actor: actor, allowed: allowed)
+        }
+    }
+
+    func record(_ event: AuditEvent) async throws {
+        let store = self.store
+        try await withTimeout(timeout, dependency: "postgres") { try await store.record(event) }
+    }
+}

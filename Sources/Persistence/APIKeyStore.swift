@@ -6,17 +6,9 @@ import Logging
 import NIOCore
 import PostgresNIO
 
-public enum APIKeyStoreError: Error, Equatable {
-    case notFound
-    case revoked
-    case unknownWorkspace
-    /// Key administration refused by `KeyAdministrationRules` (already audited).
-    case refused(KeyRefusal)
-}
-
 /// API keys in Postgres: lookup for authentication, and the admin operations, each
 /// audited in the same transaction as its change.
-public struct APIKeyStore: APIKeyLookup {
+public struct APIKeyStore: APIKeyLookup, KeyAdministrationStore {
     let client: PostgresClient
     let logger: Logger
 
@@ -44,65 +36,6 @@ public struct APIKeyStore: APIKeyLookup {
             """, logger: logger)
     }
 
-    /// Creates a key and returns it with its one-time secret, if `administrator` may
-    /// (`KeyAdministrationRules`); a refusal is audited and thrown as
-    /// `APIKeyStoreError.refused`. The key's creator chain is its creator, then the
-    /// creating key's own chain.
-    public func create(
-        workspaceID: String, name: String, scopes: Set<Scope>, expiresAt: Date?, actsFor requested: String?,
-        by administrator: KeyAdministrator, actor: AuditActor
-    ) async throws -> (APIKeyRecord, APIKeyToken) {
-        let actsFor: String?
-        switch KeyAdministrationRules.create(scopes: scopes, actsFor: requested, workspace: workspaceID, by: administrator) {
-        case .success(let person): actsFor = person
-        case .failure(let refusal):
-            try await AuditLog.record(
-                Self.refusalEvent(refusal, action: "key.create_refused", workspaceID: workspaceID, keyID: nil, actor: actor),
-                client: client, logger: logger)
-            throw APIKeyStoreError.refused(refusal)
-        }
-        let token = APIKeyToken.generate()
-        let scopeNames = scopes.map(\.rawValue).sorted()
-        let createdBy = administrator.qualifiedID
-        let logger = self.logger
-        do {
-            return try await client.transaction(logger: logger) { connection in
-                let rows = try await connection.query(
-                    """
-                    INSERT INTO api_keys (id, workspace_id, name, scopes, secret_hash, created_by, acts_for, expires_at, creator_chain)
-                    VALUES (\(token.id), \(workspaceID), \(name), \(scopeNames), \(ByteBuffer(bytes: token.hash)), \(createdBy), \(actsFor), \(expiresAt),
-                            \(createdBy)::text || coalesce((SELECT creator_chain FROM api_keys WHERE id = \(administrator.keyID)), '{}'))
-                    RETURNING \(unescaped: Self.columns)
-                    """, logger: logger)
-                guard let record = try await Self.records(rows).first else { throw APIKeyStoreError.notFound }
-                try await AuditLog.append(
-                    AuditEvent(
-                        workspaceID: workspaceID, actor: actor, action: "key.created", targetType: "api_key",
-                        targetID: record.id,
-                        details: [
-                            "name": .string(name), "scopes": .array(scopeNames.map { .string($0) }),
-                            "expires_at": expiresAt.map { .string($0.formatted(.iso8601)) } ?? .null,
-                            "acts_for": actsFor.map { .string($0) } ?? .null,
-                        ]),
-                    on: connection, logger: logger)
-                return (record, token)
-            }
-        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23503" {
-            throw APIKeyStoreError.unknownWorkspace
-        }
-    }
-
-    /// The operator's path (seeding, tests): `createdBy` names the operator.
-    public func create(
-        workspaceID: String, name: String, scopes: Set<Scope>, expiresAt: Date?, createdBy: String, actsFor: String?,
-        actor: AuditActor
-    ) async throws -> (APIKeyRecord, APIKeyToken) {
-        try await create(
-            workspaceID: workspaceID, name: name, scopes: scopes, expiresAt: expiresAt, actsFor: actsFor,
-            by: .operator(createdBy), actor: actor)
-    }
-
-    /// Keys of a workspace, oldest first, `limit` at a time after `cursor` (a key id).
     public func list(workspaceID: String, limit: Int, after cursor: String?) async throws -> [APIKeyRecord] {
         let rows: PostgresRowSequence
         if let cursor {
@@ -123,73 +56,95 @@ public struct APIKeyStore: APIKeyLookup {
         return try await Self.records(rows)
     }
 
-    /// Revokes a key at once, if `administrator` holds every scope it has (else audited
-    /// and `APIKeyStoreError.refused`). Revoking a revoked key changes nothing and is
-    /// not audited again.
-    public func revoke(workspaceID: String, id: String, by administrator: KeyAdministrator, actor: AuditActor)
-        async throws -> APIKeyRecord
-    {
+    /// Stores a key with its `key.created` row. Its creator chain is its creator, then
+    /// the creating key's own chain.
+    public func insert(_ key: NewAPIKey, actor: AuditActor) async throws -> APIKeyRecord {
+        let scopeNames = key.scopes.map(\.rawValue).sorted()
+        let createdBy = key.createdBy.qualifiedID
+        let logger = self.logger
+        do {
+            return try await client.transaction(logger: logger) { connection in
+                let rows = try await connection.query(
+                    """
+                    INSERT INTO api_keys (id, workspace_id, name, scopes, secret_hash, created_by, acts_for, expires_at, creator_chain)
+                    VALUES (\(key.secret.id), \(key.workspaceID), \(key.name), \(scopeNames), \(ByteBuffer(bytes: key.secret.hash)),
+                            \(createdBy), \(key.actsFor), \(key.expiresAt),
+                            \(createdBy)::text || coalesce((SELECT creator_chain FROM api_keys WHERE id = \(key.createdBy.keyID)), '{}'))
+                    RETURNING \(unescaped: Self.columns)
+                    """, logger: logger)
+                guard let record = try await Self.records(rows).first else { throw KeyAdministrationError.notFound }
+                try await AuditLog.append(
+                    AuditEvent(
+                        workspaceID: key.workspaceID, actor: actor, action: "key.created", targetType: "api_key",
+                        targetID: record.id,
+                        details: [
+                            "name": .string(key.name), "scopes": .array(scopeNames.map { .string($0) }),
+                            "expires_at": key.expiresAt.map { .string($0.formatted(.iso8601)) } ?? .null,
+                            "acts_for": key.actsFor.map { .string($0) } ?? .null,
+                        ]),
+                    on: connection, logger: logger)
+                return record
+            }
+        } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23503" {
+            throw KeyAdministrationError.unknownWorkspace
+        }
+    }
+
+    public func record(_ event: AuditEvent) async throws {
+        try await AuditLog.record(event, client: client, logger: logger)
+    }
+
+    /// Locks the key, applies `allowed`, and revokes or rotates it, each with its audit
+    /// row (a refusal's row instead) in one transaction. A rotation keeps one previous
+    /// secret, so a second rotation ends the first one's overlap, and revoking the key
+    /// ends both.
+    public func change(
+        _ change: KeyChange, workspaceID: String, id: String, actor: AuditActor,
+        allowed: @escaping @Sendable (APIKeyRecord) -> KeyRefusal?
+    ) async throws -> APIKeyRecord {
         let logger = self.logger
         let outcome = try await client.transaction(logger: logger) { connection -> Result<APIKeyRecord, KeyRefusal> in
             let record = try await Self.lockedForChange(workspaceID: workspaceID, id: id, on: connection, logger: logger)
-            if let refusal = KeyAdministrationRules.manage(keyScopes: record.scopes, workspace: workspaceID, by: administrator) {
+            if let refusal = allowed(record) {
                 try await AuditLog.append(
-                    Self.refusalEvent(refusal, action: "key.revoke_refused", workspaceID: workspaceID, keyID: id, actor: actor),
+                    AdministerKeys.refusalEvent(
+                        refusal, action: change.auditAction + "_refused", workspace: workspaceID, keyID: id, actor: actor),
                     on: connection, logger: logger)
                 return .failure(refusal)
             }
-            guard record.revokedAt == nil else { return .success(record) }
-            let rows = try await connection.query(
-                "UPDATE api_keys SET revoked_at = now() WHERE id = \(id) RETURNING \(unescaped: Self.columns)", logger: logger)
-            guard let revoked = try await Self.records(rows).first else { throw APIKeyStoreError.notFound }
-            try await AuditLog.append(
-                AuditEvent(workspaceID: workspaceID, actor: actor, action: "key.revoked", targetType: "api_key", targetID: id),
-                on: connection, logger: logger)
-            return .success(revoked)
-        }
-        return try outcome.mapError { APIKeyStoreError.refused($0) }.get()
-    }
-
-    /// Issues a new secret for the key, if `administrator` holds every scope it has (else
-    /// audited and `APIKeyStoreError.refused`). The previous secret keeps working for
-    /// `overlapSeconds` (0 ends it at once), never past the key's own expiry; only one
-    /// previous secret is kept, so a second rotation ends the first one's overlap, and
-    /// revoking the key ends both. Whoever rotates joins the key's creator chain: they
-    /// now hold a secret of it.
-    public func rotate(
-        workspaceID: String, id: String, overlapSeconds: Int, by administrator: KeyAdministrator, actor: AuditActor
-    ) async throws -> (APIKeyRecord, APIKeyToken) {
-        let logger = self.logger
-        let outcome = try await client.transaction(logger: logger) { connection -> Result<(APIKeyRecord, APIKeyToken), KeyRefusal> in
-            let record = try await Self.lockedForChange(workspaceID: workspaceID, id: id, on: connection, logger: logger)
-            if let refusal = KeyAdministrationRules.manage(keyScopes: record.scopes, workspace: workspaceID, by: administrator) {
+            switch change {
+            case .revoke:
+                guard record.revokedAt == nil else { return .success(record) }
+                let rows = try await connection.query(
+                    "UPDATE api_keys SET revoked_at = now() WHERE id = \(id) RETURNING \(unescaped: Self.columns)", logger: logger)
+                guard let revoked = try await Self.records(rows).first else { throw KeyAdministrationError.notFound }
                 try await AuditLog.append(
-                    Self.refusalEvent(refusal, action: "key.rotate_refused", workspaceID: workspaceID, keyID: id, actor: actor),
+                    AuditEvent(workspaceID: workspaceID, actor: actor, action: "key.revoked", targetType: "api_key", targetID: id),
                     on: connection, logger: logger)
-                return .failure(refusal)
+                return .success(revoked)
+            case .rotate(let secret, let overlapSeconds, let administrator):
+                guard record.revokedAt == nil else { throw KeyAdministrationError.revoked }
+                let rows = try await connection.query(
+                    """
+                    UPDATE api_keys SET previous_secret_hash = secret_hash,
+                        previous_secret_expires_at = least(now() + make_interval(secs => \(overlapSeconds)), expires_at),
+                        secret_hash = \(ByteBuffer(bytes: secret.hash)), rotated_at = now(),
+                        creator_chain = ARRAY(
+                            SELECT DISTINCT unnest(creator_chain || \(administrator.qualifiedID)::text
+                                || coalesce((SELECT creator_chain FROM api_keys WHERE id = \(administrator.keyID)), '{}')))
+                    WHERE id = \(id)
+                    RETURNING \(unescaped: Self.columns)
+                    """, logger: logger)
+                guard let rotated = try await Self.records(rows).first else { throw KeyAdministrationError.notFound }
+                try await AuditLog.append(
+                    AuditEvent(
+                        workspaceID: workspaceID, actor: actor, action: "key.rotated", targetType: "api_key", targetID: id,
+                        details: ["overlap_seconds": .integer(overlapSeconds)]),
+                    on: connection, logger: logger)
+                return .success(rotated)
             }
-            guard record.revokedAt == nil else { throw APIKeyStoreError.revoked }
-            let token = APIKeyToken(rotating: record.id)
-            let rows = try await connection.query(
-                """
-                UPDATE api_keys SET previous_secret_hash = secret_hash,
-                    previous_secret_expires_at = least(now() + make_interval(secs => \(overlapSeconds)), expires_at),
-                    secret_hash = \(ByteBuffer(bytes: token.hash)), rotated_at = now(),
-                    creator_chain = ARRAY(
-                        SELECT DISTINCT unnest(creator_chain || \(administrator.qualifiedID)::text
-                            || coalesce((SELECT creator_chain FROM api_keys WHERE id = \(administrator.keyID)), '{}')))
-                WHERE id = \(id)
-                RETURNING \(unescaped: Self.columns)
-                """, logger: logger)
-            guard let rotated = try await Self.records(rows).first else { throw APIKeyStoreError.notFound }
-            try await AuditLog.append(
-                AuditEvent(
-                    workspaceID: workspaceID, actor: actor, action: "key.rotated", targetType: "api_key", targetID: id,
-                    details: ["overlap_seconds": .integer(overlapSeconds)]),
-                on: connection, logger: logger)
-            return .success((rotated, token))
         }
-        return try outcome.mapError { APIKeyStoreError.refused($0) }.get()
+        return try outcome.mapError { KeyAdministrationError.refused($0) }.get()
     }
 
     /// The key, locked until the transaction ends; `notFound` outside its workspace.
@@ -199,22 +154,8 @@ public struct APIKeyStore: APIKeyLookup {
         let rows = try await connection.query(
             "SELECT \(unescaped: columns) FROM api_keys WHERE id = \(id) AND workspace_id = \(workspaceID) FOR UPDATE",
             logger: logger)
-        guard let record = try await records(rows).first else { throw APIKeyStoreError.notFound }
+        guard let record = try await records(rows).first else { throw KeyAdministrationError.notFound }
         return record
-    }
-
-    static func refusalEvent(_ refusal: KeyRefusal, action: String, workspaceID: String, keyID: String?, actor: AuditActor)
-        -> AuditEvent
-    {
-        var details: [String: JSONValue] = ["reason": .string(refusal.reason)]
-        switch refusal {
-        case .beyondOwnScopes(let scopes): details["scopes"] = .array(scopes.map { .string($0.rawValue) })
-        case .anotherPerson(let requested, _): details["acts_for"] = .string(requested)
-        case .scopeNotForKeys, .previousSecret: break
-        }
-        return AuditEvent(
-            workspaceID: workspaceID, actor: actor, action: action, targetType: "api_key", targetID: keyID, outcome: .denied,
-            details: details)
     }
 
     static func records(_ rows: PostgresRowSequence) async throws -> [APIKeyRecord] {

@@ -102,11 +102,13 @@ import Testing
             #expect(try await client.execute(uri: "\(keysPath)/zzzzzzzzzzzzzzzz", method: .delete, headers: bearer(fixture.adminKey)).status == .notFound)
             #expect(try await fixture.auditRows(action: "key.revoked").count == 1)
 
+            // A key cannot be made already expired; one that has since expired is refused.
             let expired = try await fixture.db.withClient { client in
                 try await APIKeyStore(client: client, logger: TestEnvironment.logger).create(
-                    workspaceID: "acme", name: "old", scopes: [.keysAdmin], expiresAt: Date().addingTimeInterval(-1),
+                    workspaceID: "acme", name: "old", scopes: [.keysAdmin], expiresAt: Date().addingTimeInterval(3600),
                     createdBy: "test", actsFor: nil, actor: AuditActor(kind: .system, id: "test"))
             }
+            try await fixture.execute("UPDATE api_keys SET expires_at = now() - interval '1 second' WHERE id = '\(expired.0.id)'")
             #expect(try await client.execute(uri: keysPath, method: .get, headers: bearer(expired.1.value)).status == .unauthorized)
             let reasons = try await fixture.auditRows(action: "auth.denied").compactMap(\.2)
             #expect(reasons == ["key_revoked", "key_expired"])

@@ -1,14 +1,22 @@
 import ArgumentParser
 import Auth
+import Actions
 import Foundation
 import Gate
+import Logging
 import Persistence
+import PostgresNIO
 
 /// API keys from the command line, so the first admin key can be made without one.
 struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys", abstract: "Create, list, revoke and rotate API keys.",
         subcommands: [Create.self, List.self, Revoke.self, Rotate.self])
+
+    /// The same use case as the REST key routes (`AdministerKeys`), as the operator.
+    static func keys(_ client: PostgresClient, _ logger: Logger, _ config: AppConfig) -> AdministerKeys {
+        AdministerKeys(store: APIKeyStore(client: client, logger: logger), rotationOverlapSeconds: config.keyRotationOverlapSeconds)
+    }
 
     struct WorkspaceOption: ParsableArguments {
         @Option(name: .shortAndLong, help: "Workspace id.")
@@ -39,8 +47,8 @@ struct KeysCommand: AsyncParsableCommand {
             let expiresAt = expiresInDays.map { Date().addingTimeInterval(Double($0) * 86400) }
             do {
                 let (record, token) = try await withRunningPostgres(config.database, logger: logger) { client in
-                    try await APIKeyStore(client: client, logger: logger).create(
-                        workspaceID: target.workspace, name: name, scopes: parsed, expiresAt: expiresAt, actsFor: actsFor,
+                    try await KeysCommand.keys(client, logger, config).create(
+                        workspace: target.workspace, name: name, scopes: names, expiresAt: expiresAt, actsFor: actsFor,
                         by: .operator("cli"), actor: Startup.cliActor)
                 }
                 if quiet {
@@ -49,10 +57,12 @@ struct KeysCommand: AsyncParsableCommand {
                     print("key id:  \(record.id)\nscopes:  \(record.scopes.map(\.rawValue).sorted().joined(separator: ","))")
                     print("secret:  \(token.value)\n(store it now: it is not shown again)")
                 }
-            } catch APIKeyStoreError.unknownWorkspace {
+            } catch KeyAdministrationError.unknownWorkspace {
                 throw Startup.fail("no workspace \(target.workspace); create it with `gate-api workspace create`")
-            } catch APIKeyStoreError.refused(.scopeNotForKeys) {
+            } catch KeyAdministrationError.refused(.scopeNotForKeys) {
                 throw Startup.fail("approvals:decide cannot be given to a key: reviewers vote with their own token (gate-api token mint, or your identity provider)")
+            } catch let invalid as ValidationFailure {
+                throw Startup.fail(invalid.errors.map { "--\($0.field.replacingOccurrences(of: "_", with: "-")) \($0.message)" }.joined(separator: "; "))
             } catch {
                 throw Startup.fail("\(describe(error))")
             }
@@ -84,11 +94,11 @@ struct KeysCommand: AsyncParsableCommand {
             let (config, logger) = try Startup.configure()
             do {
                 _ = try await withRunningPostgres(config.database, logger: logger) { client in
-                    try await APIKeyStore(client: client, logger: logger).revoke(
-                        workspaceID: target.workspace, id: id, by: .operator("cli"), actor: Startup.cliActor)
+                    try await KeysCommand.keys(client, logger, config).revoke(
+                        workspace: target.workspace, id: id, by: .operator("cli"), actor: Startup.cliActor)
                 }
                 print("revoked \(id)")
-            } catch APIKeyStoreError.notFound {
+            } catch KeyAdministrationError.notFound {
                 throw Startup.fail("no key \(id) in workspace \(target.workspace)")
             }
         }
@@ -104,20 +114,21 @@ struct KeysCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (config, logger) = try Startup.configure()
-            let overlap = overlapSeconds ?? config.keyRotationOverlapSeconds
             do {
                 let (record, token) = try await withRunningPostgres(config.database, logger: logger) { client in
-                    try await APIKeyStore(client: client, logger: logger).rotate(
-                        workspaceID: target.workspace, id: id, overlapSeconds: overlap, by: .operator("cli"),
+                    try await KeysCommand.keys(client, logger, config).rotate(
+                        workspace: target.workspace, id: id, overlapSeconds: overlapSeconds, by: .operator("cli"),
                         actor: Startup.cliActor)
                 }
                 // The overlap never outlives the key, so it may be shorter than asked.
                 let until = record.previousSecretExpiresAt.map { $0.formatted(.iso8601) } ?? "now"
                 print("secret:  \(token.value)\n(the previous secret works until \(until))")
-            } catch APIKeyStoreError.notFound {
+            } catch KeyAdministrationError.notFound {
                 throw Startup.fail("no key \(id) in workspace \(target.workspace)")
-            } catch APIKeyStoreError.revoked {
+            } catch KeyAdministrationError.revoked {
                 throw Startup.fail("key \(id) is revoked")
+            } catch let invalid as ValidationFailure {
+                throw Startup.fail(invalid.errors.map { "--overlap-seconds \($0.message)" }.joined(separator: "; "))
             }
         }
     }

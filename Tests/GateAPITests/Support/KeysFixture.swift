@@ -40,8 +40,8 @@ extension AuthFixture {
     func operatorKey(scopes: Set<Scope>, actsFor: String?, expiresAt: Date? = nil) async throws -> (secret: String, id: String) {
         let (record, token) = try await db.withClient { client in
             try await APIKeyStore(client: client, logger: TestEnvironment.logger).create(
-                workspaceID: "acme", name: "operator's", scopes: scopes, expiresAt: expiresAt, actsFor: actsFor,
-                by: .operator("cli"), actor: AuditActor(kind: .cli, id: "test"))
+                workspaceID: "acme", name: "operator's", scopes: scopes, expiresAt: expiresAt, createdBy: "cli", actsFor: actsFor,
+                actor: AuditActor(kind: .cli, id: "test"))
         }
         return (token.value, record.id)
     }
