@@ -91,6 +91,10 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            // Compiled into the binary (`PackageResources`): the image ships only the executable.
+            resources: [
+                .embedInCode("Resources/openapi.json"),
             ]
         ),
         .testTarget(
