@@ -95,6 +95,9 @@ let package = Package(
             // Compiled into the binary (`PackageResources`): the image ships only the executable.
             resources: [
                 .embedInCode("Resources/openapi.json"),
+                .embedInCode("Resources/docs.html"),
+                .embedInCode("Resources/docs.css"),
+                .embedInCode("Resources/docs.js"),
             ]
         ),
         .testTarget(
