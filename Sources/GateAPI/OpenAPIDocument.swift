@@ -7,7 +7,10 @@ import NIOCore
 /// binary by SwiftPM (`.embedInCode` in Package.swift), so a deployed image (which
 /// ships only the executable) serves it without resource files.
 ///
-/// Edit that file when a route, parameter, body or answer changes.
+/// Edit that file when a route, parameter, body or answer changes; what several
+/// operations share is a component used by `$ref` (a schema that extends another is an
+/// `allOf` closed by `unevaluatedProperties`; a shared answer with an operation's own
+/// wording is a `$ref` with a `description` beside it, as OpenAPI 3.1 allows).
 /// `OpenAPITests` check that it parses, that every `$ref` resolves and every component
 /// is used, that every operation has a unique `operationId` and a 4xx answer, and that
 /// its paths and methods are exactly the router's; `scripts/contract-test` checks real

@@ -30,9 +30,13 @@
     return box;
   }
   var spec = null;
+  // A reference's own `description` or `summary` (OpenAPI 3.1) wins over its target's.
   function resolve(value) {
-    var seen = 0;
+    var seen = 0, own = {};
     while (value && typeof value.$ref === "string" && seen++ < 32) {
+      ["description", "summary"].forEach(function (key) {
+        if (value[key] !== undefined && own[key] === undefined) own[key] = value[key];
+      });
       var target = spec;
       value.$ref.replace(/^#\//, "").split("/").forEach(function (key) {
         key = key.replace(/~1/g, "/").replace(/~0/g, "~");
@@ -40,7 +44,8 @@
       });
       value = target;
     }
-    return value || {};
+    value = value || {};
+    return Object.keys(own).length ? Object.assign({}, value, own) : value;
   }
   function refName(value) {
     return value && typeof value.$ref === "string" ? value.$ref.split("/").pop() : null;
@@ -49,7 +54,7 @@
     if (schema.const !== undefined) return "const " + JSON.stringify(schema.const);
     var t = Array.isArray(schema.type) ? schema.type.join(" | ") : (schema.type || "");
     if (schema.format) t += " (" + schema.format + ")";
-    return t || (schema.oneOf ? "one of" : schema.anyOf ? "any of" : "any");
+    return t || (schema.oneOf ? "one of" : schema.anyOf ? "any of" : schema.allOf ? "all of" : "any");
   }
   function facts(schema) {
     var out = [];
