@@ -96,6 +96,13 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            // Compiled into the binary (`PackageResources`): the image ships only the executable.
+            resources: [
+                .embedInCode("Resources/openapi.json"),
+                .embedInCode("Resources/docs.html"),
+                .embedInCode("Resources/docs.css"),
+                .embedInCode("Resources/docs.js"),
             ]
         ),
         // Unit tests of the domain: no servers, in-memory stores.

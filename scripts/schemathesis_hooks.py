@@ -126,9 +126,15 @@ def ndjson_lines_conform(ctx, response, case):
     if response.status_code != 200 or not content_type.startswith("application/x-ndjson"):
         return None
     media = case.operation.definition.raw["responses"]["200"]["content"]["application/x-ndjson"]
-    name = media["x-line-schema"]["$ref"].rsplit("/", 1)[-1]
-    schema = case.operation.schema.raw_schema["components"]["schemas"][name]
-    validator = jsonschema_rs.validator_for(schema)
+    reference = media["x-line-schema"]["$ref"]
+    name = reference.rsplit("/", 1)[-1]
+    # The line schema refers to other components (`$ref`): validate against a root that holds them.
+    root = {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$ref": reference,
+        "components": case.operation.schema.raw_schema["components"],
+    }
+    validator = jsonschema_rs.validator_for(root)
     text = response.content.decode("utf-8")
     assert text == "" or text.endswith("\n"), "the export does not end with a line break"
     # Lines end with LF only: U+2028, U+0085 and the like may stand unescaped in JSON strings.

@@ -29,7 +29,7 @@ struct APIDocsController: Sendable {
                 .contentType: "text/html; charset=utf-8", .contentSecurityPolicy: APIDocsPage.contentSecurityPolicy,
                 .xContentTypeOptions: "nosniff", .referrerPolicy: "no-referrer", .cacheControl: "no-cache",
             ],
-            body: .init(byteBuffer: ByteBuffer(string: APIDocsPage.html)))
+            body: .init(byteBuffer: APIDocsPage.body))
     }
 
     /// RFC 9110 §13.1.2: `*`, or a list of entity tags compared weakly (`W/` ignored).

@@ -1,28 +1,28 @@
 import Crypto
 import Foundation
+import NIOCore
 
 /// `GET /docs`: one self-contained HTML page that fetches `openapi.json` and renders
 /// every operation, grouped by tag, with its parameters, bodies, answers, `$ref`s
 /// resolved, and security. No CDN and nothing from another host: the style and the
 /// script are inline, allowed by their SHA-256 in a strict Content-Security-Policy
 /// that is computed from the very text served, so the two cannot drift apart.
+///
+/// The shell, style and script are `Resources/docs.html`, `docs.css` and `docs.js`,
+/// embedded into the binary by SwiftPM (`.embedInCode` in Package.swift), so they are
+/// edited as what they are and the image still ships only the executable.
 enum APIDocsPage {
-    static let html = """
-        <!doctype html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <title>GateAPI reference</title>
-        <style>\(style)</style>
-        </head>
-        <body>
-        <main id="app"><p>Loading the API description…</p><noscript>This page needs JavaScript; the raw contract is at <a href="openapi.json">openapi.json</a>.</noscript></main>
-        <script>\(script)</script>
-        </body>
-        </html>
+    static let style = String(decoding: PackageResources.docs_css, as: UTF8.self)
+    static let script = String(decoding: PackageResources.docs_js, as: UTF8.self)
 
-        """
+    /// The shell with its empty `<style>` and `<script>` filled in.
+    static let html: String = {
+        let shell = String(decoding: PackageResources.docs_html, as: UTF8.self)
+        return shell.filling("<style>", "</style>", with: style).filling("<script>", "</script>", with: script)
+    }()
+
+    /// The page as served, built once.
+    static let body = ByteBuffer(string: html)
 
     /// Nothing may load but this page's own style and script, and `fetch` of the
     /// document from the same origin.
@@ -35,244 +35,14 @@ enum APIDocsPage {
     static func hash(_ text: String) -> String {
         "sha256-" + Data(SHA256.hash(data: Data(text.utf8))).base64EncodedString()
     }
+}
 
-    static let style = #"""
-:root { color-scheme: light dark; --fg: #1d2330; --muted: #5b6577; --bg: #ffffff; --panel: #f5f7fa; --line: #dde2ea; --accent: #2456c7; }
-@media (prefers-color-scheme: dark) { :root { --fg: #e3e7ee; --muted: #9aa4b5; --bg: #14171c; --panel: #1c2027; --line: #2c323c; --accent: #7aa2ff; } }
-* { box-sizing: border-box; }
-body { margin: 0; font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--fg); background: var(--bg); }
-main { max-width: 1080px; margin: 0 auto; padding: 24px 20px 64px; }
-h1 { margin: 0 0 4px; font-size: 28px; }
-h2 { margin: 36px 0 8px; padding-bottom: 4px; border-bottom: 1px solid var(--line); }
-h4 { margin: 16px 0 6px; font-size: 13px; text-transform: uppercase; letter-spacing: .04em; color: var(--muted); }
-code, .path, pre { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 13px; }
-p code, li code, td code { background: var(--panel); padding: 1px 4px; border-radius: 3px; }
-.muted { color: var(--muted); }
-nav { display: flex; flex-wrap: wrap; gap: 8px; margin: 16px 0; }
-nav a { color: var(--accent); text-decoration: none; border: 1px solid var(--line); border-radius: 14px; padding: 2px 10px; }
-details.op { border: 1px solid var(--line); border-radius: 6px; margin: 8px 0; background: var(--bg); }
-details.op > summary { cursor: pointer; padding: 8px 12px; display: flex; gap: 12px; align-items: baseline; list-style: none; }
-details.op[open] > summary { border-bottom: 1px solid var(--line); background: var(--panel); }
-.method { display: inline-block; min-width: 64px; text-align: center; font-weight: 700; font-size: 12px; border-radius: 4px; padding: 2px 6px; color: #fff; }
-.m-get { background: #2f7d4f; } .m-post { background: #2456c7; } .m-put { background: #9a6200; } .m-delete { background: #b3261e; } .m-patch { background: #6b4fbb; }
-.sum { color: var(--muted); }
-.op-body { padding: 4px 16px 16px; }
-.prose p { margin: 6px 0; } .prose.small p, .prose.inline p { margin: 0; } .prose.inline { display: inline; } .prose.inline p { display: inline; }
-.small { font-size: 13px; color: var(--muted); }
-.security { font-size: 13px; color: var(--muted); }
-table { border-collapse: collapse; width: 100%; font-size: 13px; }
-th, td { text-align: left; vertical-align: top; border-top: 1px solid var(--line); padding: 6px 8px; }
-.req { margin-left: 6px; font-size: 11px; color: #b3261e; }
-.schema { margin: 2px 0; }
-.schema-head { display: flex; flex-wrap: wrap; gap: 8px; align-items: baseline; }
-.ref { font-weight: 600; color: var(--accent); }
-.type { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-size: 12px; }
-.facts { font-size: 12px; color: var(--muted); word-break: break-all; }
-ul.props, ul.alts { margin: 4px 0 4px 8px; padding-left: 14px; border-left: 2px solid var(--line); list-style: none; }
-ul.props > li, ul.alts > li { margin: 4px 0; }
-.prop { font-weight: 600; }
-.label { font-size: 12px; color: var(--muted); margin-top: 4px; }
-.response { border-top: 1px dashed var(--line); padding: 8px 0; }
-.status { display: inline-block; font-weight: 700; margin-right: 8px; font-family: ui-monospace, monospace; }
-.s2, .s3 { color: #2f7d4f; } .s4 { color: #9a6200; } .s5 { color: #b3261e; }
-.media { font-family: ui-monospace, monospace; font-size: 12px; color: var(--muted); margin-top: 4px; }
-.headers { font-size: 12px; color: var(--muted); }
-"""#
-
-    /// Builds the page with DOM calls and `textContent` only (no `innerHTML`), so
-    /// nothing in the document can inject markup.
-    static let script = #"""
-"use strict";
-(function () {
-  var root = document.getElementById("app");
-  function el(tag, cls, text) {
-    var node = document.createElement(tag);
-    if (cls) node.className = cls;
-    if (text !== undefined && text !== null) node.textContent = String(text);
-    return node;
-  }
-  function add(parent) {
-    for (var i = 1; i < arguments.length; i++) if (arguments[i]) parent.appendChild(arguments[i]);
-    return parent;
-  }
-  // Descriptions: plain text with `code` and **bold**, built as DOM nodes.
-  function prose(text, cls) {
-    var box = el("div", cls || "prose");
-    String(text || "").split(/\n\n+/).forEach(function (para) {
-      var p = el("p");
-      para.split(/(`[^`]*`|\*\*[^*]+\*\*)/).forEach(function (part) {
-        if (/^`[^`]*`$/.test(part)) p.appendChild(el("code", null, part.slice(1, -1)));
-        else if (/^\*\*[^*]+\*\*$/.test(part)) p.appendChild(el("strong", null, part.slice(2, -2)));
-        else if (part) p.appendChild(document.createTextNode(part));
-      });
-      box.appendChild(p);
-    });
-    return box;
-  }
-  var spec = null;
-  function resolve(value) {
-    var seen = 0;
-    while (value && typeof value.$ref === "string" && seen++ < 32) {
-      var target = spec;
-      value.$ref.replace(/^#\//, "").split("/").forEach(function (key) {
-        key = key.replace(/~1/g, "/").replace(/~0/g, "~");
-        target = target ? target[key] : undefined;
-      });
-      value = target;
+extension String {
+    /// The text with the one empty `open` + `close` element holding `content` instead.
+    /// The shell is part of the binary, so a shell without exactly one is a build defect.
+    fileprivate func filling(_ open: String, _ close: String, with content: String) -> String {
+        let empty = open + close
+        precondition(components(separatedBy: empty).count == 2, "docs.html must hold exactly one empty \(empty)")
+        return replacingOccurrences(of: empty, with: open + content + close)
     }
-    return value || {};
-  }
-  function refName(value) {
-    return value && typeof value.$ref === "string" ? value.$ref.split("/").pop() : null;
-  }
-  function typeText(schema) {
-    if (schema.const !== undefined) return "const " + JSON.stringify(schema.const);
-    var t = Array.isArray(schema.type) ? schema.type.join(" | ") : (schema.type || "");
-    if (schema.format) t += " (" + schema.format + ")";
-    return t || (schema.oneOf ? "one of" : schema.anyOf ? "any of" : "any");
-  }
-  function facts(schema) {
-    var out = [];
-    if (schema.enum) out.push("one of " + schema.enum.map(function (v) { return JSON.stringify(v); }).join(", "));
-    [["minLength", "min length"], ["maxLength", "max length"], ["minimum", "≥"], ["maximum", "≤"],
-     ["minItems", "min items"], ["maxItems", "max items"], ["pattern", "pattern"], ["default", "default"]].forEach(function (f) {
-      if (schema[f[0]] !== undefined) out.push(f[1] + " " + (f[0] === "default" ? JSON.stringify(schema[f[0]]) : schema[f[0]]));
-    });
-    if (schema.uniqueItems) out.push("distinct items");
-    if (schema.additionalProperties === false) out.push("no other fields");
-    return out.join(" · ");
-  }
-  // A schema as a nested list; `depth` and `trail` stop runaway or cyclic $refs.
-  function schemaView(raw, depth, trail) {
-    trail = trail || [];
-    var name = refName(raw);
-    var schema = resolve(raw);
-    var box = el("div", "schema");
-    var head = add(el("div", "schema-head"), name ? el("span", "ref", name) : null, el("span", "type", typeText(schema)));
-    var f = facts(schema);
-    if (f) head.appendChild(el("span", "facts", f));
-    box.appendChild(head);
-    if (schema.description && depth > 0) box.appendChild(prose(schema.description, "prose small"));
-    if (depth > 8 || (name && trail.indexOf(name) >= 0)) return box;
-    var next = name ? trail.concat([name]) : trail;
-    if (schema.properties) {
-      var list = el("ul", "props");
-      var required = schema.required || [];
-      Object.keys(schema.properties).forEach(function (key) {
-        var item = el("li");
-        add(item, el("code", "prop", key), required.indexOf(key) >= 0 ? el("span", "req", "required") : null);
-        item.appendChild(schemaView(schema.properties[key], depth + 1, next));
-        list.appendChild(item);
-      });
-      box.appendChild(list);
-    }
-    if (schema.items) add(box, el("div", "label", "items"), schemaView(schema.items, depth + 1, next));
-    ["oneOf", "anyOf", "allOf"].forEach(function (k) {
-      if (!schema[k]) return;
-      var alts = el("ul", "alts");
-      schema[k].forEach(function (alt) { alts.appendChild(add(el("li"), schemaView(alt, depth + 1, next))); });
-      add(box, el("div", "label", k), alts);
-    });
-    return box;
-  }
-  function paramTable(params) {
-    var table = el("table");
-    add(table, add(el("tr"), el("th", null, "name"), el("th", null, "in"), el("th", null, "schema"), el("th", null, "description")));
-    params.forEach(function (raw) {
-      var p = resolve(raw);
-      var name = add(el("td"), el("code", null, p.name), p.required ? el("span", "req", "required") : null);
-      add(table, add(el("tr"), name, el("td", null, p.in), add(el("td"), schemaView(p.schema || {}, 1)), add(el("td"), prose(p.description, "prose small"))));
-    });
-    return table;
-  }
-  function content(media) {
-    var box = el("div");
-    Object.keys(media || {}).forEach(function (type) {
-      add(box, el("div", "media", type), media[type].schema ? schemaView(media[type].schema, 0) : null);
-    });
-    return box;
-  }
-  function operation(path, method, op) {
-    var details = el("details", "op");
-    details.id = op.operationId || (method + " " + path);
-    var summary = add(el("summary"), el("span", "method m-" + method, method.toUpperCase()), el("code", "path", path), el("span", "sum", op.summary || ""));
-    details.appendChild(summary);
-    var body = el("div", "op-body");
-    if (op.description) body.appendChild(prose(op.description));
-    var security = op.security || spec.security || [];
-    var scopes = op["x-required-scopes"];
-    var sec = el("p", "security");
-    if (security.length === 0) sec.textContent = "No authentication.";
-    else {
-      var schemes = [];
-      security.forEach(function (req) { Object.keys(req).forEach(function (k) { if (schemes.indexOf(k) < 0) schemes.push(k); }); });
-      sec.textContent = "Auth: " + schemes.join(", ") + (scopes ? " · scope: " + scopes.join(" or ") : "");
-    }
-    body.appendChild(sec);
-    var params = (op.parameters || []).concat(spec.paths[path].parameters || []);
-    if (params.length) add(body, el("h4", null, "Parameters"), paramTable(params));
-    if (op.requestBody) {
-      var rb = resolve(op.requestBody);
-      add(body, el("h4", null, "Request body" + (rb.required ? " (required)" : " (optional)")), rb.description ? prose(rb.description) : null, content(rb.content));
-    }
-    body.appendChild(el("h4", null, "Responses"));
-    Object.keys(op.responses || {}).sort().forEach(function (status) {
-      var r = resolve(op.responses[status]);
-      var block = add(el("div", "response"), add(el("div", "status-line"), el("span", "status s" + status.charAt(0), status), prose(r.description, "prose inline")));
-      var hs = Object.keys(r.headers || {});
-      if (hs.length) block.appendChild(el("div", "headers", "Headers: " + hs.join(", ")));
-      block.appendChild(content(r.content));
-      body.appendChild(block);
-    });
-    details.appendChild(body);
-    return details;
-  }
-  function render() {
-    root.textContent = "";
-    var info = spec.info || {};
-    add(root, el("h1", null, (info.title || "API") + " " + (info.version || "")), el("p", "muted", "OpenAPI " + spec.openapi));
-    if (info.description) root.appendChild(prose(info.description));
-    var groups = {}, order = (spec.tags || []).map(function (t) { return t.name; });
-    Object.keys(spec.paths || {}).forEach(function (path) {
-      ["get", "put", "post", "delete", "patch", "head", "options"].forEach(function (method) {
-        var op = spec.paths[path][method];
-        if (!op) return;
-        var tag = (op.tags && op.tags[0]) || "Other";
-        if (order.indexOf(tag) < 0) order.push(tag);
-        (groups[tag] = groups[tag] || []).push(operation(path, method, op));
-      });
-    });
-    var nav = el("nav");
-    order.forEach(function (tag) {
-      if (!groups[tag]) return;
-      var link = el("a", null, tag + " (" + groups[tag].length + ")");
-      link.href = "#tag-" + encodeURIComponent(tag);
-      nav.appendChild(link);
-    });
-    root.appendChild(nav);
-    order.forEach(function (tag) {
-      if (!groups[tag]) return;
-      var section = el("section");
-      section.id = "tag-" + encodeURIComponent(tag);
-      section.appendChild(el("h2", null, tag));
-      var meta = (spec.tags || []).filter(function (t) { return t.name === tag; })[0];
-      if (meta && meta.description) section.appendChild(prose(meta.description, "prose muted"));
-      groups[tag].forEach(function (node) { section.appendChild(node); });
-      root.appendChild(section);
-    });
-    var schemes = (spec.components || {}).securitySchemes || {};
-    var sec = add(el("section"), el("h2", null, "Security schemes"));
-    Object.keys(schemes).forEach(function (name) {
-      var s = schemes[name];
-      add(sec, add(el("p"), el("code", null, name), document.createTextNode(" — " + s.type + (s.scheme ? " " + s.scheme : "") + (s.name ? " (" + s.in + " " + s.name + ")" : "") + ": ")), prose(s.description, "prose small"));
-    });
-    root.appendChild(sec);
-    if (location.hash) { var target = document.getElementById(decodeURIComponent(location.hash.slice(1))); if (target) { if (target.tagName === "DETAILS") target.open = true; target.scrollIntoView(); } }
-  }
-  fetch("openapi.json", { headers: { Accept: "application/json" } })
-    .then(function (response) { if (!response.ok) throw new Error("HTTP " + response.status); return response.json(); })
-    .then(function (json) { spec = json; render(); })
-    .catch(function (error) { root.textContent = "Could not load openapi.json: " + error.message; });
-})();
-"""#
 }

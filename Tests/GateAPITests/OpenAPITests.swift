@@ -8,13 +8,14 @@ import Testing
 
 @testable import GateAPI
 
-/// The published contract (`OpenAPIDocument`) against the router that serves the API,
+/// The published contract (`Resources/openapi.json`, served by `OpenAPIDocument`)
+/// against the router that serves the API,
 /// and the `/openapi.json` and `/docs` routes themselves. `scripts/contract-test`
 /// checks the answers of a running server against the same document.
 @Suite struct OpenAPITests {
     static var document: [String: Any] {
         get throws {
-            try #require(try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.json.utf8)) as? [String: Any])
+            try #require(try JSONSerialization.jsonObject(with: Data(OpenAPIDocument.body.readableBytesView)) as? [String: Any])
         }
     }
 
@@ -125,8 +126,8 @@ import Testing
         }
         // And every component is used (a stale schema is a sign of a stale document).
         let components = try #require(document["components"] as? [String: Any])
-        for kind in ["schemas", "parameters", "responses", "headers"] {
-            for name in (components[kind] as? [String: Any] ?? [:]).keys {
+        for (kind, entries) in components where kind != "securitySchemes" {
+            for name in (entries as? [String: Any] ?? [:]).keys {
                 let ref = "#/components/\(kind)/\(name)"
                 #expect(references.contains(ref) || Self.mappingTargets(document).contains(ref), "unused component \(ref)")
             }
@@ -140,6 +141,120 @@ import Testing
             current = (current as? [String: Any])?[key]
         }
         return current
+    }
+
+    // MARK: - Shared, not copied
+
+    @Test func nothingIsWrittenOutTwice() throws {
+        let document = try Self.document
+        let copies = try Self.copies(in: document)
+        #expect(copies.isEmpty, "written out more than once (share it by $ref): \(copies)")
+
+        // The check finds a copy: the email address schema written out again in place.
+        var changed = document
+        var components = try #require(changed["components"] as? [String: Any])
+        var schemas = try #require(components["schemas"] as? [String: Any])
+        let address = try #require(schemas["EmailAddress"])
+        var params = try #require(schemas["GmailSendParams"] as? [String: Any])
+        var properties = try #require(params["properties"] as? [String: Any])
+        properties["reply_to"] = address
+        params["properties"] = properties
+        schemas["GmailSendParams"] = params
+        components["schemas"] = schemas
+        changed["components"] = components
+        #expect(try Self.copies(in: changed) == [["#/components/schemas/EmailAddress", "#/components/schemas/GmailSendParams/properties/reply_to"]])
+    }
+
+    /// Schemas, parameters and answers of at least `minimum` bytes of JSON that occur
+    /// more than once, each as the sorted list of the places it is written. Smaller
+    /// ones (a type with a format) say less than a `$ref` would.
+    static func copies(in document: [String: Any], minimum: Int = 120) throws -> [[String]] {
+        var places: [String: [String]] = [:]
+        func note(_ value: Any, _ path: String) throws {
+            guard let object = value as? [String: Any], object["$ref"] == nil else { return }
+            let json = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
+            if json.count >= minimum { places[String(decoding: json, as: UTF8.self), default: []].append(path) }
+        }
+        func schema(_ value: Any, _ path: String) throws {
+            guard let object = value as? [String: Any] else { return }
+            try note(object, path)
+            for key in ["items", "not", "additionalProperties", "unevaluatedProperties"] {
+                if let child = object[key] { try schema(child, "\(path)/\(key)") }
+            }
+            for (name, child) in object["properties"] as? [String: Any] ?? [:] {
+                try schema(child, "\(path)/properties/\(name)")
+            }
+            for key in ["allOf", "oneOf", "anyOf"] {
+                for (index, child) in (object[key] as? [Any] ?? []).enumerated() { try schema(child, "\(path)/\(key)/\(index)") }
+            }
+        }
+        // Every `schema` of a parameter, header or media type, wherever it is.
+        func walk(_ value: Any, _ path: String) throws {
+            if let object = value as? [String: Any] {
+                for (key, child) in object {
+                    if key == "schema" { try schema(child, "\(path)/schema") } else { try walk(child, "\(path)/\(key)") }
+                }
+            } else if let array = value as? [Any] {
+                for (index, child) in array.enumerated() { try walk(child, "\(path)/\(index)") }
+            }
+        }
+        let components = document["components"] as? [String: Any] ?? [:]
+        for (name, value) in components["schemas"] as? [String: Any] ?? [:] { try schema(value, "#/components/schemas/\(name)") }
+        for kind in ["parameters", "responses", "headers", "requestBodies"] {
+            try walk(components[kind] ?? [String: Any](), "#/components/\(kind)")
+        }
+        try walk(document["paths"] ?? [String: Any](), "#/paths")
+        for (path, method, operation) in operations(document) {
+            for (index, parameter) in (operation["parameters"] as? [Any] ?? []).enumerated() {
+                try note(parameter, "\(method) \(path) parameters/\(index)")
+            }
+            for (status, answer) in operation["responses"] as? [String: Any] ?? [:] {
+                try note(answer, "\(method) \(path) \(status)")
+            }
+        }
+        return places.values.filter { $0.count > 1 }.map { $0.sorted() }.sorted { $0[0] < $1[0] }
+    }
+
+    /// OpenAPI 3.1 lets a reference carry its own `description` or `summary` (a shared
+    /// answer in an operation's words); anything else beside a `$ref` is read
+    /// differently by different tools.
+    @Test func besideAReferenceOnlyADescriptionOrSummary() throws {
+        var overrides = 0
+        func walk(_ value: Any, _ path: String) {
+            if let object = value as? [String: Any] {
+                if object["$ref"] is String {
+                    let others = Set(object.keys).subtracting(["$ref"])
+                    #expect(others.isSubset(of: ["description", "summary"]), "\(path): \(others.sorted()) beside $ref")
+                    if !others.isEmpty { overrides += 1 }
+                }
+                for (key, child) in object { walk(child, "\(path)/\(key)") }
+            } else if let array = value as? [Any] {
+                for (index, child) in array.enumerated() { walk(child, "\(path)/\(index)") }
+            }
+        }
+        walk(try Self.document, "#")
+        #expect(overrides > 0)
+    }
+
+    /// A schema that extends another is `allOf` the shared fields and its own, closed by
+    /// `unevaluatedProperties: false`: `additionalProperties: false` in a part would
+    /// refuse the other parts' fields, and without the close unknown fields would pass.
+    @Test func schemasThatExtendAnotherAreClosedAsAWhole() throws {
+        let document = try Self.document
+        let schemas = try #require((document["components"] as? [String: Any])?["schemas"] as? [String: Any])
+        var extended = 0
+        for (name, value) in schemas {
+            let schema = try #require(value as? [String: Any])
+            guard let parts = schema["allOf"] as? [Any] else { continue }
+            extended += 1
+            #expect(schema["unevaluatedProperties"] as? Bool == false, "\(name) is not closed")
+            for part in parts {
+                let object = try #require(part as? [String: Any])
+                let resolved = (object["$ref"] as? String).flatMap { Self.resolve($0, in: document) } as? [String: Any] ?? object
+                #expect(resolved["additionalProperties"] == nil && resolved["unevaluatedProperties"] == nil, "a part of \(name) is closed")
+            }
+        }
+        #expect(extended >= 3)
     }
 
     static func mappingTargets(_ document: [String: Any]) -> Set<String> {
@@ -241,7 +356,8 @@ import Testing
             #expect(etag.hasPrefix("\"") && etag.hasSuffix("\"") && etag.count == 34)
             let body = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
             #expect((body["openapi"] as? String)?.hasPrefix("3.1.") == true)
-            #expect(String(buffer: response.body) == OpenAPIDocument.json)
+            #expect(response.body == OpenAPIDocument.body)
+            #expect(Array(response.body.readableBytesView) == PackageResources.openapi_json)
 
             let unchanged = try await client.execute(uri: "/openapi.json", method: .get, headers: [.ifNoneMatch: "W/\"x\", \(etag)"])
             #expect(unchanged.status == .notModified)
