@@ -200,6 +200,7 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
     JobsController(
         jobs: services.jobs, lookups: services.jobLookups, approvals: services.approvals, events: services.events,
         waiters: services.eventWaiters, submitJob: submitJob,
+        cancelJob: CancelJob(store: TimedJobCancellation(store: services.approvals, timeout: config.databaseTimeout)),
         idempotency: IdempotencyGuard(redis: services.redis, ttlSeconds: config.idempotencyTTLSeconds, keyPrefix: config.redisKeyPrefix),
         audit: audit, timeout: config.databaseTimeout
     ).addRoutes(to: workspace)
@@ -215,7 +216,9 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
     ).addRoutes(to: workspace)
 
     TasksController(store: services.tasks, audit: audit, timeout: config.databaseTimeout).addRoutes(to: workspace)
-    DeadLettersController(jobs: services.jobs, execution: services.execution, audit: audit, timeout: config.databaseTimeout)
+    let requeue = RequeueDeadLetter(
+        store: TimedDeadLetters(execution: services.execution, jobs: services.jobs, timeout: config.databaseTimeout))
+    DeadLettersController(jobs: services.jobs, requeueDeadLetter: requeue, audit: audit, timeout: config.databaseTimeout)
         .addRoutes(to: workspace)
     WebhookSecretsController(
         store: services.webhookSecrets, secrets: config.gmail.secrets,

@@ -8,7 +8,7 @@ import Persistence
 /// workspace admin (`policies:admin`) to inspect and requeue once the cause is fixed.
 struct DeadLettersController: Sendable {
     let jobs: JobStore
-    let execution: ExecutionStore
+    let requeueDeadLetter: RequeueDeadLetter
     let audit: SecurityAudit
     let timeout: Duration
 
@@ -44,23 +44,22 @@ struct DeadLettersController: Sendable {
         case "true"?: confirmResend = true
         default: throw Problem(.badRequest, detail: "confirm_resend must be true or false")
         }
-        let actor = SecurityAudit.actor(principal, context: context)
-        let (execution, jobs) = (self.execution, self.jobs)
-        let requeued = try await withTimeout(timeout, dependency: "postgres") {
-            try await execution.requeue(workspaceID: workspace, jobID: id, confirmResend: confirmResend, actor: actor)
+        do {
+            let job = try await requeueDeadLetter(
+                id, in: workspace, confirmResend: confirmResend, actor: SecurityAudit.actor(principal, context: context),
+                audit: RequestAuditTrail(audit: audit, context: context))
+            return JSONResponse(body: JobView(job))
+        } catch let refusal as RequeueDeadLetter.Refusal {
+            switch refusal {
+            case .notFound: throw Problem(.notFound, detail: "no job \(id) in this workspace")
+            case .notDead(let status):
+                throw Problem(.conflict, detail: "the job is \(status.rawValue); only a dead job can be requeued")
+            case .resendNotConfirmed:
+                throw Problem(
+                    .conflict,
+                    detail: "an earlier attempt may have delivered this job and the provider cannot be asked; requeue with "
+                        + "confirm_resend=true to send it again anyway")
+            }
         }
-        if let requeued { return JSONResponse(body: JobView(requeued)) }
-        guard let job = try await withTimeout(timeout, dependency: "postgres", { try await jobs.find(workspaceID: workspace, id: id) })
-        else { throw Problem(.notFound, detail: "no job \(id) in this workspace") }
-        if job.status == .dead, job.statusCode == ExecutionStore.deliveryUnknownCode {
-            try await audit.record(
-                workspace: workspace, action: "job.requeue_refused", principal: principal, targetType: "job", targetID: id,
-                details: ["reason": "resend_not_confirmed"], context: context)
-            throw Problem(
-                .conflict,
-                detail: "an earlier attempt may have delivered this job and the provider cannot be asked; requeue with "
-                    + "confirm_resend=true to send it again anyway")
-        }
-        throw Problem(.conflict, detail: "the job is \(job.status.rawValue); only a dead job can be requeued")
     }
 }

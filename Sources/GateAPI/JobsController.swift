@@ -25,6 +25,7 @@ struct JobsController: Sendable {
     /// Event streams and long-polls open at once, per replica and per principal.
     let waiters: ConcurrencyLimit
     let submitJob: SubmitJob
+    let cancelJob: CancelJob
     let idempotency: IdempotencyGuard
     let audit: SecurityAudit
     let timeout: Duration
@@ -126,22 +127,18 @@ struct JobsController: Sendable {
         let workspace = try context.parameters.require("ws")
         let id = try context.parameters.require("id")
         guard SortableID.isWellFormed(id, prefix: "job") else { throw Problem(.notFound, detail: "no job \(id) in this workspace") }
-        let approvals = self.approvals
-        let actor = SecurityAudit.actor(principal, context: context)
-        let isAdmin = principal.has(.policiesAdmin, in: workspace)
-        let outcome = try await withTimeout(timeout, dependency: "postgres") {
-            try await approvals.cancel(
-                workspaceID: workspace, jobID: id, by: "\(principal.kind.rawValue):\(principal.id)", isAdmin: isAdmin, actor: actor)
-        }
-        switch outcome {
-        case nil: throw Problem(.notFound, detail: "no job \(id) in this workspace")
-        case .cancelled(let job)?, .alreadyCancelled(let job)?: return JSONResponse(body: JobView(job))
-        case .notCancellable(let job)?: throw Problem(.conflict, detail: "the job is \(job.status.rawValue); only a job pending approval can be cancelled")
-        case .notAllowed?:
-            try await audit.record(
-                workspace: workspace, action: "job.cancel_refused", principal: principal, targetType: "job", targetID: id,
-                details: ["reason": "not_submitter"], context: context)
-            throw Problem(.forbidden, detail: "only the submitter or an admin (policies:admin) can cancel this job")
+        do {
+            let job = try await cancelJob(
+                id, in: workspace, by: principal, actor: SecurityAudit.actor(principal, context: context),
+                audit: RequestAuditTrail(audit: audit, context: context))
+            return JSONResponse(body: JobView(job))
+        } catch let refusal as CancelJob.Refusal {
+            switch refusal {
+            case .notFound: throw Problem(.notFound, detail: "no job \(id) in this workspace")
+            case .notCancellable(let job):
+                throw Problem(.conflict, detail: "the job is \(job.status.rawValue); only a job pending approval can be cancelled")
+            case .notAllowed: throw Problem(.forbidden, detail: "only the submitter or an admin (policies:admin) can cancel this job")
+            }
         }
     }
 

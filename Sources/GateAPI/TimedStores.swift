@@ -116,3 +116,39 @@ struct TimedKeyAdministration: KeyAdministrationStore {
         try await withTimeout(timeout, dependency: "postgres") { try await store.record(event) }
     }
 }
+
+/// Cancellation as the server runs it: the transaction under the dependency timeout.
+struct TimedJobCancellation: JobCancellationStore {
+    let store: ApprovalStore
+    let timeout: Duration
+
+    func cancel(
+        workspaceID: String, jobID: String, by canceller: String, actor: AuditActor,
+        allowed: @escaping @Sendable (JobRecord) -> Bool
+    ) async throws -> JobCancellation? {
+        let store = self.store
+        return try await withTimeout(timeout, dependency: "postgres") {
+            try await store.cancel(workspaceID: workspaceID, jobID: jobID, by: canceller, actor: actor, allowed: allowed)
+        }
+    }
+}
+
+/// Dead letters as the server runs them: the requeue (`ExecutionStore`) and the read
+/// (`JobStore`), each under the dependency timeout.
+struct TimedDeadLetters: DeadLetterStore {
+    let execution: ExecutionStore
+    let jobs: JobStore
+    let timeout: Duration
+
+    func requeue(workspaceID: String, jobID: String, confirmResend: Bool, actor: AuditActor) async throws -> JobRecord? {
+        let execution = self.execution
+        return try await withTimeout(timeout, dependency: "postgres") {
+            try await execution.requeue(workspaceID: workspaceID, jobID: jobID, confirmResend: confirmResend, actor: actor)
+        }
+    }
+
+    func find(workspaceID: String, id: String) async throws -> JobRecord? {
+        let jobs = self.jobs
+        return try await withTimeout(timeout, dependency: "postgres") { try await jobs.find(workspaceID: workspaceID, id: id) }
+    }
+}

@@ -10,7 +10,7 @@ import PostgresNIO
 /// `jobs_notify_status` (migrations/0006) sends it, in the changing transaction.
 public let jobEventsChannel = "gateapi_jobs"
 
-public struct ApprovalStore: ApprovalVotingStore {
+public struct ApprovalStore: ApprovalVotingStore, JobCancellationStore {
     let client: PostgresClient
     let logger: Logger
 
@@ -219,14 +219,7 @@ public struct ApprovalStore: ApprovalVotingStore {
         ).sql
     }
 
-    public enum CancelOutcome: Sendable, Equatable {
-        case cancelled(JobRecord)
-        case alreadyCancelled(JobRecord)
-        case notCancellable(JobRecord)
-        case notAllowed
-    }
-
-    /// Cancels a pending job (and its approval) for its submitter or an admin.
+    /// Cancels a pending job (and its approval) if `allowed` says the caller may.
     ///
     /// Lock order, the same everywhere a job and its approval both change: the approval
     /// first, then the job. A vote (`recordQuery`), the expiry sweep and `expire` update
@@ -234,23 +227,24 @@ public struct ApprovalStore: ApprovalVotingStore {
     /// first deadlocked with a vote on it (issue 22: 6–14 of 60 simultaneous
     /// cancel-and-approve pairs answered 500). Only a pending approval is locked: the
     /// history purge, which deletes jobs before their approvals, never touches one.
-    public func cancel(workspaceID: String, jobID: String, by principal: String, isAdmin: Bool, actor: AuditActor)
-        async throws -> CancelOutcome?
-    {
+    public func cancel(
+        workspaceID: String, jobID: String, by principal: String, actor: AuditActor,
+        allowed: @escaping @Sendable (JobRecord) -> Bool
+    ) async throws -> JobCancellation? {
         let logger = self.logger
         return try await TransactionConflict.retrying {
             try await client.transaction(logger: logger) { connection in
                 try await Self.cancel(
-                    workspaceID: workspaceID, jobID: jobID, by: principal, isAdmin: isAdmin, actor: actor, on: connection,
+                    workspaceID: workspaceID, jobID: jobID, by: principal, allowed: allowed, actor: actor, on: connection,
                     logger: logger)
             }
         }
     }
 
     private static func cancel(
-        workspaceID: String, jobID: String, by principal: String, isAdmin: Bool, actor: AuditActor,
+        workspaceID: String, jobID: String, by principal: String, allowed: (JobRecord) -> Bool, actor: AuditActor,
         on connection: PostgresConnection, logger: Logger
-    ) async throws -> CancelOutcome? {
+    ) async throws -> JobCancellation? {
         let approval = try await connection.query(
             """
             SELECT id FROM approvals WHERE workspace_id = \(workspaceID) AND job_id = \(jobID) AND status = 'pending'
@@ -261,7 +255,7 @@ public struct ApprovalStore: ApprovalVotingStore {
             "SELECT \(unescaped: JobStore.columns) FROM jobs WHERE workspace_id = \(workspaceID) AND id = \(jobID) FOR UPDATE",
             logger: logger)
         guard let job = try await JobStore.records(rows).first else { return nil }
-        guard isAdmin || "\(job.submittedByType):\(job.submittedBy)" == principal else { return .notAllowed }
+        guard allowed(job) else { return .notAllowed }
         switch job.status {
         case .cancelled: return .alreadyCancelled(job)
         case .pendingApproval: break

@@ -196,7 +196,7 @@ public struct ExecutionStore: Sendable {
 
     /// A dead job whose status_code is this could not be checked for an earlier delivery;
     /// only a requeue that confirms a resend may run it again.
-    public static let deliveryUnknownCode = "delivery_unknown"
+    public static let deliveryUnknownCode = RequeueDeadLetter.deliveryUnknownCode
 
     /// Puts a dead job back in line with a fresh set of attempts (its last error stays
     /// until the next attempt). Nil if the workspace has no dead job with that id, or if

@@ -522,6 +522,7 @@ extension AuthFixture {
             #expect(try await client.execute(uri: cancelURI, method: .post, headers: bearer(agentKey)).status == .ok)
             #expect(try await fixture.count("SELECT count(*)::int FROM approvals WHERE status = 'cancelled'") == 1)
             #expect(try await fixture.count("SELECT count(*)::int FROM audit_events WHERE action = 'job.cancelled'") == 1)
+            #expect(try await fixture.auditRows(action: "job.cancel_refused").compactMap(\.2) == ["not_submitter"])
 
             // An admin may cancel anyone's pending job; a decided job cannot be cancelled.
             let second = try await fixture.submit(client, key: "admin-cancels", body: emailBody, credential: agentKey)
