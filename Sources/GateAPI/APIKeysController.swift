@@ -88,7 +88,7 @@ struct APIKeysController: Sendable {
 
     @Sendable func create(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<KeyView> {
         let principal = try context.requirePrincipal()
-        let workspace = try context.parameters.require("ws")
+        let workspace = try context.requireWorkspace()
         let body = try await request.decodeJSON(as: CreateBody.self, context: context)
         let expiresAt = try body.expiresAt.map { text in
             guard let date = RFC3339Text.date(text) else {
@@ -109,7 +109,7 @@ struct APIKeysController: Sendable {
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<KeyView>> {
-        let workspace = try context.parameters.require("ws")
+        let workspace = try context.requireWorkspace()
         let limit = try Pagination.limit(request)
         let cursor = try Pagination.keyCursor(request)
         let store = self.store
@@ -121,7 +121,7 @@ struct APIKeysController: Sendable {
 
     @Sendable func revoke(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        let workspace = try context.parameters.require("ws")
+        let workspace = try context.requireWorkspace()
         let id = try context.parameters.require("id")
         let keys = self.keys
         let actor = SecurityAudit.actor(principal, context: context)
@@ -134,7 +134,7 @@ struct APIKeysController: Sendable {
 
     @Sendable func rotate(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<KeyView> {
         let principal = try context.requirePrincipal()
-        let workspace = try context.parameters.require("ws")
+        let workspace = try context.requireWorkspace()
         let id = try context.parameters.require("id")
         let body = try await request.decodeOptionalJSON(as: RotateBody.self, context: context)
         let keys = self.keys

@@ -15,6 +15,10 @@ struct AppRequestContext: RequestContext {
     var bodyReadTimeout: Duration = .seconds(30)
     /// The connection, closed when its request body is too slow.
     let channel: any Channel
+    /// The path's `{ws}`, parsed once (`WorkspacePathMiddleware`): nil if it is not a
+    /// well-formed id. Past `WorkspaceAccessMiddleware` it is set and the principal is a
+    /// member of it.
+    var workspace: WorkspaceID?
     /// Set by `AuthenticationMiddleware` on every `/v1` route.
     var principal: Principal?
     /// Set only on a submission: its rate-limit charge, which `RateLimitMiddleware`
@@ -29,6 +33,12 @@ struct AppRequestContext: RequestContext {
         self.coreContext = .init(source: source)
         self.remoteIP = source.channel.remoteAddress?.ipAddress
         self.channel = source.channel
+    }
+
+    /// The workspace of a `/v1/workspaces/{ws}` route, whose member the principal is.
+    func requireWorkspace() throws -> String {
+        guard let workspace else { throw Problem(.notFound, detail: "no resource at this path") }
+        return workspace.rawValue
     }
 
     /// The authenticated principal; routes under `/v1` always have one.

@@ -178,11 +178,16 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
 
     let audit = SecurityAudit(postgres: services.postgres, timeout: config.databaseTimeout)
     let denials = BudgetedDenialAudit(audit: audit, budget: services.denialAudit, unaudited: services.gateMetrics.unauditedDenials)
-    // Every workspace route: who is calling, are they a member (else 404), within limits.
-    let workspace = router.group("v1/workspaces/{ws}")
+    // Every workspace route: which workspace, who is calling, are they a member (else
+    // 404), within limits. Submissions take their rate-limit charge with their
+    // idempotency claim (one Redis round trip); every other route up front.
+    let member = router.group("v1/workspaces/{ws}")
+        .add(middleware: WorkspacePathMiddleware())
         .add(middleware: AuthenticationMiddleware(authenticator: services.authenticator, denials: denials, failures: services.authFailures))
         .add(middleware: WorkspaceAccessMiddleware(denials: denials, workspaces: services.workspaces, timeout: config.databaseTimeout))
-        .add(middleware: RateLimitMiddleware(limiter: RateLimiter(redis: services.redis, settings: config.rateLimits, keyPrefix: config.redisKeyPrefix)))
+    let limiter = RateLimiter(redis: services.redis, settings: config.rateLimits, keyPrefix: config.redisKeyPrefix)
+    let workspace = member.group().add(middleware: RateLimitMiddleware(limiter: limiter))
+    let submissions = member.group().add(middleware: RateLimitMiddleware(limiter: limiter, defersChargeToClaim: true))
 
     let keys = AdministerKeys(
         store: TimedKeyAdministration(store: services.apiKeys, timeout: config.databaseTimeout),
@@ -203,7 +208,7 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
         cancelJob: CancelJob(store: TimedJobCancellation(store: services.approvals, timeout: config.databaseTimeout)),
         idempotency: IdempotencyGuard(redis: services.redis, ttlSeconds: config.idempotencyTTLSeconds, keyPrefix: config.redisKeyPrefix),
         audit: audit, timeout: config.databaseTimeout
-    ).addRoutes(to: workspace)
+    ).addRoutes(to: workspace, submissions: submissions)
 
     let metrics = services.gateMetrics
     let vote = VoteOnApproval(store: TimedApprovalVoting(store: services.approvals, timeout: config.databaseTimeout)) { decided in

@@ -58,7 +58,7 @@ struct ApprovalsController: Sendable {
     /// `?status=pending` (default: the queue, expiring first), `decided`, or one decided
     /// status (history, newest first); `action`, `limit`, `cursor`.
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<ApprovalView>> {
-        let workspace = try context.parameters.require("ws")
+        let workspace = try context.requireWorkspace()
         let query = request.uri.queryParameters
         let limit = try Pagination.limit(request)
         let listing: ApprovalStore.Listing
@@ -83,7 +83,7 @@ struct ApprovalsController: Sendable {
 
     /// The approval with the exact preview of what will run and its payload hash.
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<ApprovalView> {
-        let workspace = try context.parameters.require("ws")
+        let workspace = try context.requireWorkspace()
         let id = try context.parameters.require("id")
         guard SortableID.isWellFormed(id, prefix: "apr") else { throw Problem(.notFound, detail: "no approval \(id) in this workspace") }
         let approvals = self.approvals
@@ -136,7 +136,7 @@ struct ApprovalsController: Sendable {
 
     private func decide(_ ballot: VoteOnApproval.Ballot, context: AppRequestContext) async throws -> JSONResponse<ApprovalView> {
         let principal = try context.requirePrincipal()
-        let workspace = try context.parameters.require("ws")
+        let workspace = try context.requireWorkspace()
         let id = try context.parameters.require("id")
         guard SortableID.isWellFormed(id, prefix: "apr") else { throw Problem(.notFound, detail: "no approval \(id) in this workspace") }
         let outcome: DecisionOutcome?

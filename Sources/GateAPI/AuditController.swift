@@ -31,7 +31,7 @@ struct AuditController: Sendable {
     /// Sealed events in chain order (oldest first), filtered; `next_cursor` continues
     /// after the last one. Events committed just now are chained first, so they show.
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let workspace = try context.parameters.require("ws")
+        let workspace = try context.requireWorkspace()
         let filter = try AuditParameters.filter(request)
         let limit = try Pagination.limit(request, max: 500)
         let after = try AuditParameters.cursor(request)
@@ -56,7 +56,7 @@ struct AuditController: Sendable {
     }
 
     @Sendable func verify(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let workspace = try context.parameters.require("ws")
+        let workspace = try context.requireWorkspace()
         let slot = try place(workspace: workspace)
         defer { withExtendedLifetime(slot) {} }
         let result = try await sealThen(workspace: workspace) { store in try await store.verify(workspaceID: workspace) }
@@ -78,7 +78,7 @@ struct AuditController: Sendable {
     /// is committed is chained, then the chain is streamed from one snapshot.
     @Sendable func export(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        let workspace = try context.parameters.require("ws")
+        let workspace = try context.requireWorkspace()
         let format = try AuditParameters.format(request)
         let filter = try AuditParameters.filter(request, timesOnly: true)
         // Taken before the export is recorded (a refused export is not one), held until

@@ -18,7 +18,7 @@ struct AuthenticationMiddleware: RouterMiddleware {
     let failures: AuthFailureThrottle
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let workspace = context.parameters.get("ws") ?? ""
+        let workspace = context.workspace
         if let retryAfter = failures.retryAfter(context.remoteIP) {
             var problem = Problem(.tooManyRequests, detail: "too many failed authentications from this address; retry after \(retryAfter) s")
             problem.headers[.retryAfter] = String(retryAfter)
@@ -44,12 +44,12 @@ struct AuthenticationMiddleware: RouterMiddleware {
         }
         var context = context
         context.principal = principal
-        context.logger[metadataKey: "principal"] = .string("\(principal.kind.rawValue):\(principal.id)")
+        context.logger[metadataKey: "principal"] = .string(principal.qualifiedID)
         return try await next(request, context)
     }
 
     private func deny(
-        reason: String, claimedID: String?, workspace: String, request: Request, context: Context, challenge: String
+        reason: String, claimedID: String?, workspace: WorkspaceID?, request: Request, context: Context, challenge: String
     ) async throws -> Never {
         var problem = Problem(.unauthorized, detail: "missing or invalid credentials")
         problem.headers[.wwwAuthenticate] = challenge
@@ -57,11 +57,11 @@ struct AuthenticationMiddleware: RouterMiddleware {
     }
 
     private func deny(
-        reason: String, claimedID: String?, workspace: String, request: Request, context: Context, problem: Problem
+        reason: String, claimedID: String?, workspace: WorkspaceID?, request: Request, context: Context, problem: Problem
     ) async throws -> Never {
-        if WorkspaceID.isValid(workspace) {
+        if let workspace {
             try await denials.denied(
-                source: context.remoteIP, workspace: workspace, action: "auth.denied", principal: nil, claimedID: claimedID,
+                source: context.remoteIP, workspace: workspace.rawValue, action: "auth.denied", principal: nil, claimedID: claimedID,
                 reason: reason, request: request, context: context)
         }
         context.logger.notice("authentication denied", metadata: ["reason": .string(reason)])

@@ -20,7 +20,7 @@ struct DeadLettersController: Sendable {
 
     /// Newest first, with the last error in `status_code` / `status_reason`.
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<JobView>> {
-        let workspace = try context.parameters.require("ws")
+        let workspace = try context.requireWorkspace()
         let limit = try Pagination.limit(request)
         let cursor = try Pagination.cursor(request, idPrefix: "job")
         let jobs = self.jobs
@@ -36,7 +36,7 @@ struct DeadLettersController: Sendable {
     /// recipients may get it twice. Without it: 409, audited.
     @Sendable func requeue(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<JobView> {
         let principal = try context.requirePrincipal()
-        let workspace = try context.parameters.require("ws")
+        let workspace = try context.requireWorkspace()
         let id = try context.parameters.require("id")
         let confirmResend: Bool
         switch request.uri.queryParameters.get("confirm_resend") {

@@ -37,7 +37,7 @@ struct GmailCredentialsController: Sendable {
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<CredentialsView> {
-        let workspace = try context.parameters.require("ws")
+        let workspace = try context.requireWorkspace()
         let store = self.store
         guard let stored = try await withTimeout(timeout, dependency: "postgres", { try await store.find(workspaceID: workspace) })
         else { throw Problem(.notFound, detail: "this workspace has no Gmail credentials") }
@@ -46,7 +46,7 @@ struct GmailCredentialsController: Sendable {
 
     @Sendable func put(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<CredentialsView> {
         let principal = try context.requirePrincipal()
-        let workspace = try context.parameters.require("ws")
+        let workspace = try context.requireWorkspace()
         let body = try await request.decodeJSON(as: JSONValue.self, context: context)
         let credentials: GoogleCredentials
         switch GoogleCredentialsInput.parse(body) {
@@ -73,7 +73,7 @@ struct GmailCredentialsController: Sendable {
 
     @Sendable func delete(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        let workspace = try context.parameters.require("ws")
+        let workspace = try context.requireWorkspace()
         let actor = SecurityAudit.actor(principal, context: context)
         let store = self.store
         guard try await withTimeout(timeout, dependency: "postgres", { try await store.delete(workspaceID: workspace, actor: actor) })

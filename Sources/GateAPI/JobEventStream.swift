@@ -16,7 +16,7 @@ extension JobsController {
     /// every 15 s to keep proxies from closing the stream, and the end after a
     /// terminal status.
     @Sendable func stream(_ request: Request, context: AppRequestContext) async throws -> Response {
-        let workspace = try context.parameters.require("ws")
+        let workspace = try context.requireWorkspace()
         let id = try context.parameters.require("id")
         let slot = try waiterSlot(context)
         let subscription = events.subscribe(workspace: workspace, job: id)

@@ -30,9 +30,10 @@ struct JobsController: Sendable {
     let audit: SecurityAudit
     let timeout: Duration
 
-    func addRoutes(to workspace: RouterGroup<AppRequestContext>) {
+    /// `submissions` defers its rate-limit charge to the idempotency claim.
+    func addRoutes(to workspace: RouterGroup<AppRequestContext>, submissions: RouterGroup<AppRequestContext>) {
+        submissions.group("jobs").add(middleware: RequireScope(.jobsWrite, audit: audit)).post(use: submit)
         let write = workspace.group("jobs").add(middleware: RequireScope(.jobsWrite, audit: audit))
-        write.post(use: submit)
         write.post("{id}/cancel", use: cancel)
         let read = workspace.group("jobs").add(middleware: RequireScope(.jobsRead, audit: audit))
         read.get(use: list)
@@ -42,7 +43,7 @@ struct JobsController: Sendable {
 
     @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        let workspace = try context.parameters.require("ws")
+        let workspace = try context.requireWorkspace()
         let submission = JobSubmission(
             workspace: workspace, principal: principal, actor: SecurityAudit.actor(principal, context: context),
             body: try await request.decodeJSON(as: JSONValue.self, context: context),
@@ -77,7 +78,7 @@ struct JobsController: Sendable {
     /// The job; with `?wait=N` (at most 60) the answer waits until the job leaves the
     /// status it had (or the one given as `?status=`), or N seconds pass.
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<JobView> {
-        let workspace = try context.parameters.require("ws")
+        let workspace = try context.requireWorkspace()
         let id = try context.parameters.require("id")
         let query = request.uri.queryParameters
         var wait = 0
@@ -124,7 +125,7 @@ struct JobsController: Sendable {
     /// Cancels a pending job: its submitter, or an admin (`policies:admin`). Idempotent.
     @Sendable func cancel(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<JobView> {
         let principal = try context.requirePrincipal()
-        let workspace = try context.parameters.require("ws")
+        let workspace = try context.requireWorkspace()
         let id = try context.parameters.require("id")
         guard SortableID.isWellFormed(id, prefix: "job") else { throw Problem(.notFound, detail: "no job \(id) in this workspace") }
         do {
@@ -144,7 +145,7 @@ struct JobsController: Sendable {
 
     /// Newest first; filters `status` and `action`; `cursor` is the previous page's `next_cursor`.
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<JobView>> {
-        let workspace = try context.parameters.require("ws")
+        let workspace = try context.requireWorkspace()
         let query = request.uri.queryParameters
         let limit = try Pagination.limit(request)
         var status: JobStatus?

@@ -36,14 +36,14 @@ struct PoliciesController: Sendable {
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<PolicyView>> {
-        let workspace = try context.parameters.require("ws")
+        let workspace = try context.requireWorkspace()
         let store = self.store
         let policies = try await withTimeout(timeout, dependency: "postgres") { try await store.list(workspaceID: workspace) }
         return JSONResponse(body: Page(items: policies.map(PolicyView.init)))
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<PolicyView> {
-        let workspace = try context.parameters.require("ws")
+        let workspace = try context.requireWorkspace()
         let action = try context.parameters.require("action")
         let store = self.store
         guard let policy = try await withTimeout(timeout, dependency: "postgres", { try await store.find(workspaceID: workspace, action: action) })
@@ -55,7 +55,7 @@ struct PoliciesController: Sendable {
     /// required, APPROVAL_TIMEOUT_SECONDS, one approval, no constraints).
     @Sendable func put(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<PolicyView> {
         let principal = try context.requirePrincipal()
-        let workspace = try context.parameters.require("ws")
+        let workspace = try context.requireWorkspace()
         let actionName = try context.parameters.require("action")
         var errors: [FieldError] = []
         guard let action = ActionName(rawValue: actionName) else {

@@ -16,20 +16,20 @@ extension HTTPField.Name {
 struct RateLimitMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let limiter: RateLimiter
-    /// Hummingbird's `endpointPath` of the route whose charge waits for its claim.
-    static let submissionEndpoint = "/v1/workspaces/{ws}/jobs"
+    /// The routes of this group take the charge with their idempotency claim (submissions).
+    var defersChargeToClaim = false
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let principal = try context.requirePrincipal()
-        let workspace = context.parameters.get("ws") ?? ""
+        let workspace = try context.requireWorkspace()
         let endpoint = context.endpointPath ?? ""
         let bucket: RateLimiter.Bucket = endpoint.firstRange(of: "/approvals") != nil ? .approvals : .standard
         let charge = RateLimitCharge(
             limiter: limiter,
-            limits: limiter.limits(bucket: bucket, principalKey: "\(principal.kind.rawValue):\(principal.id)", workspace: workspace),
+            limits: limiter.limits(bucket: bucket, principalKey: principal.qualifiedID, workspace: workspace),
             policyName: bucket.rawValue)
         var context = context
-        if request.method == .post && endpoint == Self.submissionEndpoint {
+        if defersChargeToClaim {
             context.rateLimit = charge
         } else {
             try await charge.take()

@@ -57,7 +57,7 @@ struct TasksController: Sendable {
 
     /// Filter `assignee`; `cursor` is the previous page's `next_cursor`.
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<TaskView>> {
-        let workspace = try context.parameters.require("ws")
+        let workspace = try context.requireWorkspace()
         let query = request.uri.queryParameters
         let limit = try Pagination.limit(request)
         let assignee = query.get("assignee")

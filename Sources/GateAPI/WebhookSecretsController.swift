@@ -61,7 +61,7 @@ struct WebhookSecretsController: Sendable {
     /// for `overlap_seconds`.
     @Sendable func rotate(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<SecretView> {
         let principal = try context.requirePrincipal()
-        let workspace = try context.parameters.require("ws")
+        let workspace = try context.requireWorkspace()
         let body = try await request.decodeOptionalJSON(as: RotateBody.self, context: context)
         let overlap = body?.overlapSeconds ?? Self.defaultOverlapSeconds
         guard (0...Self.maximumOverlapSeconds).contains(overlap) else {
@@ -82,7 +82,7 @@ struct WebhookSecretsController: Sendable {
             created = try await withTimeout(timeout, dependency: "postgres") {
                 try await store.rotate(
                     workspaceID: workspace, id: id, sealed: sealed, overlapSeconds: overlap,
-                    createdBy: "\(principal.kind.rawValue):\(principal.id)", actor: actor)
+                    createdBy: principal.qualifiedID, actor: actor)
             }
         } catch WebhookSecretStoreError.unknownWorkspace {
             throw Problem(.notFound, detail: "no workspace \(workspace)")
@@ -92,7 +92,7 @@ struct WebhookSecretsController: Sendable {
 
     /// The secrets that sign now, and those that stopped within the last day.
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<SecretList> {
-        let workspace = try context.parameters.require("ws")
+        let workspace = try context.requireWorkspace()
         let store = self.store
         let stored = try await withTimeout(timeout, dependency: "postgres") { try await store.list(workspaceID: workspace) }
         return JSONResponse(body: SecretList(items: stored.map { SecretView($0) }))
@@ -101,7 +101,7 @@ struct WebhookSecretsController: Sendable {
     /// Stops a secret signing at once.
     @Sendable func revoke(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
-        let workspace = try context.parameters.require("ws")
+        let workspace = try context.requireWorkspace()
         let id = try context.parameters.require("id")
         let actor = SecurityAudit.actor(principal, context: context)
         let store = self.store

@@ -19,18 +19,17 @@ struct WorkspaceAccessMiddleware: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let principal = try context.requirePrincipal()
-        let workspace = context.parameters.get("ws") ?? ""
-        guard principal.isMember(of: workspace) else {
-            if WorkspaceID.isValid(workspace) {
+        guard let workspaceID = context.workspace, principal.isMember(of: workspaceID.rawValue) else {
+            if let workspace = context.workspace?.rawValue {
                 try await denials.denied(
-                    source: "principal \(principal.kind.rawValue):\(principal.id)", workspace: workspace,
+                    source: "principal \(principal.qualifiedID)", workspace: workspace,
                     action: "authz.denied", principal: principal, reason: "not_a_member", request: request, context: context)
             }
             throw Problem(.notFound, detail: "no resource at this path")
         }
         if principal.kind != .apiKey {
             let workspaces = self.workspaces
-            guard try await withTimeout(timeout, dependency: "postgres", { try await workspaces.exists(workspace) }) else {
+            guard try await withTimeout(timeout, dependency: "postgres", { try await workspaces.exists(workspaceID.rawValue) }) else {
                 throw Problem(.notFound, detail: "no resource at this path")
             }
         }
@@ -51,7 +50,7 @@ struct RequireScope: RouterMiddleware {
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let principal = try context.requirePrincipal()
-        let workspace = context.parameters.get("ws") ?? ""
+        let workspace = try context.requireWorkspace()
         guard scopes.contains(where: { principal.has($0, in: workspace) }) else {
             let needed = scopes.map(\.rawValue).joined(separator: " or ")
             try await audit.denied(
