@@ -105,8 +105,14 @@ let package = Package(
                 .embedInCode("Resources/docs.js"),
             ]
         ),
-        // Unit tests of the domain: no servers, in-memory stores.
+        // Unit tests, by module: no servers (the domain's use cases on in-memory stores).
         .testTarget(name: "GateTests", dependencies: ["Gate", "Auth", "Actions", "Approvals", "GateCore"]),
+        .testTarget(name: "GateCoreTests", dependencies: ["GateCore"]),
+        .testTarget(
+            name: "ActionsTests",
+            dependencies: ["Actions", "GateCore", .product(name: "Crypto", package: "swift-crypto")]),
+        .testTarget(name: "RedisTests", dependencies: ["Redis", .product(name: "NIOCore", package: "swift-nio")]),
+        // Integration tests: real Postgres and Redis (started by scripts/test), the built binary.
         .testTarget(
             name: "GateAPITests",
             dependencies: [
