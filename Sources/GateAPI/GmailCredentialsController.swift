@@ -52,11 +52,7 @@ struct GmailCredentialsController: Sendable {
         switch GoogleCredentialsInput.parse(body) {
         case .success(let parsed): credentials = parsed
         case .failure(let failure):
-            var problem = Problem(
-                .unprocessableContent, title: "Validation Failed",
-                detail: failure.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; "))
-            problem.extensions["errors"] = failure.errors.map { ["field": $0.field, "message": $0.message] }
-            throw problem
+            throw Problem(failure)
         }
         guard let secrets else {
             throw Problem(

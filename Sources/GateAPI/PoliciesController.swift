@@ -59,7 +59,7 @@ struct PoliciesController: Sendable {
         let actionName = try context.parameters.require("action")
         var errors: [FieldError] = []
         guard let action = ActionName(rawValue: actionName) else {
-            throw validation([FieldError(field: "action", message: "unknown action \(actionName); known: \(ActionName.allCases.map(\.rawValue).joined(separator: ", "))")])
+            throw Problem(ValidationFailure([FieldError(field: "action", message: "unknown action \(actionName); known: \(ActionName.allCases.map(\.rawValue).joined(separator: ", "))")]))
         }
         guard case .object(let body) = try await request.decodeJSON(as: JSONValue.self, context: context) else {
             throw Problem(.badRequest, detail: "the body must be a JSON object")
@@ -98,7 +98,7 @@ struct PoliciesController: Sendable {
             case .failure(let failure): errors += failure.errors
             }
         }
-        guard errors.isEmpty else { throw validation(errors) }
+        guard errors.isEmpty else { throw Problem(ValidationFailure(errors)) }
 
         let policy = Policy(
             action: action.rawValue, enabled: enabled, approval: approval, approvalTimeoutSeconds: timeoutSeconds,
@@ -110,13 +110,5 @@ struct PoliciesController: Sendable {
             try await store.put(workspaceID: workspace, policy: policy, actor: actor)
         }
         return JSONResponse(body: PolicyView(policy: saved))
-    }
-
-    private func validation(_ errors: [FieldError]) -> Problem {
-        var problem = Problem(
-            .unprocessableContent, title: "Validation Failed",
-            detail: errors.map { "\($0.field) \($0.message)" }.joined(separator: "; "))
-        problem.extensions["errors"] = errors.map { ["field": $0.field, "message": $0.message] }
-        return problem
     }
 }

@@ -65,9 +65,7 @@ struct WebhookSecretsController: Sendable {
         let body = try await request.decodeOptionalJSON(as: RotateBody.self, context: context)
         let overlap = body?.overlapSeconds ?? Self.defaultOverlapSeconds
         guard (0...Self.maximumOverlapSeconds).contains(overlap) else {
-            var problem = Problem(.unprocessableContent, title: "Validation Failed", detail: "overlap_seconds must be 0 to 2592000")
-            problem.extensions["errors"] = [["field": "overlap_seconds", "message": "must be 0 to 2592000"]]
-            throw problem
+            throw Problem(ValidationFailure([FieldError(field: "overlap_seconds", message: "must be 0 to 2592000")]))
         }
         guard let secrets else {
             throw Problem(.serviceUnavailable, detail: "this server cannot store webhook secrets: SECRETS_KEY is not set")
