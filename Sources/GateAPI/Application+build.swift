@@ -194,9 +194,11 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
         rotationOverlapSeconds: config.keyRotationOverlapSeconds)
     APIKeysController(store: services.apiKeys, keys: keys, cache: services.keyCache, timeout: config.databaseTimeout)
         .addRoutes(to: workspace.group("api-keys").add(middleware: RequireScope(.keysAdmin, audit: audit)))
+    let changePolicy = ChangePolicy(
+        store: TimedPolicyStoring(store: services.policies, timeout: config.databaseTimeout),
+        defaultApprovalTimeoutSeconds: config.approvalTimeoutSeconds)
     PoliciesController(
-        store: services.policies, cache: services.policyCache, defaultApprovalTimeoutSeconds: config.approvalTimeoutSeconds, audit: audit,
-        timeout: config.databaseTimeout
+        store: services.policies, changePolicy: changePolicy, cache: services.policyCache, audit: audit, timeout: config.databaseTimeout
     ).addRoutes(to: workspace)
     let submitJob = SubmitJob(
         store: TimedJobSubmissions(

@@ -152,3 +152,14 @@ struct TimedDeadLetters: DeadLetterStore {
         return try await withTimeout(timeout, dependency: "postgres") { try await jobs.find(workspaceID: workspaceID, id: id) }
     }
 }
+
+/// Policy changes as the server runs them: the write under the dependency timeout.
+struct TimedPolicyStoring: PolicyStoring {
+    let store: PolicyStore
+    let timeout: Duration
+
+    func put(workspaceID: String, policy: Policy, actor: AuditActor) async throws -> Policy {
+        let store = self.store
+        return try await withTimeout(timeout, dependency: "postgres") { try await store.put(workspaceID: workspaceID, policy: policy, actor: actor) }
+    }
+}

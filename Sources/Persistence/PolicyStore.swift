@@ -5,7 +5,7 @@ import GateCore
 import Logging
 import PostgresNIO
 
-public struct PolicyStore: Sendable {
+public struct PolicyStore: PolicyStoring {
     let client: PostgresClient
     let logger: Logger
 
