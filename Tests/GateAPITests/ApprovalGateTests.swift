@@ -567,7 +567,7 @@ extension AuthFixture {
             #expect(reads.allSatisfy { $0.rows >= 20_000 || $0.rows <= 1 }, "\(plan.text)")
             // Nothing past the cap yet; one more history row in acme is.
             #expect(try await fixture.count("SELECT count(*)::int FROM jobs") == 20_001)
-            try await fixture.execute("UPDATE jobs SET status = 'succeeded' WHERE id = '\(model)'")
+            try await fixture.db.moveJobs(where: "id = '\(model)'", to: "succeeded")
             let purged = try await fixture.db.withClient { postgres in
                 try await JobStore(client: postgres, logger: TestEnvironment.logger)
                     .purgeHistory(ttlSeconds: 86400, maxPerWorkspace: 10_000, batch: 500, idempotencyTTLSeconds: 86400)
@@ -584,7 +584,7 @@ extension AuthFixture {
             for i in 0..<6 { jobs.append(try await fixture.submit(client, key: "purge-\(i)", body: taskBody).json["id"] as! String) }
             let pending = try await fixture.pendingEmail(client).0
             // jobs[0] is old; jobs[1...5] recent; all six terminal.
-            try await fixture.execute("UPDATE jobs SET status = 'succeeded' WHERE action = 'task.create'")
+            try await fixture.db.moveJobs(where: "action = 'task.create'", to: "succeeded")
             try await fixture.execute("UPDATE jobs SET updated_at = now() - interval '2 days' WHERE id = '\(jobs[0])'")
             let purged = try await fixture.db.withClient { postgres in
                 try await JobStore(client: postgres, logger: TestEnvironment.logger).purgeHistory(ttlSeconds: 86400, maxPerWorkspace: 3, batch: 1, idempotencyTTLSeconds: 86400)

@@ -15,8 +15,8 @@ import Testing
 @Suite struct IdempotencyDurabilityTests {
     /// Makes `id` a finished job old enough for the history purge, and purges.
     func purge(_ fixture: AuthFixture, _ id: String, idempotencyTTLSeconds: Int = 86400) async throws {
-        try await fixture.execute(
-            "UPDATE jobs SET status = 'succeeded', updated_at = now() - interval '2 days' WHERE id = '\(id)'")
+        try await fixture.db.moveJobs(where: "id = '\(id)'", to: "succeeded")
+        try await fixture.execute("UPDATE jobs SET updated_at = now() - interval '2 days' WHERE id = '\(id)'")
         let purged = try await fixture.db.withClient { postgres in
             try await JobStore(client: postgres, logger: TestEnvironment.logger).purgeHistory(
                 ttlSeconds: 86400, maxPerWorkspace: 1000, batch: 500, idempotencyTTLSeconds: idempotencyTTLSeconds)
@@ -116,14 +116,14 @@ import Testing
             try await fixture.allowBothActions(client)
             var ids: [String] = []
             for i in 0..<3 { ids.append(try #require(try await fixture.submit(client, key: "cap-\(i)", body: taskBody).json["id"] as? String)) }
-            try await fixture.execute("UPDATE jobs SET status = 'cancelled'")
+            try await fixture.db.moveJobs(where: "true", to: "failed")
             let purged = try await fixture.db.withClient { postgres in
                 try await JobStore(client: postgres, logger: TestEnvironment.logger).purgeHistory(
                     ttlSeconds: 86400, maxPerWorkspace: 1, batch: 1, idempotencyTTLSeconds: 86400)
             }
             #expect(purged == 2)
             #expect(try await fixture.count(
-                "SELECT count(*)::int FROM idempotency_records WHERE job_status = 'cancelled' AND job_id IN ('\(ids[0])', '\(ids[1])')") == 2)
+                "SELECT count(*)::int FROM idempotency_records WHERE job_status = 'failed' AND job_id IN ('\(ids[0])', '\(ids[1])')") == 2)
             let retry = try await fixture.submit(client, key: "cap-0", body: taskBody)
             #expect(retry.status == .gone && retry.json["job_id"] as? String == ids[0])
         }
@@ -164,8 +164,9 @@ import Testing
             let outcomes = try await db.withClient { client in
                 let store = JobStore(client: client, logger: TestEnvironment.logger)
                 _ = try await store.insert(JobInsertBatcherTests.insert("raced", tag: "first"))
-                try await client.query(
-                    "UPDATE jobs SET status = 'succeeded', updated_at = now() - interval '2 days'", logger: TestEnvironment.logger)
+                for step in JobLifecycle.steps(to: "succeeded", where: "true") + ["UPDATE jobs SET updated_at = now() - interval '2 days'"] {
+                    try await client.query(PostgresQuery(unsafeSQL: step), logger: TestEnvironment.logger)
+                }
                 let (deleted, deletedNow) = AsyncStream.makeStream(of: Void.self)
                 let (commit, commitNow) = AsyncStream.makeStream(of: Void.self)
                 let purge = Task {

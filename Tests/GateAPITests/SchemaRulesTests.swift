@@ -1,3 +1,4 @@
+import Approvals
 import Foundation
 import Gate
 import PostgresNIO
@@ -51,7 +52,7 @@ import Testing
             }
             // The values at the edges pass; the refused insert left no job behind.
             for sql in [
-                "UPDATE jobs SET status = 'dead', idempotency_key = repeat('k', 255)",
+                "UPDATE jobs SET status = 'approved', idempotency_key = repeat('k', 255)",
                 "UPDATE approvals SET status = 'expired', required_approvals = 10",
                 "INSERT INTO audit_events (workspace_id, actor_type, action, outcome) VALUES ('acme', 'system', 'x', 'denied')",
             ] {
@@ -99,6 +100,37 @@ import Testing
             try await db.execute("UPDATE jobs SET status = 'approved'")
             #expect(try await db.count("SELECT count(*)::int FROM webhook_deliveries") == 1)
             #expect(await sqlState("UPDATE jobs SET status = 'paused'", on: db) == "23514")
+        }
+    }
+
+    /// The database's lifecycle (migration 0018) is `JobStatus.allowedNext`, pair by pair.
+    @Test func theDatabaseMovesJobsExactlyAsJobStatusSays() async throws {
+        try await TestDatabase.withFresh { db in
+            try await db.withClient { client in
+                for old in JobStatus.allCases {
+                    for new in JobStatus.allCases where new != old {
+                        let rows = try await client.query(
+                            "SELECT job_status_allowed(\(old.rawValue)::job_status, \(new.rawValue)::job_status)")
+                        for try await (allowed) in rows.decode(Bool.self) {
+                            #expect(allowed == old.canMove(to: new), "\(old.rawValue) → \(new.rawValue)")
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Nothing moves a job waiting for approval around the gate, nor a finished job back.
+    @Test func aStatementCannotSkipTheGate() async throws {
+        try await TestDatabase.withFresh { db in
+            try await db.execute("INSERT INTO workspaces (id, name) VALUES ('acme', 'acme')")
+            try await db.execute(Self.job)
+            for status in ["running", "queued", "succeeded", "dead"] {
+                #expect(await sqlState("UPDATE jobs SET status = '\(status)'", on: db) == "23514", "pending_approval → \(status)")
+            }
+            try await db.execute("UPDATE jobs SET status = 'cancelled'")
+            #expect(await sqlState("UPDATE jobs SET status = 'approved'", on: db) == "23514")
+            #expect(try await db.count("SELECT count(*)::int FROM jobs WHERE status = 'cancelled'") == 1)
         }
     }
 }
