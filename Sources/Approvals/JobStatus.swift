@@ -1,8 +1,9 @@
-/// A job's lifecycle (SPEC §2). Terminal states never change; every other move
-/// must be one of `allowedNext` — which the database enforces on every status change
-/// (migration 0018; `SchemaRulesTests` checks that both say the same). A failed attempt that will be retried returns a
-/// running job to where it was runnable from (`approved` or `queued`); one that has
-/// used up its attempts is `dead` (a dead letter) until an admin requeues it.
+/// A job's lifecycle (SPEC §2). Terminal states never change; every other move must be
+/// one of `allowedNext`, which the database enforces on every status change (migration
+/// 0018; `SchemaRulesTests` checks that both say the same). A failed attempt that will
+/// be retried returns a running job to where it was runnable from (`approved` or
+/// `queued`); one that has used up its attempts is `dead` (a dead letter) until an admin
+/// requeues it.
 public enum JobStatus: String, Sendable, CaseIterable, Codable {
     case pendingApproval = "pending_approval"
     case queued
