@@ -2,6 +2,7 @@ import Crypto
 import Foundation
 import Gate
 import GateCore
+import Logging
 import Redis
 
 /// The Redis half of idempotent submission (SPEC §4): a workspace-scoped key claimed
@@ -72,5 +73,30 @@ struct IdempotencyGuard: Sendable {
     /// retry is not told "in flight".
     func release(workspace: String, key: String, token: String) async {
         _ = try? await redis.eval(Self.releaseScript, keys: [redisKey(workspace: workspace, key: key)], arguments: [token])
+    }
+}
+
+/// A request's idempotency claims: `IdempotencyGuard` with the request's deferred
+/// rate-limit charge, which the claim takes in the same Redis round trip.
+struct ChargedIdempotencyClaims: IdempotencyClaims {
+    let keys: IdempotencyGuard
+    let charge: RateLimitCharge?
+    let logger: Logger
+
+    func claim(workspace: String, key: String, payloadHash: String, jobID: String) async throws -> IdempotencyClaim {
+        try await keys.claim(workspace: workspace, key: key, payloadHash: payloadHash, jobID: jobID, charging: charge)
+    }
+
+    func complete(workspace: String, key: String, payloadHash: String, jobID: String) async {
+        do {
+            try await keys.complete(workspace: workspace, key: key, payloadHash: payloadHash, jobID: jobID)
+        } catch {
+            // Best effort: the claim goes stale and the store answers retries.
+            logger.warning("idempotency key not marked done", metadata: ["job_id": .string(jobID), "error": "\(error)"])
+        }
+    }
+
+    func release(workspace: String, key: String, token: String) async {
+        await keys.release(workspace: workspace, key: key, token: token)
     }
 }

@@ -130,3 +130,8 @@ final class JobSignal: Sendable {
         }
     }
 }
+
+/// This replica's executors start at once; the others find the job when they next poll.
+extension JobEvents: RunnableJobSignal {
+    func jobBecameRunnable(_ job: JobRecord) { publish(Self.runnableKey) }
+}

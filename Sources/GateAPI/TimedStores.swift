@@ -3,7 +3,6 @@ import Auth
 import Foundation
 import Gate
 import GateCore
-import Logging
 import Persistence
 
 /// The submission store as the server runs it: inserts and reads gathered into shared
@@ -30,39 +29,6 @@ struct TimedJobSubmissions: JobSubmissionStore {
         return try await withTimeout(timeout, dependency: "postgres") {
             try await jobs.idempotencyRecord(workspaceID: workspaceID, idempotencyKey: idempotencyKey)
         }
-    }
-}
-
-/// The policy cache times its own misses (see `AppServices`); a hit pays for nothing.
-extension CachedPolicyLookup: PolicyLookup {}
-
-/// This replica's executors start at once; the others find the job when they next poll.
-extension JobEvents: RunnableJobSignal {
-    func jobBecameRunnable(_ job: JobRecord) { publish(Self.runnableKey) }
-}
-
-/// A request's idempotency claims: `IdempotencyGuard` with the request's deferred
-/// rate-limit charge, which the claim takes in the same Redis round trip.
-struct ChargedIdempotencyClaims: IdempotencyClaims {
-    let keys: IdempotencyGuard
-    let charge: RateLimitCharge?
-    let logger: Logger
-
-    func claim(workspace: String, key: String, payloadHash: String, jobID: String) async throws -> IdempotencyClaim {
-        try await keys.claim(workspace: workspace, key: key, payloadHash: payloadHash, jobID: jobID, charging: charge)
-    }
-
-    func complete(workspace: String, key: String, payloadHash: String, jobID: String) async {
-        do {
-            try await keys.complete(workspace: workspace, key: key, payloadHash: payloadHash, jobID: jobID)
-        } catch {
-            // Best effort: the claim goes stale and the store answers retries.
-            logger.warning("idempotency key not marked done", metadata: ["job_id": .string(jobID), "error": "\(error)"])
-        }
-    }
-
-    func release(workspace: String, key: String, token: String) async {
-        await keys.release(workspace: workspace, key: key, token: token)
     }
 }
 

@@ -5,8 +5,10 @@ import GateCore
 /// policies included (an action the workspace does not allow is refused without a
 /// query). Invalidated like `CachedAPIKeyLookup`: locally by the policy routes, from
 /// other replicas by the notification `policy:<workspace>:<action>` (migration 0008).
-/// The executor does not use it: it re-reads the policy before running a job.
-public final class CachedPolicyLookup: Sendable {
+/// The executor does not use it: it re-reads the policy before running a job. It times
+/// only its misses (the server wraps `load` in its dependency timeout), so a hit pays for
+/// nothing.
+public final class CachedPolicyLookup: PolicyLookup {
     public struct Key: Hashable, Sendable {
         public let workspaceID: String
         public let action: String
