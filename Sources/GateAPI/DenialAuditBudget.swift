@@ -1,5 +1,4 @@
 import GateCore
-import Synchronization
 
 /// How many refusals from one source this replica writes to the audit log: a token
 /// bucket per source (`AUTH_DENIAL_AUDIT_PER_MINUTE`, burst `AUTH_DENIAL_AUDIT_BURST`).
@@ -20,71 +19,29 @@ final class DenialAuditBudget: Sendable {
         case skip
     }
 
-    private struct Bucket {
-        var tokens: Double
-        var updated: ContinuousClock.Instant
-        var unaudited: Int
-
-        /// The tokens it holds at `now`, refilled since `updated`.
-        func tokens(at now: ContinuousClock.Instant, rate: Double, burst: Double) -> Double {
-            min(burst, tokens + rate * (now - updated).seconds)
-        }
-    }
-
-    private struct State {
-        var buckets: [String: Bucket] = [:]
-        var lastSweep: ContinuousClock.Instant?
-    }
-
-    private let state = Mutex(State())
-    let perMinute: Int
-    let burst: Int
-    /// Sources tracked at once; past it, new sources share one bucket.
-    let capacity: Int
+    /// Per source: the tokens, and the refusals not written since its last row (a
+    /// source that owes such a count is not forgotten).
+    private let buckets: KeyedTokenBuckets<Int>
 
     /// The bucket of sources beyond `capacity` (and of requests without an address).
-    static let sharedKey = "*"
+    static var sharedKey: String { KeyedTokenBuckets<Int>.sharedKey }
 
+    /// `capacity`: sources tracked at once; past it, new sources share one bucket.
     init(perMinute: Int, burst: Int, capacity: Int = 10_000) {
-        self.perMinute = perMinute
-        self.burst = burst
-        self.capacity = capacity
+        buckets = KeyedTokenBuckets(perMinute: perMinute, burst: burst, capacity: capacity, fresh: 0) { unaudited in unaudited > 0 }
     }
 
     func admit(_ source: String?, now: ContinuousClock.Instant = .now) -> Admission {
-        let rate = Double(perMinute) / 60
-        let burst = Double(self.burst)
-        let capacity = self.capacity
-        return state.withLock { state in
-            var key = source ?? Self.sharedKey
-            if state.buckets[key] == nil, state.buckets.count >= capacity {
-                // Forget the sources whose buckets have refilled and owe no count: they
-                // would start full anyway. At most once a second (it reads every bucket);
-                // meanwhile newcomers share a bucket.
-                if state.lastSweep.map({ now - $0 >= .seconds(1) }) ?? true {
-                    state.lastSweep = now
-                    state.buckets = state.buckets.filter { _, bucket in
-                        bucket.unaudited > 0 || bucket.tokens(at: now, rate: rate, burst: burst) < burst
-                    }
-                }
-                if state.buckets.count >= capacity { key = Self.sharedKey }
+        buckets.update(source ?? Self.sharedKey, now: now) { bucket in
+            guard bucket.tokens >= 1 else {
+                bucket.extra += 1
+                return .skip
             }
-            var bucket = state.buckets[key] ?? Bucket(tokens: burst, updated: now, unaudited: 0)
-            bucket.tokens = bucket.tokens(at: now, rate: rate, burst: burst)
-            bucket.updated = now
-            let admission: Admission
-            if bucket.tokens >= 1 {
-                bucket.tokens -= 1
-                admission = .record(unauditedBefore: bucket.unaudited)
-                bucket.unaudited = 0
-            } else {
-                bucket.unaudited += 1
-                admission = .skip
-            }
-            state.buckets[key] = bucket
-            return admission
+            bucket.tokens -= 1
+            defer { bucket.extra = 0 }
+            return .record(unauditedBefore: bucket.extra)
         }
     }
 
-    var trackedAddresses: Int { state.withLock { $0.buckets.count } }
+    var trackedAddresses: Int { buckets.count }
 }
