@@ -110,13 +110,16 @@ let package = Package(
         .testTarget(name: "GateCoreTests", dependencies: ["GateCore"]),
         .testTarget(
             name: "ActionsTests",
-            dependencies: ["Actions", "GateCore", .product(name: "Crypto", package: "swift-crypto")]),
+            dependencies: ["Actions", "GateCore", "MIMETestSupport", .product(name: "Crypto", package: "swift-crypto")]),
         .testTarget(name: "RedisTests", dependencies: ["Redis", .product(name: "NIOCore", package: "swift-nio")]),
+        // A strict MIME reader, the way a mail client reads what GateAPI sends: the MIME unit
+        // tests and the Google stand-in of the integration tests share it.
+        .target(name: "MIMETestSupport", path: "Tests/MIMETestSupport"),
         // Integration tests: real Postgres and Redis (started by scripts/test), the built binary.
         .testTarget(
             name: "GateAPITests",
             dependencies: [
-                "GateAPI", "Redis", "Persistence", "Gate", "Auth", "Actions", "Approvals", "GateCore",
+                "GateAPI", "Redis", "Persistence", "Gate", "Auth", "Actions", "Approvals", "GateCore", "MIMETestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "PostgresNIO", package: "postgres-nio"),

@@ -3,8 +3,9 @@ import HTTPTypes
 import Hummingbird
 
 /// An RFC 9457 problem: the body of every error response. `detail` is written for
-/// the client; internal errors never reach it.
-struct Problem: Error, Sendable {
+/// the client; internal errors never reach it. It renders itself (`HTTPResponseError`),
+/// so a handler, a middleware or Hummingbird's own error path all answer the same body.
+struct Problem: HTTPResponseError, Sendable {
     let status: HTTPResponse.Status
     let title: String
     let detail: String
@@ -22,7 +23,12 @@ struct Problem: Error, Sendable {
     /// `type` is a stable URI per status so clients can switch on it.
     var type: String { "https://gateapi.dev/problems/\(status.code)" }
 
-    func response(requestID: String) -> Response {
+    /// The request id is the one `RequestIDMiddleware` gave the request (and its response).
+    func response(from request: Request, context: some RequestContext) -> Response {
+        response(requestID: (context as? AppRequestContext)?.requestID ?? "")
+    }
+
+    private func response(requestID: String) -> Response {
         var object: [String: Any] = [
             "type": type, "title": title, "status": status.code, "detail": detail, "request_id": requestID,
         ]

@@ -8,15 +8,19 @@ import _ConnectionPoolModule
 import Redis
 
 /// Turns every error a handler throws into a problem+json response, so no client
-/// ever sees a stack trace, a Hummingbird default body or an internal message.
+/// ever sees a stack trace, a Hummingbird default body or an internal message. A
+/// `Problem` renders itself; this maps the rest (dependency failures, Hummingbird's
+/// own errors) onto one.
 struct ProblemMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
             return try await next(request, context)
+        } catch let problem as Problem {
+            return problem.response(from: request, context: context)
         } catch {
-            return Self.problem(for: error, logger: context.logger).response(requestID: context.requestID)
+            return Self.problem(for: error, logger: context.logger).response(from: request, context: context)
         }
     }
 

@@ -106,10 +106,10 @@ import Testing
     let email: GmailSend
 
     init() throws {
-        email = try gmailSend([
+        email = try GmailSend.parse([
             "to": ["Zoë <zoe@example.com>"], "bcc": ["audit@example.com"], "subject": "Résumé – 請求書 🚀",
             "text": "Hallo", "html": "<p>Hallo</p>",
-        ])
+        ]).get()
     }
 
     func sender(_ google: FakeGoogle, timeout: Duration = .seconds(10), domain: String = "gateapi.invalid") -> GmailSender {

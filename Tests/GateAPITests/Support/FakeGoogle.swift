@@ -1,4 +1,5 @@
 import Foundation
+import MIMETestSupport
 import HTTPTypes
 import Hummingbird
 import Logging

@@ -7,35 +7,36 @@ import Foundation
 /// encoded-words), and decodes single-part and multipart bodies (base64,
 /// quoted-printable, 7bit/8bit). Strict where a lenient reader would hide a bug:
 /// bare LF line endings and undecodable words are errors.
-struct MIMEReader: Sendable {
-    struct Mailbox: Sendable, Equatable, CustomStringConvertible {
-        var name: String?
-        var address: String
-        var description: String { name.map { "\($0) <\(address)>" } ?? address }
+public struct MIMEReader: Sendable {
+    public struct Mailbox: Sendable, Equatable, CustomStringConvertible {
+        public init(name: String?, address: String) { (self.name, self.address) = (name, address) }
+        public var name: String?
+        public var address: String
+        public var description: String { name.map { "\($0) <\(address)>" } ?? address }
     }
 
-    struct Part: Sendable {
+    public struct Part: Sendable {
         /// Unfolded, in order, names as written.
-        var headers: [(name: String, value: String)]
+        public var headers: [(name: String, value: String)]
         /// `type/subtype`, lowercased; `text/plain` when absent.
-        var contentType: String
-        var parameters: [String: String]
+        public var contentType: String
+        public var parameters: [String: String]
         /// The decoded body; text parts as Swift strings with `\n` line breaks.
-        var body: String
-        var parts: [Part]
+        public var body: String
+        public var parts: [Part]
     }
 
-    struct Failure: Error, CustomStringConvertible {
-        var description: String
-        init(_ description: String) { self.description = description }
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+        public init(_ description: String) { self.description = description }
     }
 
-    let raw: String
-    let root: Part
+    public let raw: String
+    public let root: Part
 
-    var headers: [(name: String, value: String)] { root.headers }
+    public var headers: [(name: String, value: String)] { root.headers }
 
-    init(_ raw: String) throws {
+    public init(_ raw: String) throws {
         if let index = raw.utf8.indices.first(where: { i in
             raw.utf8[i] == 0x0A && (i == raw.utf8.startIndex || raw.utf8[raw.utf8.index(before: i)] != 0x0D)
         }) {
@@ -46,28 +47,28 @@ struct MIMEReader: Sendable {
     }
 
     /// The raw (unfolded, still encoded) value of the first header called `name`.
-    func rawHeader(_ name: String) -> String? {
+    public func rawHeader(_ name: String) -> String? {
         headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
     }
 
-    func headerCount(_ name: String) -> Int {
+    public func headerCount(_ name: String) -> Int {
         headers.filter { $0.name.caseInsensitiveCompare(name) == .orderedSame }.count
     }
 
     /// The decoded value of an unstructured header (Subject).
-    func header(_ name: String) throws -> String? {
+    public func header(_ name: String) throws -> String? {
         try rawHeader(name).map(Self.decodeUnstructured)
     }
 
-    var subject: String? { get throws { try header("Subject") } }
+    public var subject: String? { get throws { try header("Subject") } }
 
-    func addresses(_ name: String) throws -> [Mailbox] {
+    public func addresses(_ name: String) throws -> [Mailbox] {
         guard let value = rawHeader(name) else { return [] }
         return try Self.addressList(value)
     }
 
     /// Every text leaf part's body of this content type, e.g. `text/plain`.
-    func body(_ contentType: String) -> String? {
+    public func body(_ contentType: String) -> String? {
         func find(_ part: Part) -> String? {
             if part.parts.isEmpty { return part.contentType == contentType ? part.body : nil }
             return part.parts.lazy.compactMap(find).first
@@ -75,18 +76,18 @@ struct MIMEReader: Sendable {
         return find(root)
     }
 
-    var text: String? { body("text/plain") }
-    var html: String? { body("text/html") }
+    public var text: String? { body("text/plain") }
+    public var html: String? { body("text/html") }
 
     /// The physical header lines (folded), for line-length checks.
-    var headerLines: [String] {
+    public var headerLines: [String] {
         let end = raw.range(of: "\r\n\r\n")?.lowerBound ?? raw.endIndex
         return raw[..<end].components(separatedBy: "\r\n")
     }
 
     // MARK: Parsing
 
-    static func part(_ text: String) throws -> Part {
+    public static func part(_ text: String) throws -> Part {
         let (headerBlock, body): (Substring, Substring)
         if let separator = text.range(of: "\r\n\r\n") {
             (headerBlock, body) = (text[..<separator.lowerBound], text[separator.upperBound...])
@@ -127,7 +128,7 @@ struct MIMEReader: Sendable {
 
     /// RFC 5322 §2.2.3: a line starting with WSP continues the previous one; unfolding
     /// removes only the CRLF. The value starts after the colon and its leading WSP.
-    static func unfold(_ block: Substring) throws -> [(name: String, value: String)] {
+    public static func unfold(_ block: Substring) throws -> [(name: String, value: String)] {
         var fields: [(name: String, value: String)] = []
         for line in block.components(separatedBy: "\r\n") where !line.isEmpty {
             if line.first == " " || line.first == "\t" {
@@ -146,7 +147,7 @@ struct MIMEReader: Sendable {
         return fields.map { ($0.name, String($0.value.drop(while: { $0 == " " || $0 == "\t" }))) }
     }
 
-    static func parseContentType(_ value: String) throws -> (String, [String: String]) {
+    public static func parseContentType(_ value: String) throws -> (String, [String: String]) {
         var scanner = Substring(value)
         let type = scanner.prefix(while: { $0 != ";" }).trimmingCharacters(in: .whitespaces).lowercased()
         scanner = scanner.drop(while: { $0 != ";" })
@@ -174,7 +175,7 @@ struct MIMEReader: Sendable {
     }
 
     /// RFC 2046 §5.1.1: the CRLF before a delimiter line belongs to the delimiter.
-    static func splitMultipart(_ body: Substring, boundary: String) throws -> [String] {
+    public static func splitMultipart(_ body: Substring, boundary: String) throws -> [String] {
         let lines = body.components(separatedBy: "\r\n")
         var parts: [[String]] = []
         var current: [String]?
@@ -197,7 +198,7 @@ struct MIMEReader: Sendable {
         return parts.map { $0.joined(separator: "\r\n") }
     }
 
-    static func decodeQuotedPrintable(_ body: Substring) throws -> [UInt8] {
+    public static func decodeQuotedPrintable(_ body: Substring) throws -> [UInt8] {
         var out: [UInt8] = []
         let bytes = Array(body.utf8)
         var i = 0
@@ -219,7 +220,7 @@ struct MIMEReader: Sendable {
         return out
     }
 
-    static func decodeCharset(_ bytes: [UInt8], charset: String) throws -> String {
+    public static func decodeCharset(_ bytes: [UInt8], charset: String) throws -> String {
         switch charset {
         case "utf-8", "utf8", "us-ascii":
             guard let text = String(validating: bytes, as: UTF8.self) else { throw Failure("invalid \(charset)") }
@@ -235,7 +236,7 @@ struct MIMEReader: Sendable {
     // MARK: RFC 2047
 
     /// Decodes one `=?charset?B|Q?text?=`; nil if `word` is not one.
-    static func decodeEncodedWord(_ word: Substring) throws -> String? {
+    public static func decodeEncodedWord(_ word: Substring) throws -> String? {
         guard word.hasPrefix("=?"), word.hasSuffix("?="), word.count >= 8 else { return nil }
         let inner = word.dropFirst(2).dropLast(2)
         let pieces = inner.split(separator: "?", maxSplits: 2, omittingEmptySubsequences: false)
@@ -272,7 +273,7 @@ struct MIMEReader: Sendable {
 
     /// Unstructured text: encoded-words decoded, the whitespace between two adjacent
     /// encoded-words dropped (RFC 2047 §6.2), everything else kept.
-    static func decodeUnstructured(_ value: String) throws -> String {
+    public static func decodeUnstructured(_ value: String) throws -> String {
         var result = ""
         var pendingSpace = ""
         var previousWasEncoded = false
@@ -304,7 +305,7 @@ struct MIMEReader: Sendable {
 
     /// RFC 5322 §3.4 address lists: mailboxes split at commas outside quotes, angle
     /// brackets and comments; display names from quoted-strings, atoms and encoded-words.
-    static func addressList(_ value: String) throws -> [Mailbox] {
+    public static func addressList(_ value: String) throws -> [Mailbox] {
         var items: [String] = []
         var current = ""
         var inQuotes = false, inAngle = false, commentDepth = 0, escaped = false
@@ -329,7 +330,7 @@ struct MIMEReader: Sendable {
         return try items.map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }.map(mailbox)
     }
 
-    static func mailbox(_ text: String) throws -> Mailbox {
+    public static func mailbox(_ text: String) throws -> Mailbox {
         guard let open = text.lastIndex(of: "<"), text.hasSuffix(">") else {
             guard text.contains("@"), !text.contains(" ") else { throw Failure("bad addr-spec \(text)") }
             return Mailbox(name: nil, address: text)
@@ -341,7 +342,7 @@ struct MIMEReader: Sendable {
 
     /// A phrase: words are quoted-strings (unescaped, never decoded: RFC 2047 §5) or
     /// atoms; adjacent encoded-words join without the space between them.
-    static func decodePhrase(_ phrase: String) throws -> String {
+    public static func decodePhrase(_ phrase: String) throws -> String {
         var words: [(text: String, encoded: Bool)] = []
         var index = phrase.startIndex
         while index < phrase.endIndex {

@@ -1,4 +1,5 @@
 import Foundation
+import MIMETestSupport
 import Testing
 
 @testable import Actions
