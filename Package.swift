@@ -80,7 +80,9 @@ let package = Package(
         // they work on and the store protocols they need: what every front door (REST,
         // CLI, console, links, MCP) calls. Persistence and the Redis-backed stores
         // implement the protocols; nothing here knows HTTP, Postgres or Redis.
-        .target(name: "Gate", dependencies: ["GateCore", "Approvals", "Actions", "Auth"]),
+        .target(
+            name: "Gate",
+            dependencies: ["GateCore", "Approvals", "Actions", "Auth", .product(name: "Crypto", package: "swift-crypto")]),
         .executableTarget(
             name: "GateAPI",
             dependencies: [

@@ -228,14 +228,18 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
     DeadLettersController(jobs: services.jobs, requeueDeadLetter: requeue, audit: audit, timeout: config.databaseTimeout)
         .addRoutes(to: workspace)
     WebhookSecretsController(
-        store: services.webhookSecrets, secrets: config.gmail.secrets,
-        timeout: config.databaseTimeout
+        secrets: ManageWebhookSecrets(
+            store: TimedWebhookSecrets(store: services.webhookSecrets, timeout: config.databaseTimeout), secrets: config.gmail.secrets)
     ).addRoutes(to: workspace.group("webhook-secrets").add(middleware: RequireScope(.policiesAdmin, audit: audit)))
     GmailCredentialsController(
-        store: services.gmailCredentials, secrets: config.gmail.secrets, audit: audit, timeout: config.databaseTimeout
+        credentials: ManageGmailCredentials(
+            store: TimedGmailCredentials(store: services.gmailCredentials, timeout: config.databaseTimeout),
+            secrets: config.gmail.secrets),
+        audit: audit
     ).addRoutes(to: workspace)
     AuditController(
-        store: services.auditLog, audit: audit, timeout: config.databaseTimeout, longTimeout: auditTimeout,
+        log: ReadAuditLog(store: TimedAuditChain(store: services.auditLog, timeout: config.databaseTimeout, longTimeout: auditTimeout)),
+        audit: audit,
         longOperations: ConcurrencyLimit(config.auditExportConcurrency, perKey: config.limits.auditExportsPerWorkspace),
         exportIdleTimeout: config.limits.auditExportIdleTimeout, exportMaxDuration: config.limits.auditExportMaxDuration
     ).addRoutes(to: workspace)

@@ -8,11 +8,8 @@ import Persistence
 /// `/v1/workspaces/{ws}/audit`: the query (`audit:read`), the streamed export
 /// (`audit:export`) and the chain check (`audit:read`). docs/audit.md has the formats.
 struct AuditController: Sendable {
-    let store: AuditStore
+    let log: ReadAuditLog<TimedAuditChain>
     let audit: SecurityAudit
-    let timeout: Duration
-    /// Verify and the seal before an export may chain a backlog and read the whole log.
-    let longTimeout: Duration
     /// Exports and verifications running at once in this replica (`AUDIT_EXPORT_CONCURRENCY`)
     /// and per workspace (`AUDIT_EXPORT_PER_WORKSPACE`), so one tenant cannot take them all.
     let longOperations: ConcurrencyLimit
@@ -35,12 +32,7 @@ struct AuditController: Sendable {
         let filter = try AuditParameters.filter(request)
         let limit = try Pagination.limit(request, max: 500)
         let after = try AuditParameters.cursor(request)
-        let store = self.store
-        let records = try await withTimeout(timeout, dependency: "postgres") {
-            // Best effort: if another replica is sealing right now, its events show on the next call.
-            try await store.seal(workspaceID: workspace, lockWaitMilliseconds: 500)
-            return try await store.list(workspaceID: workspace, filter: filter, after: after, limit: limit + 1)
-        }
+        let records = try await log.page(workspaceID: workspace, filter: filter, after: after, limit: limit + 1)
         let page = records.prefix(limit)
         var body: [UInt8] = []
         body.reserveCapacity(600 * page.count + 64)
@@ -59,7 +51,7 @@ struct AuditController: Sendable {
         let workspace = try context.requireWorkspace()
         let slot = try place(workspace: workspace)
         defer { withExtendedLifetime(slot) {} }
-        let result = try await sealThen(workspace: workspace) { store in try await store.verify(workspaceID: workspace) }
+        let result = try await log.verify(workspaceID: workspace)
         return try JSONResponse(body: Self.verificationJSON(result)).response(from: request, context: context)
     }
 
@@ -75,7 +67,7 @@ struct AuditController: Sendable {
     }
 
     /// The `audit.exported` event is written first (no record, no export), then what
-    /// is committed is chained, then the chain is streamed from one snapshot.
+    /// is committed is chained, then the chain is streamed up to its head.
     @Sendable func export(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         let workspace = try context.requireWorkspace()
@@ -84,12 +76,10 @@ struct AuditController: Sendable {
         // Taken before the export is recorded (a refused export is not one), held until
         // the stream ends.
         let slot = try place(workspace: workspace)
-        try await audit.record(
-            workspace: workspace, action: "audit.exported", principal: principal, targetType: "audit_log",
-            targetID: workspace, details: Self.exportDetails(format: format, filter: filter), outcome: .success, context: context)
-        try await sealThen(workspace: workspace) { _ in }
+        let export = try await log.beginExport(
+            workspaceID: workspace, format: format.rawValue, filter: filter, actor: SecurityAudit.actor(principal, context: context),
+            trail: RequestAuditTrail(audit: audit, context: context))
 
-        let store = self.store
         let logger = context.logger
         let stamp = RFC3339.format(Date()).replacingOccurrences(of: ":", with: "")
         let headers: HTTPFields = [
@@ -103,9 +93,7 @@ struct AuditController: Sendable {
                 // A client that stops reading gives the slot back after `idle`.
                 try await writeWithDeadlines(idle: idle, total: total, writer: &writer) { out in
                     if !format.header.isEmpty { try await out.write(ByteBuffer(string: format.header)) }
-                    _ = try await store.export(workspaceID: workspace, filter: filter) { batch in
-                        try await out.write(format.encode(batch))
-                    }
+                    _ = try await export.stream { batch in try await out.write(format.encode(batch)) }
                 }
             } catch {
                 // Headers are gone: the connection is closed without the final chunk, so
@@ -123,29 +111,5 @@ struct AuditController: Sendable {
             key: workspace,
             keyFull: "\(longOperations.perKey) audit exports or verifications of this workspace are already running on this server; retry later",
             replicaFull: "\(longOperations.limit) audit exports or verifications are already running on this server; retry later")
-    }
-
-    static func exportDetails(format: AuditFormat, filter: AuditFilter) -> [String: JSONValue] {
-        ["format": .string(format.rawValue), "from": filter.from.map { .string($0) } ?? .null, "to": filter.to.map { .string($0) } ?? .null]
-    }
-
-    /// Chains what is committed in the workspace, then runs `body`. The first seal
-    /// call has the normal 2 s limit, so an outage is a quick 503; a long backlog
-    /// and the work itself get `longTimeout`.
-    private func sealThen<T: Sendable>(workspace: String, _ body: @escaping @Sendable (AuditStore) async throws -> T) async throws -> T {
-        let store = self.store
-        do {
-            let sealed = try await withTimeout(timeout, dependency: "postgres") {
-                try await store.seal(workspaceID: workspace, lockWaitMilliseconds: 1000)
-            }
-            return try await withTimeout(longTimeout, dependency: "postgres") {
-                if sealed < 0 || sealed == AuditStore.sealBatch { try await store.sealCommitted(workspaceID: workspace) }
-                return try await body(store)
-            }
-        } catch AuditStoreError.sealerBusy {
-            var problem = Problem(.serviceUnavailable, detail: "the audit log of this workspace is being sealed; retry shortly")
-            problem.headers[.retryAfter] = "1"
-            throw problem
-        }
     }
 }

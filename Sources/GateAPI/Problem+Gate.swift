@@ -75,3 +75,39 @@ extension Problem {
         }
     }
 }
+
+extension Problem {
+    /// A webhook secret operation `ManageWebhookSecrets` refused.
+    init(_ refusal: WebhookSecretRefusal) {
+        switch refusal {
+        case .overlapOutOfRange:
+            self.init(ValidationFailure([
+                FieldError(field: "overlap_seconds", message: "must be 0 to \(ManageWebhookSecrets.maximumOverlapSeconds)")
+            ]))
+        case .sealingUnavailable:
+            self.init(.serviceUnavailable, detail: "this server cannot store webhook secrets: SECRETS_KEY is not set")
+        case .unknownWorkspace:
+            self.init(.notFound, detail: "no such workspace")
+        case .notFound:
+            self.init(.notFound, detail: "no such webhook secret in this workspace")
+        }
+    }
+
+    /// A Gmail credentials operation `ManageGmailCredentials` refused.
+    init(_ refusal: GmailCredentialsRefusal) {
+        switch refusal {
+        case .invalid(let failure):
+            self.init(failure)
+        case .sealingUnavailable:
+            self.init(.serviceUnavailable, detail: "this server cannot store credentials: SECRETS_KEY is not set")
+        case .notFound:
+            self.init(.notFound, detail: "this workspace has no Gmail credentials")
+        }
+    }
+
+    /// Another replica holds the workspace's seal lock for longer than a request waits.
+    init(_ busy: AuditStoreError) {
+        self.init(.serviceUnavailable, detail: "the audit log of this workspace is being sealed; retry shortly")
+        headers[.retryAfter] = "1"
+    }
+}

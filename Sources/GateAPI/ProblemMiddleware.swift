@@ -28,6 +28,13 @@ struct ProblemMiddleware: RouterMiddleware {
         switch error {
         case let problem as Problem:
             return problem
+        // The use cases' refusals, as the REST API answers them (Problem+Gate.swift).
+        case let refusal as WebhookSecretRefusal:
+            return Problem(refusal)
+        case let refusal as GmailCredentialsRefusal:
+            return Problem(refusal)
+        case let busy as AuditStoreError:
+            return Problem(busy)
         case let error as HTTPError:
             var problem = Problem(error.status, detail: error.body ?? defaultDetail(error.status))
             problem.headers = error.headers

@@ -129,3 +129,90 @@ struct TimedPolicyStoring: PolicyStoring {
         return try await withTimeout(timeout, dependency: "postgres") { try await store.put(workspaceID: workspaceID, policy: policy, actor: actor) }
     }
 }
+
+/// Webhook secrets as the server runs them: each call under the dependency timeout.
+struct TimedWebhookSecrets: WebhookSecretStoring {
+    let store: WebhookSecretStore
+    let timeout: Duration
+
+    func rotate(workspaceID: String, id: String, sealed: String, overlapSeconds: Int, createdBy: String, actor: AuditActor)
+        async throws -> StoredWebhookSecret
+    {
+        let store = self.store
+        return try await withTimeout(timeout, dependency: "postgres") {
+            try await store.rotate(
+                workspaceID: workspaceID, id: id, sealed: sealed, overlapSeconds: overlapSeconds, createdBy: createdBy, actor: actor)
+        }
+    }
+
+    func list(workspaceID: String) async throws -> [StoredWebhookSecret] {
+        let store = self.store
+        return try await withTimeout(timeout, dependency: "postgres") { try await store.list(workspaceID: workspaceID) }
+    }
+
+    func revoke(workspaceID: String, id: String, actor: AuditActor) async throws {
+        let store = self.store
+        try await withTimeout(timeout, dependency: "postgres") { try await store.revoke(workspaceID: workspaceID, id: id, actor: actor) }
+    }
+}
+
+/// Gmail credentials as the server runs them: each call under the dependency timeout.
+struct TimedGmailCredentials: GmailCredentialStoring {
+    let store: GmailCredentialStore
+    let timeout: Duration
+
+    func find(workspaceID: String) async throws -> StoredGmailCredentials? {
+        let store = self.store
+        return try await withTimeout(timeout, dependency: "postgres") { try await store.find(workspaceID: workspaceID) }
+    }
+
+    func put(workspaceID: String, kind: String, sealed: String, actor: AuditActor) async throws -> StoredGmailCredentials {
+        let store = self.store
+        return try await withTimeout(timeout, dependency: "postgres") {
+            try await store.put(workspaceID: workspaceID, kind: kind, sealed: sealed, actor: actor)
+        }
+    }
+
+    func delete(workspaceID: String, actor: AuditActor) async throws -> Bool {
+        let store = self.store
+        return try await withTimeout(timeout, dependency: "postgres") { try await store.delete(workspaceID: workspaceID, actor: actor) }
+    }
+}
+
+/// The audit chain as the server runs it. A seal step and a page have the request
+/// limit, so an outage is a quick 503; chaining a backlog and the chain check, which
+/// may read the whole log, get `longTimeout`. The export's stream is bounded by its
+/// own deadlines (`AuditController`), batch by batch.
+struct TimedAuditChain: AuditChainStore {
+    let store: AuditStore
+    let timeout: Duration
+    let longTimeout: Duration
+
+    func sealStep(workspaceID: String, lockWaitMilliseconds: Int) async throws -> AuditSealStep {
+        let store = self.store
+        return try await withTimeout(timeout, dependency: "postgres") {
+            try await store.sealStep(workspaceID: workspaceID, lockWaitMilliseconds: lockWaitMilliseconds)
+        }
+    }
+
+    func sealCommitted(workspaceID: String) async throws {
+        let store = self.store
+        try await withTimeout(longTimeout, dependency: "postgres") { try await store.sealCommitted(workspaceID: workspaceID) }
+    }
+
+    func list(workspaceID: String, filter: AuditFilter, after position: Int64, limit: Int) async throws -> [AuditRecord] {
+        let store = self.store
+        return try await withTimeout(timeout, dependency: "postgres") {
+            try await store.list(workspaceID: workspaceID, filter: filter, after: position, limit: limit)
+        }
+    }
+
+    func export(workspaceID: String, filter: AuditFilter, _ sink: ([AuditRecord]) async throws -> Void) async throws -> Int64 {
+        try await store.export(workspaceID: workspaceID, filter: filter, sink)
+    }
+
+    func verify(workspaceID: String) async throws -> AuditVerification {
+        let store = self.store
+        return try await withTimeout(longTimeout, dependency: "postgres") { try await store.verify(workspaceID: workspaceID) }
+    }
+}

@@ -9,15 +9,7 @@ import Persistence
 /// secrets that sign its webhooks (`webhook-signature`). A new secret is shown once, in
 /// the answer to the POST that makes it; it is stored sealed under SECRETS_KEY.
 struct WebhookSecretsController: Sendable {
-    let store: WebhookSecretStore
-    let secrets: SecretBox?
-    let timeout: Duration
-
-    /// How long the replaced secret keeps signing by default: a day to roll receivers over.
-    static let defaultOverlapSeconds = 86400
-    static let maximumOverlapSeconds = 2_592_000
-
-    static func newID() -> String { "whs_" + Base32.random(count: 16) }
+    let secrets: ManageWebhookSecrets
 
     func addRoutes(to group: RouterGroup<AppRequestContext>) {
         group.post(use: rotate)
@@ -39,9 +31,9 @@ struct WebhookSecretsController: Sendable {
         /// Only in the answer to the POST that made it.
         let secret: String?
 
-        init(_ stored: StoredWebhookSecret, secret: String? = nil, now: Date = Date()) {
+        init(_ stored: StoredWebhookSecret, secret: String? = nil) {
             (id, createdBy, createdAt, expiresAt) = (stored.id, stored.createdBy, stored.createdAt, stored.expiresAt)
-            signing = stored.expiresAt.map { $0 > now } ?? true
+            signing = stored.signs()
             self.secret = secret
         }
 
@@ -63,36 +55,15 @@ struct WebhookSecretsController: Sendable {
         let principal = try context.requirePrincipal()
         let workspace = try context.requireWorkspace()
         let body = try await request.decodeOptionalJSON(as: RotateBody.self, context: context)
-        let overlap = body?.overlapSeconds ?? Self.defaultOverlapSeconds
-        guard (0...Self.maximumOverlapSeconds).contains(overlap) else {
-            throw Problem(ValidationFailure([FieldError(field: "overlap_seconds", message: "must be 0 to 2592000")]))
-        }
-        guard let secrets else {
-            throw Problem(.serviceUnavailable, detail: "this server cannot store webhook secrets: SECRETS_KEY is not set")
-        }
-        let secret = WebhookSignature.newSecret()
-        let id = Self.newID()
-        let sealed = try secrets.seal(secret, workspaceID: workspace)
-        let actor = SecurityAudit.actor(principal, context: context)
-        let store = self.store
-        let created: StoredWebhookSecret
-        do {
-            created = try await withTimeout(timeout, dependency: "postgres") {
-                try await store.rotate(
-                    workspaceID: workspace, id: id, sealed: sealed, overlapSeconds: overlap,
-                    createdBy: principal.qualifiedID, actor: actor)
-            }
-        } catch WebhookSecretStoreError.unknownWorkspace {
-            throw Problem(.notFound, detail: "no workspace \(workspace)")
-        }
-        return JSONResponse(status: .created, body: SecretView(created, secret: secret), noStore: true)
+        let (stored, secret) = try await secrets.rotate(
+            workspaceID: workspace, overlapSeconds: body?.overlapSeconds, createdBy: principal.qualifiedID,
+            actor: SecurityAudit.actor(principal, context: context))
+        return JSONResponse(status: .created, body: SecretView(stored, secret: secret), noStore: true)
     }
 
     /// The secrets that sign now, and those that stopped within the last day.
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<SecretList> {
-        let workspace = try context.requireWorkspace()
-        let store = self.store
-        let stored = try await withTimeout(timeout, dependency: "postgres") { try await store.list(workspaceID: workspace) }
+        let stored = try await secrets.list(workspaceID: try context.requireWorkspace())
         return JSONResponse(body: SecretList(items: stored.map { SecretView($0) }))
     }
 
@@ -101,13 +72,7 @@ struct WebhookSecretsController: Sendable {
         let principal = try context.requirePrincipal()
         let workspace = try context.requireWorkspace()
         let id = try context.parameters.require("id")
-        let actor = SecurityAudit.actor(principal, context: context)
-        let store = self.store
-        do {
-            try await withTimeout(timeout, dependency: "postgres") { try await store.revoke(workspaceID: workspace, id: id, actor: actor) }
-        } catch WebhookSecretStoreError.notFound {
-            throw Problem(.notFound, detail: "no webhook secret \(id) in this workspace")
-        }
+        try await secrets.revoke(workspaceID: workspace, id: id, actor: SecurityAudit.actor(principal, context: context))
         return Response(status: .noContent)
     }
 }

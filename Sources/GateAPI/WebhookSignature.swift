@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Gate
 import GateCore
 
 /// Signatures of a webhook delivery.
@@ -15,12 +16,7 @@ import GateCore
 /// them could forge the others' events. It is still sent while
 /// `WEBHOOK_LEGACY_SIGNATURE=true`.
 enum WebhookSignature {
-    static let secretPrefix = "whsec_"
-
-    /// A new random workspace secret as shown to its owner: `whsec_` + base64 of 32 bytes.
-    static func newSecret() -> String {
-        secretPrefix + Data(SymmetricKey(size: .bits256).withUnsafeBytes { Array($0) }).base64EncodedString()
-    }
+    static let secretPrefix = ManageWebhookSecrets.secretPrefix
 
     /// The HMAC key of a `whsec_` secret; nil if it is not one.
     static func key(of secret: String) -> SymmetricKey? {

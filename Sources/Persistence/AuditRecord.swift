@@ -91,26 +91,3 @@ enum AuditRowError: Error {
     case unexpectedNull
     case notText(String)
 }
-
-/// Which events a query or an export wants. Every value is already validated; the
-/// times are RFC 3339 text that Postgres parses (`from` inclusive, `to` exclusive).
-public struct AuditFilter: Sendable, Equatable {
-    public var from: String?
-    public var to: String?
-    public var action: String?
-    public var actorID: String?
-    public var targetID: String?
-    public var outcome: String?
-
-    public init(
-        from: String? = nil, to: String? = nil, action: String? = nil, actorID: String? = nil, targetID: String? = nil,
-        outcome: String? = nil
-    ) {
-        self.from = from
-        self.to = to
-        self.action = action
-        self.actorID = actorID
-        self.targetID = targetID
-        self.outcome = outcome
-    }
-}

@@ -2,31 +2,9 @@ import Gate
 import Logging
 import PostgresNIO
 
-/// What `verify` found (docs/audit.md). `ok` is false at the first problem, with the
-/// event's seq and chain position and a `reason`.
-public struct AuditVerification: Sendable, Equatable {
-    public var ok: Bool
-    /// Chain entries examined: all of them, or up to and including the first bad one.
-    public var eventsChecked: Int64
-    public var firstBadSequence: Int64?
-    public var firstBadPosition: Int64?
-    /// position_gap, event_missing, event_moved, broken_link, hash_mismatch, event_not_chained.
-    public var reason: String?
-    /// The newest chain entry: record it elsewhere to detect a rewrite of the whole chain later.
-    public var headPosition: Int64?
-    public var headHash: String?
-    /// Committed events still waiting in the queue (committed after the seal that preceded the check).
-    public var unsealed: Int64
-}
-
-public enum AuditStoreError: Error, Equatable {
-    /// Another session kept the workspace's seal lock for longer than we would wait.
-    case sealerBusy
-}
-
 /// Reads and chains the audit log: the sealer, the query, the export and the check.
 /// Writing events stays with `AuditLog`, in the transaction of the change it records.
-public struct AuditStore: Sendable {
+public struct AuditStore: AuditChainStore {
     /// Events chained per seal call (one short transaction).
     public static let sealBatch = 1000
 
@@ -48,16 +26,18 @@ public struct AuditStore: Sendable {
         return 0
     }
 
+    public func sealStep(workspaceID: String, lockWaitMilliseconds: Int) async throws -> AuditSealStep {
+        let count = try await seal(workspaceID: workspaceID, lockWaitMilliseconds: lockWaitMilliseconds)
+        return count < 0 ? .busy : count < Self.sealBatch ? .caughtUp : .moreWaiting
+    }
+
     /// Chains every event of the workspace committed so far (for verify and export,
     /// whose answers must not depend on how far the background sealer got).
-    @discardableResult
-    public func sealCommitted(workspaceID: String, lockWaitMilliseconds: Int = 10_000) async throws -> Int {
-        var total = 0
+    public func sealCommitted(workspaceID: String) async throws {
         while true {
-            let count = try await seal(workspaceID: workspaceID, lockWaitMilliseconds: lockWaitMilliseconds)
+            let count = try await seal(workspaceID: workspaceID, lockWaitMilliseconds: 10_000)
             if count < 0 { throw AuditStoreError.sealerBusy }
-            total += count
-            if count < Self.sealBatch { return total }
+            if count < Self.sealBatch { return }
         }
     }
 
@@ -100,8 +80,14 @@ public struct AuditStore: Sendable {
     /// `position > n ORDER BY position LIMIT k` was planned as a sort of everything
     /// after n, so each batch cost more the further the export got (bench/HISTORY.md
     /// "Fifth round").
-    public func export(
-        workspaceID: String, filter: AuditFilter, batchSize: Int = 1000,
+    public func export(workspaceID: String, filter: AuditFilter, _ sink: ([AuditRecord]) async throws -> Void) async throws
+        -> Int64
+    {
+        try await export(workspaceID: workspaceID, filter: filter, batchSize: 1000, sink)
+    }
+
+    func export(
+        workspaceID: String, filter: AuditFilter, batchSize: Int,
         _ sink: ([AuditRecord]) async throws -> Void
     ) async throws -> Int64 {
         let client = self.client, logger = self.logger

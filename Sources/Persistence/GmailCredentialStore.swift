@@ -3,16 +3,7 @@ import Gate
 import Logging
 import PostgresNIO
 
-/// A workspace's Gmail credentials as stored: sealed (see `SecretBox`); only the
-/// kind and who set them when are readable without SECRETS_KEY.
-public struct StoredGmailCredentials: Sendable, Equatable {
-    public let kind: String
-    public let sealed: String
-    public let updatedBy: String
-    public let updatedAt: Date
-}
-
-public struct GmailCredentialStore: Sendable {
+public struct GmailCredentialStore: GmailCredentialStoring {
     let client: PostgresClient
     let logger: Logger
 

@@ -4,25 +4,9 @@ import GateCore
 import Logging
 import PostgresNIO
 
-/// A workspace's webhook signing secret as stored: the secret itself only sealed.
-public struct StoredWebhookSecret: Sendable, Equatable {
-    public let id: String
-    public let workspaceID: String
-    public let sealed: String
-    public let createdBy: String
-    public let createdAt: Date
-    /// nil for the current secret; for a replaced one, when its overlap ends.
-    public let expiresAt: Date?
-}
-
-public enum WebhookSecretStoreError: Error, Equatable {
-    case notFound
-    case unknownWorkspace
-}
-
 /// Per-workspace webhook signing secrets (`webhook_secrets`, migration 0015). Every
 /// change is audited in its transaction; the audit rows never hold the secret.
-public struct WebhookSecretStore: Sendable {
+public struct WebhookSecretStore: WebhookSecretStoring {
     let client: PostgresClient
     let logger: Logger
 
@@ -42,7 +26,7 @@ public struct WebhookSecretStore: Sendable {
         do {
             return try await rotate(workspaceID: workspaceID, id: id, sealed: sealed, overlapSeconds: overlapSeconds, createdBy: createdBy, actor: actor, logger: logger)
         } catch let error as PSQLError where error.serverInfo?[.sqlState] == "23503" {
-            throw WebhookSecretStoreError.unknownWorkspace
+            throw WebhookSecretRefusal.unknownWorkspace
         }
     }
 
@@ -65,7 +49,7 @@ public struct WebhookSecretStore: Sendable {
                 VALUES (\(id), \(workspaceID), \(sealed), \(createdBy))
                 RETURNING \(unescaped: Self.columns)
                 """, logger: logger)
-            guard let created = try await Self.records(rows).first else { throw WebhookSecretStoreError.notFound }
+            guard let created = try await Self.records(rows).first else { throw WebhookSecretRefusal.notFound }
             try await AuditLog.append(
                 AuditEvent(
                     workspaceID: workspaceID, actor: actor, action: "webhook_secret.rotated", targetType: "webhook_secret",
@@ -111,7 +95,7 @@ public struct WebhookSecretStore: Sendable {
             let existing = try await connection.query(
                 "SELECT id FROM webhook_secrets WHERE id = \(id) AND workspace_id = \(workspaceID)", logger: logger)
             for try await _ in existing { return }
-            throw WebhookSecretStoreError.notFound
+            throw WebhookSecretRefusal.notFound
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Gate
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -93,7 +94,7 @@ import Testing
                 // The deprecated header is still there, and still verifies.
                 #expect(WebhookTests.verify(one))
                 // Another secret does not verify it.
-                #expect(try !Self.pythonVerifies(one, secrets: [WebhookSignature.newSecret()]))
+                #expect(try !Self.pythonVerifies(one, secrets: [ManageWebhookSecrets.newSecret()]))
 
                 // Rotation with an overlap: both sign, the new one first.
                 let second = try Self.created(try await Self.rotate(fixture, client, overlap: 3600))

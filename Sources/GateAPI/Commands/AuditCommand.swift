@@ -3,7 +3,9 @@ import Gate
 import NIOCore
 import Foundation
 import GateCore
+import Logging
 import Persistence
+import PostgresNIO
 
 /// The audit log from the shell: the same export and check as the API.
 struct AuditCommand: AsyncParsableCommand {
@@ -49,17 +51,11 @@ struct AuditCommand: AsyncParsableCommand {
                     guard try await WorkspaceStore(client: client, logger: logger).find(id: workspace) != nil else {
                         throw Startup.fail("no workspace \(workspace)")
                     }
-                    try await AuditLog.record(
-                        AuditEvent(
-                            workspaceID: workspace, actor: Startup.cliActor, action: "audit.exported", targetType: "audit_log",
-                            targetID: workspace, details: AuditController.exportDetails(format: format, filter: range)),
-                        client: client, logger: logger)
-                    let store = AuditStore(client: client, logger: logger)
-                    try await store.sealCommitted(workspaceID: workspace)
+                    let export = try await ReadAuditLog(store: AuditStore(client: client, logger: logger)).beginExport(
+                        workspaceID: workspace, format: format.rawValue, filter: range, actor: Startup.cliActor,
+                        trail: OperatorAuditTrail(client: client, logger: logger))
                     if !format.header.isEmpty { try sink.write(contentsOf: Data(format.header.utf8)) }
-                    return try await store.export(workspaceID: workspace, filter: range) { batch in
-                        try sink.write(contentsOf: format.encode(batch).readableBytesView)
-                    }
+                    return try await export.stream { batch in try sink.write(contentsOf: format.encode(batch).readableBytesView) }
                 }
                 try sink.synchronize()
                 if output != nil { FileHandle.standardError.write(Data("exported \(count) events to \(output!)\n".utf8)) }
@@ -83,9 +79,7 @@ struct AuditCommand: AsyncParsableCommand {
             let result: AuditVerification
             do {
                 result = try await withRunningPostgres(config.database, logger: logger) { client in
-                    let store = AuditStore(client: client, logger: logger)
-                    try await store.sealCommitted(workspaceID: workspace)
-                    return try await store.verify(workspaceID: workspace)
+                    try await ReadAuditLog(store: AuditStore(client: client, logger: logger)).verify(workspaceID: workspace)
                 }
             } catch {
                 throw Startup.fail("verify failed: \(describe(error))")
@@ -93,5 +87,15 @@ struct AuditCommand: AsyncParsableCommand {
             print(AuditController.verificationJSON(result).jsonText)
             if !result.ok { throw ExitCode.failure }
         }
+    }
+}
+
+/// What the operator does from the shell, audited directly (no request to charge).
+struct OperatorAuditTrail: AuditTrail {
+    let client: PostgresClient
+    let logger: Logger
+
+    func record(_ event: AuditEvent) async throws {
+        try await AuditLog.record(event, client: client, logger: logger)
     }
 }

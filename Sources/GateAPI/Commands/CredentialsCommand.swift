@@ -3,7 +3,9 @@ import ArgumentParser
 import Foundation
 import Gate
 import GateCore
+import Logging
 import Persistence
+import PostgresNIO
 
 struct CredentialsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -23,27 +25,15 @@ struct CredentialsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (config, logger) = try Startup.configure()
-            guard let secrets = config.gmail.secrets else { throw Startup.fail("SECRETS_KEY is not set: credentials cannot be sealed") }
             let input = FileHandle.standardInput.readDataToEndOfFile()
             guard let json = try? JSONDecoder().decode(JSONValue.self, from: input) else {
                 throw Startup.fail("standard input is not a JSON object")
             }
-            let credentials: GoogleCredentials
-            switch GoogleCredentialsInput.parse(json) {
-            case .success(let parsed): credentials = parsed
-            case .failure(let failure):
-                throw Startup.fail(failure.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; "))
+            let saved = try await CredentialsCommand.run(config, logger, workspace: workspace) { [workspace] client in
+                try await CredentialsCommand.credentials(client, logger, config).put(
+                    workspaceID: workspace, input: json, actor: Startup.cliActor)
             }
-            let sealed = try credentials.sealed(with: secrets, workspaceID: workspace)
-            do {
-                let saved = try await withRunningPostgres(config.database, logger: logger) { client in
-                    try await GmailCredentialStore(client: client, logger: logger).put(
-                        workspaceID: workspace, kind: credentials.kind, sealed: sealed, actor: Startup.cliActor)
-                }
-                print("stored \(saved.kind) credentials for \(workspace)")
-            } catch {
-                throw Startup.fail("cannot store the credentials: \(describe(error))")
-            }
+            print("stored \(saved.kind) credentials for \(workspace)")
         }
     }
 
@@ -55,10 +45,9 @@ struct CredentialsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (config, logger) = try Startup.configure()
-            let stored = try await withRunningPostgres(config.database, logger: logger) { client in
-                try await GmailCredentialStore(client: client, logger: logger).find(workspaceID: workspace)
+            let stored = try await CredentialsCommand.run(config, logger, workspace: workspace) { [workspace] client in
+                try await CredentialsCommand.credentials(client, logger, config).show(workspaceID: workspace)
             }
-            guard let stored else { throw Startup.fail("\(workspace) has no Gmail credentials") }
             print("\(stored.kind) set by \(stored.updatedBy) at \(RFC3339.format(stored.updatedAt))")
         }
     }
@@ -71,11 +60,32 @@ struct CredentialsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (config, logger) = try Startup.configure()
-            let deleted = try await withRunningPostgres(config.database, logger: logger) { client in
-                try await GmailCredentialStore(client: client, logger: logger).delete(workspaceID: workspace, actor: Startup.cliActor)
+            try await CredentialsCommand.run(config, logger, workspace: workspace) { [workspace] client in
+                try await CredentialsCommand.credentials(client, logger, config).delete(workspaceID: workspace, actor: Startup.cliActor)
             }
-            guard deleted else { throw Startup.fail("\(workspace) has no Gmail credentials") }
             print("deleted the Gmail credentials of \(workspace)")
+        }
+    }
+
+    /// The use case on the operator's connection (the same one the REST routes call).
+    static func credentials(_ client: PostgresClient, _ logger: Logger, _ config: AppConfig) -> ManageGmailCredentials {
+        ManageGmailCredentials(store: GmailCredentialStore(client: client, logger: logger), secrets: config.gmail.secrets)
+    }
+
+    /// Runs `body` on a connection to the configured database, saying a refusal in words.
+    static func run<T: Sendable>(
+        _ config: AppConfig, _ logger: Logger, workspace: String, _ body: @escaping @Sendable (PostgresClient) async throws -> T
+    ) async throws -> T {
+        do {
+            return try await withRunningPostgres(config.database, logger: logger, body)
+        } catch let refusal as GmailCredentialsRefusal {
+            switch refusal {
+            case .invalid(let failure): throw Startup.fail(failure.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; "))
+            case .sealingUnavailable: throw Startup.fail("SECRETS_KEY is not set: credentials cannot be sealed")
+            case .notFound: throw Startup.fail("\(workspace) has no Gmail credentials")
+            }
+        } catch {
+            throw Startup.fail("credentials: \(describe(error))")
         }
     }
 }

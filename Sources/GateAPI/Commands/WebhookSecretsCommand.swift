@@ -3,7 +3,9 @@ import ArgumentParser
 import Foundation
 import Gate
 import GateCore
+import Logging
 import Persistence
+import PostgresNIO
 
 /// The shell's way to a workspace's webhook signing secrets (the same rules and audit
 /// rows as `/v1/workspaces/{ws}/webhook-secrets`, actor type `cli`).
@@ -19,27 +21,15 @@ struct WebhookSecretsCommand: AsyncParsableCommand {
         @Option(help: "Workspace id.")
         var workspace: String
         @Option(help: "Seconds the replaced secret keeps signing (0 to 2592000).")
-        var overlapSeconds: Int = WebhookSecretsController.defaultOverlapSeconds
+        var overlapSeconds: Int = ManageWebhookSecrets.defaultOverlapSeconds
 
         func run() async throws {
             let (config, logger) = try Startup.configure()
-            guard let secrets = config.gmail.secrets else { throw Startup.fail("SECRETS_KEY is not set: secrets cannot be sealed") }
-            guard (0...WebhookSecretsController.maximumOverlapSeconds).contains(overlapSeconds) else {
-                throw Startup.fail("--overlap-seconds must be 0 to \(WebhookSecretsController.maximumOverlapSeconds)")
+            let (stored, secret) = try await WebhookSecretsCommand.run(config, logger, workspace: workspace) { [workspace, overlapSeconds] client in
+                try await WebhookSecretsCommand.secrets(client, logger, config).rotate(
+                    workspaceID: workspace, overlapSeconds: overlapSeconds, createdBy: "cli", actor: Startup.cliActor)
             }
-            let secret = WebhookSignature.newSecret()
-            let id = WebhookSecretsController.newID()
-            let sealed = try secrets.seal(secret, workspaceID: workspace)
-            do {
-                _ = try await withRunningPostgres(config.database, logger: logger) { [workspace, overlapSeconds] client in
-                    try await WebhookSecretStore(client: client, logger: logger).rotate(
-                        workspaceID: workspace, id: id, sealed: sealed, overlapSeconds: overlapSeconds,
-                        createdBy: "cli", actor: Startup.cliActor)
-                }
-            } catch WebhookSecretStoreError.unknownWorkspace {
-                throw Startup.fail("no workspace \(workspace)")
-            }
-            print("\(id) \(secret)")
+            print("\(stored.id) \(secret)")
         }
     }
 
@@ -51,8 +41,8 @@ struct WebhookSecretsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (config, logger) = try Startup.configure()
-            let stored = try await withRunningPostgres(config.database, logger: logger) { [workspace] client in
-                try await WebhookSecretStore(client: client, logger: logger).list(workspaceID: workspace)
+            let stored = try await WebhookSecretsCommand.run(config, logger, workspace: workspace) { [workspace] client in
+                try await WebhookSecretsCommand.secrets(client, logger, config).list(workspaceID: workspace)
             }
             for secret in stored {
                 let until = secret.expiresAt.map { " until \(RFC3339.format($0))" } ?? " (current)"
@@ -71,14 +61,33 @@ struct WebhookSecretsCommand: AsyncParsableCommand {
 
         func run() async throws {
             let (config, logger) = try Startup.configure()
-            do {
-                try await withRunningPostgres(config.database, logger: logger) { [workspace, id] client in
-                    try await WebhookSecretStore(client: client, logger: logger).revoke(workspaceID: workspace, id: id, actor: Startup.cliActor)
-                }
-            } catch WebhookSecretStoreError.notFound {
-                throw Startup.fail("\(workspace) has no webhook secret \(id)")
+            try await WebhookSecretsCommand.run(config, logger, workspace: workspace, id: id) { [workspace, id] client in
+                try await WebhookSecretsCommand.secrets(client, logger, config).revoke(
+                    workspaceID: workspace, id: id, actor: Startup.cliActor)
             }
             print("\(id) no longer signs")
+        }
+    }
+
+    /// The use case on the operator's connection (the same one the REST routes call).
+    static func secrets(_ client: PostgresClient, _ logger: Logger, _ config: AppConfig) -> ManageWebhookSecrets {
+        ManageWebhookSecrets(store: WebhookSecretStore(client: client, logger: logger), secrets: config.gmail.secrets)
+    }
+
+    /// Runs `body` on a connection to the configured database, saying a refusal in words.
+    static func run<T: Sendable>(
+        _ config: AppConfig, _ logger: Logger, workspace: String, id: String? = nil,
+        _ body: @escaping @Sendable (PostgresClient) async throws -> T
+    ) async throws -> T {
+        do {
+            return try await withRunningPostgres(config.database, logger: logger, body)
+        } catch let refusal as WebhookSecretRefusal {
+            switch refusal {
+            case .overlapOutOfRange: throw Startup.fail("--overlap-seconds must be 0 to \(ManageWebhookSecrets.maximumOverlapSeconds)")
+            case .sealingUnavailable: throw Startup.fail("SECRETS_KEY is not set: secrets cannot be sealed")
+            case .unknownWorkspace: throw Startup.fail("no workspace \(workspace)")
+            case .notFound: throw Startup.fail("\(workspace) has no webhook secret \(id ?? "")")
+            }
         }
     }
 }
