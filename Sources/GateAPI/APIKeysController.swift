@@ -9,11 +9,10 @@ import Persistence
 /// `/v1/workspaces/{ws}/api-keys`: create, list, revoke and rotate keys (`keys:admin`).
 /// A secret is in the response to create and rotate only, never in a listing.
 struct APIKeysController: Sendable {
-    let store: APIKeyStore
+    let reads: TimedKeyReads
     let keys: AdministerKeys
     /// Dropped from on every change (also on failure: a timed-out write may have committed).
     let cache: CachedAPIKeyLookup
-    let timeout: Duration
 
     struct CreateBody: Decodable {
         let name: String
@@ -112,10 +111,7 @@ struct APIKeysController: Sendable {
         let workspace = try context.requireWorkspace()
         let limit = try Pagination.limit(request)
         let cursor = try Pagination.keyCursor(request)
-        let store = self.store
-        let records = try await withTimeout(timeout, dependency: "postgres") {
-            try await store.list(workspaceID: workspace, limit: limit + 1, after: cursor)
-        }
+        let records = try await reads.list(workspaceID: workspace, limit: limit + 1, after: cursor)
         return JSONResponse(body: Page(records, limit: limit, cursor: \.id, view: { KeyView($0) }))
     }
 

@@ -192,24 +192,27 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
     let keys = AdministerKeys(
         store: TimedKeyAdministration(store: services.apiKeys, timeout: config.databaseTimeout),
         rotationOverlapSeconds: config.keyRotationOverlapSeconds)
-    APIKeysController(store: services.apiKeys, keys: keys, cache: services.keyCache, timeout: config.databaseTimeout)
+    let timeout = config.databaseTimeout
+    let jobReads = TimedJobReads(lookups: services.jobLookups, jobs: services.jobs, timeout: timeout)
+    APIKeysController(reads: TimedKeyReads(store: services.apiKeys, timeout: timeout), keys: keys, cache: services.keyCache)
         .addRoutes(to: workspace.group("api-keys").add(middleware: RequireScope(.keysAdmin, audit: audit)))
     let changePolicy = ChangePolicy(
         store: TimedPolicyStoring(store: services.policies, timeout: config.databaseTimeout),
         defaultApprovalTimeoutSeconds: config.approvalTimeoutSeconds)
     PoliciesController(
-        store: services.policies, changePolicy: changePolicy, cache: services.policyCache, audit: audit, timeout: config.databaseTimeout
+        reads: TimedPolicyReads(store: services.policies, timeout: timeout), changePolicy: changePolicy, cache: services.policyCache,
+        audit: audit
     ).addRoutes(to: workspace)
     let submitJob = SubmitJob(
         store: TimedJobSubmissions(
             jobs: services.jobs, inserts: services.jobInserts, lookups: services.jobLookups, timeout: config.databaseTimeout),
         policies: services.policyCache, runnable: services.events, webhooksEnabled: config.webhooks.secret != nil)
     JobsController(
-        jobs: services.jobs, lookups: services.jobLookups, approvals: services.approvals, events: services.events,
+        jobs: jobReads, events: services.events,
         waiters: services.eventWaiters, submitJob: submitJob,
         cancelJob: CancelJob(store: TimedJobCancellation(store: services.approvals, timeout: config.databaseTimeout)),
         idempotency: IdempotencyGuard(redis: services.redis, ttlSeconds: config.idempotencyTTLSeconds, keyPrefix: config.redisKeyPrefix),
-        audit: audit, timeout: config.databaseTimeout
+        audit: audit
     ).addRoutes(to: workspace, submissions: submissions)
 
     let metrics = services.gateMetrics
@@ -219,13 +222,13 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
         }
     }
     ApprovalsController(
-        approvals: services.approvals, jobs: services.jobs, vote: vote, audit: audit, timeout: config.databaseTimeout
+        reads: TimedApprovalReads(approvals: services.approvals, jobs: jobReads, timeout: timeout), vote: vote, audit: audit
     ).addRoutes(to: workspace)
 
-    TasksController(store: services.tasks, audit: audit, timeout: config.databaseTimeout).addRoutes(to: workspace)
+    TasksController(reads: TimedTaskReads(store: services.tasks, timeout: timeout), audit: audit).addRoutes(to: workspace)
     let requeue = RequeueDeadLetter(
         store: TimedDeadLetters(execution: services.execution, jobs: services.jobs, timeout: config.databaseTimeout))
-    DeadLettersController(jobs: services.jobs, requeueDeadLetter: requeue, audit: audit, timeout: config.databaseTimeout)
+    DeadLettersController(jobs: jobReads, requeueDeadLetter: requeue, audit: audit)
         .addRoutes(to: workspace)
     WebhookSecretsController(
         secrets: ManageWebhookSecrets(

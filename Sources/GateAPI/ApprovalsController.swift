@@ -11,11 +11,9 @@ import Persistence
 /// `/v1/workspaces/{ws}/approvals`: the reviewer's queue, the exact preview of what
 /// will run, and the votes. Read with `approvals:read`, decide with `approvals:decide`.
 struct ApprovalsController: Sendable {
-    let approvals: ApprovalStore
-    let jobs: JobStore
+    let reads: TimedApprovalReads
     let vote: VoteOnApproval
     let audit: SecurityAudit
-    let timeout: Duration
 
     func addRoutes(to workspace: RouterGroup<AppRequestContext>) {
         let read = workspace.group("approvals").add(middleware: RequireScope(.approvalsRead, audit: audit))
@@ -74,10 +72,7 @@ struct ApprovalsController: Sendable {
         let action = query.get("action")
         if let action, ActionName(rawValue: action) == nil { throw Problem(.badRequest, detail: "unknown action \(action)") }
         let cursor = try Pagination.cursor(request, idPrefix: "apr")
-        let approvals = self.approvals
-        let records = try await withTimeout(timeout, dependency: "postgres") {
-            try await approvals.list(workspaceID: workspace, listing: listing, action: action, after: cursor, limit: limit + 1)
-        }
+        let records = try await reads.list(workspaceID: workspace, listing: listing, action: action, after: cursor, limit: limit + 1)
         return JSONResponse(body: Page(records, limit: limit, cursor: \.id, view: { ApprovalView(approval: $0, preview: nil) }))
     }
 
@@ -86,13 +81,7 @@ struct ApprovalsController: Sendable {
         let workspace = try context.requireWorkspace()
         let id = try context.parameters.require("id")
         guard SortableID.isWellFormed(id, prefix: "apr") else { throw Problem(.notFound, detail: "no approval \(id) in this workspace") }
-        let approvals = self.approvals
-        let jobs = self.jobs
-        let (approval, job) = try await withTimeout(timeout, dependency: "postgres") { () -> (ApprovalRecord?, JobRecord?) in
-            guard let approval = try await approvals.find(workspaceID: workspace, id: id) else { return (nil, nil) }
-            return (approval, try await jobs.find(workspaceID: workspace, id: approval.jobID))
-        }
-        guard let approval, let job else { throw Problem(.notFound, detail: "no approval \(id) in this workspace") }
+        guard let (approval, job) = try await reads.findWithJob(workspaceID: workspace, id: id) else { throw Problem(.notFound, detail: "no approval \(id) in this workspace") }
         let preview: JSONValue?
         if case .success(let validated) = ActionRegistry.validate(action: job.action, params: job.params) {
             preview = validated.preview

@@ -7,10 +7,9 @@ import Persistence
 /// `/v1/workspaces/{ws}/dead-letters`: jobs that used up their attempts, for a
 /// workspace admin (`policies:admin`) to inspect and requeue once the cause is fixed.
 struct DeadLettersController: Sendable {
-    let jobs: JobStore
+    let jobs: TimedJobReads
     let requeueDeadLetter: RequeueDeadLetter
     let audit: SecurityAudit
-    let timeout: Duration
 
     func addRoutes(to workspace: RouterGroup<AppRequestContext>) {
         let admin = workspace.group("dead-letters").add(middleware: RequireScope(.policiesAdmin, audit: audit))
@@ -23,10 +22,7 @@ struct DeadLettersController: Sendable {
         let workspace = try context.requireWorkspace()
         let limit = try Pagination.limit(request)
         let cursor = try Pagination.cursor(request, idPrefix: "job")
-        let jobs = self.jobs
-        let records = try await withTimeout(timeout, dependency: "postgres") {
-            try await jobs.list(workspaceID: workspace, status: .dead, action: nil, before: cursor, limit: limit + 1)
-        }
+        let records = try await jobs.list(workspaceID: workspace, status: .dead, action: nil, before: cursor, limit: limit + 1)
         return JSONResponse(body: Page(records, limit: limit, cursor: \.id, view: JobView.init))
     }
 

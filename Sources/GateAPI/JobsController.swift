@@ -3,7 +3,6 @@ import Approvals
 import Auth
 import Foundation
 import Gate
-import Gate
 import GateCore
 import HTTPTypes
 import Hummingbird
@@ -18,9 +17,7 @@ extension HTTPField.Name {
 /// `/v1/workspaces/{ws}/jobs`: submission (the `SubmitJob` use case), reading, waiting
 /// for a change, cancelling and listing.
 struct JobsController: Sendable {
-    let jobs: JobStore
-    let lookups: JobLookupBatcher
-    let approvals: ApprovalStore
+    let jobs: TimedJobReads
     let events: JobEvents
     /// Event streams and long-polls open at once, per replica and per principal.
     let waiters: ConcurrencyLimit
@@ -28,7 +25,6 @@ struct JobsController: Sendable {
     let cancelJob: CancelJob
     let idempotency: IdempotencyGuard
     let audit: SecurityAudit
-    let timeout: Duration
 
     /// `submissions` defers its rate-limit charge to the idempotency claim.
     func addRoutes(to workspace: RouterGroup<AppRequestContext>, submissions: RouterGroup<AppRequestContext>) {
@@ -116,9 +112,7 @@ struct JobsController: Sendable {
 
     func load(workspace: String, id: String) async throws -> JobRecord {
         guard SortableID.isWellFormed(id, prefix: "job") else { throw Problem(.notFound, detail: "no job \(id) in this workspace") }
-        let lookups = self.lookups
-        guard let job = try await withTimeout(timeout, dependency: "postgres", { try await lookups.find(workspaceID: workspace, id: id) })
-        else { throw Problem(.notFound, detail: "no job \(id) in this workspace") }
+        guard let job = try await jobs.find(workspaceID: workspace, id: id) else { throw Problem(.notFound, detail: "no job \(id) in this workspace") }
         return job
     }
 
@@ -158,11 +152,7 @@ struct JobsController: Sendable {
         let action = query.get("action")
         if let action, ActionName(rawValue: action) == nil { throw Problem(.badRequest, detail: "unknown action \(action)") }
         let cursor = try Pagination.cursor(request, idPrefix: "job")
-        let jobs = self.jobs
-        let filter = status
-        let records = try await withTimeout(timeout, dependency: "postgres") {
-            try await jobs.list(workspaceID: workspace, status: filter, action: action, before: cursor, limit: limit + 1)
-        }
+        let records = try await jobs.list(workspaceID: workspace, status: status, action: action, before: cursor, limit: limit + 1)
         return JSONResponse(body: Page(records, limit: limit, cursor: \.id, view: JobView.init))
     }
 }

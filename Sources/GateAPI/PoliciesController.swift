@@ -9,12 +9,11 @@ import Persistence
 /// `/v1/workspaces/{ws}/policies`: the allowlist and how each action is gated.
 /// Read with `policies:admin` or `approvals:read`; change with `policies:admin`.
 struct PoliciesController: Sendable {
-    let store: PolicyStore
+    let reads: TimedPolicyReads
     let changePolicy: ChangePolicy
     /// Dropped from on every change (also on failure: a timed-out write may have committed).
     let cache: CachedPolicyLookup
     let audit: SecurityAudit
-    let timeout: Duration
 
     func addRoutes(to workspace: RouterGroup<AppRequestContext>) {
         let read = workspace.group("policies").add(middleware: RequireScope(.policiesAdmin, .approvalsRead, audit: audit))
@@ -37,17 +36,14 @@ struct PoliciesController: Sendable {
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<Page<PolicyView>> {
         let workspace = try context.requireWorkspace()
-        let store = self.store
-        let policies = try await withTimeout(timeout, dependency: "postgres") { try await store.list(workspaceID: workspace) }
+        let policies = try await reads.list(workspaceID: workspace)
         return JSONResponse(body: Page(items: policies.map(PolicyView.init)))
     }
 
     @Sendable func get(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<PolicyView> {
         let workspace = try context.requireWorkspace()
         let action = try context.parameters.require("action")
-        let store = self.store
-        guard let policy = try await withTimeout(timeout, dependency: "postgres", { try await store.find(workspaceID: workspace, action: action) })
-        else { throw Problem(.notFound, detail: "no policy for \(action): it is not allowed in this workspace") }
+        guard let policy = try await reads.find(workspaceID: workspace, action: action) else { throw Problem(.notFound, detail: "no policy for \(action): it is not allowed in this workspace") }
         return JSONResponse(body: PolicyView(policy: policy))
     }
 

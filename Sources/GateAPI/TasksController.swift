@@ -6,9 +6,8 @@ import Persistence
 
 /// `GET /v1/workspaces/{ws}/tasks`: the tasks `task.create` jobs made, newest first.
 struct TasksController: Sendable {
-    let store: TaskStore
+    let reads: TimedTaskReads
     let audit: SecurityAudit
-    let timeout: Duration
 
     func addRoutes(to workspace: RouterGroup<AppRequestContext>) {
         workspace.group("tasks").add(middleware: RequireScope(.jobsRead, audit: audit)).get(use: list)
@@ -65,10 +64,7 @@ struct TasksController: Sendable {
             throw Problem(.badRequest, detail: "assignee must be 1 to 255 characters without control characters")
         }
         let cursor = try Pagination.cursor(request, idPrefix: "tsk")
-        let store = self.store
-        let tasks = try await withTimeout(timeout, dependency: "postgres") {
-            try await store.list(workspaceID: workspace, assignee: assignee, before: cursor, limit: limit + 1)
-        }
+        let tasks = try await reads.list(workspaceID: workspace, assignee: assignee, before: cursor, limit: limit + 1)
         return JSONResponse(body: Page(tasks, limit: limit, cursor: \.id, view: TaskView.init))
     }
 }
