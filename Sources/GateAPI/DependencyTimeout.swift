@@ -107,3 +107,15 @@ private final class Race<T: Sendable>: Sendable {
         if abandoning { work?.cancel() }
     }
 }
+
+/// A store decorator that puts each call under a Postgres time limit (the request's
+/// `timeout` unless a call says otherwise): the one place front doors get theirs.
+protocol PostgresTimed: Sendable {
+    var timeout: Duration { get }
+}
+
+extension PostgresTimed {
+    func timed<T: Sendable>(_ limit: Duration? = nil, _ operation: @escaping @Sendable () async throws -> T) async throws -> T {
+        try await withTimeout(limit ?? timeout, dependency: "postgres", operation)
+    }
+}

@@ -9,25 +9,23 @@ import Persistence
 
 /// Jobs: a single job through the shared lookup batch (replays, GETs and long-polls
 /// arriving together share a statement), listings from the store.
-struct TimedJobReads: Sendable {
+struct TimedJobReads: PostgresTimed {
     let lookups: JobLookupBatcher
     let jobs: JobStore
     let timeout: Duration
 
     func find(workspaceID: String, id: String) async throws -> JobRecord? {
-        let lookups = self.lookups
-        return try await withTimeout(timeout, dependency: "postgres") { try await lookups.find(workspaceID: workspaceID, id: id) }
+        try await timed { try await lookups.find(workspaceID: workspaceID, id: id) }
     }
 
     func list(workspaceID: String, status: JobStatus?, action: String?, before: String?, limit: Int) async throws -> [JobRecord] {
-        let jobs = self.jobs
-        return try await withTimeout(timeout, dependency: "postgres") {
+        try await timed {
             try await jobs.list(workspaceID: workspaceID, status: status, action: action, before: before, limit: limit)
         }
     }
 }
 
-struct TimedApprovalReads: Sendable {
+struct TimedApprovalReads: PostgresTimed {
     let approvals: ApprovalStore
     let jobs: TimedJobReads
     let timeout: Duration
@@ -35,54 +33,47 @@ struct TimedApprovalReads: Sendable {
     func list(workspaceID: String, listing: ApprovalStore.Listing, action: String?, after cursor: String?, limit: Int) async throws
         -> [ApprovalRecord]
     {
-        let approvals = self.approvals
-        return try await withTimeout(timeout, dependency: "postgres") {
+        try await timed {
             try await approvals.list(workspaceID: workspaceID, listing: listing, action: action, after: cursor, limit: limit)
         }
     }
 
     /// The approval and the job it gates; nil when either is not in the workspace.
     func findWithJob(workspaceID: String, id: String) async throws -> (ApprovalRecord, JobRecord)? {
-        let approvals = self.approvals
-        guard let approval = try await withTimeout(timeout, dependency: "postgres", { try await approvals.find(workspaceID: workspaceID, id: id) }),
-            let job = try await jobs.find(workspaceID: workspaceID, id: approval.jobID)
-        else { return nil }
+        let approval = try await timed { try await approvals.find(workspaceID: workspaceID, id: id) }
+        guard let approval, let job = try await jobs.find(workspaceID: workspaceID, id: approval.jobID) else { return nil }
         return (approval, job)
     }
 }
 
-struct TimedKeyReads: Sendable {
+struct TimedKeyReads: PostgresTimed {
     let store: APIKeyStore
     let timeout: Duration
 
     func list(workspaceID: String, limit: Int, after cursor: String?) async throws -> [APIKeyRecord] {
-        let store = self.store
-        return try await withTimeout(timeout, dependency: "postgres") { try await store.list(workspaceID: workspaceID, limit: limit, after: cursor) }
+        try await timed { try await store.list(workspaceID: workspaceID, limit: limit, after: cursor) }
     }
 }
 
-struct TimedPolicyReads: Sendable {
+struct TimedPolicyReads: PostgresTimed {
     let store: PolicyStore
     let timeout: Duration
 
     func list(workspaceID: String) async throws -> [Policy] {
-        let store = self.store
-        return try await withTimeout(timeout, dependency: "postgres") { try await store.list(workspaceID: workspaceID) }
+        try await timed { try await store.list(workspaceID: workspaceID) }
     }
 
     func find(workspaceID: String, action: String) async throws -> Policy? {
-        let store = self.store
-        return try await withTimeout(timeout, dependency: "postgres") { try await store.find(workspaceID: workspaceID, action: action) }
+        try await timed { try await store.find(workspaceID: workspaceID, action: action) }
     }
 }
 
-struct TimedTaskReads: Sendable {
+struct TimedTaskReads: PostgresTimed {
     let store: TaskStore
     let timeout: Duration
 
     func list(workspaceID: String, assignee: String?, before: String?, limit: Int) async throws -> [TaskRecord] {
-        let store = self.store
-        return try await withTimeout(timeout, dependency: "postgres") {
+        try await timed {
             try await store.list(workspaceID: workspaceID, assignee: assignee, before: before, limit: limit)
         }
     }

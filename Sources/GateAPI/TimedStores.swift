@@ -8,83 +8,74 @@ import Persistence
 /// The submission store as the server runs it: inserts and reads gathered into shared
 /// statements (`JobInsertBatcher`, `JobLookupBatcher`), each call under the dependency
 /// timeout, so the use case never waits on a database that does not answer.
-struct TimedJobSubmissions: JobSubmissionStore {
+struct TimedJobSubmissions: JobSubmissionStore, PostgresTimed {
     let jobs: JobStore
     let inserts: JobInsertBatcher
     let lookups: JobLookupBatcher
     let timeout: Duration
 
     func insert(_ insert: JobInsert) async throws -> JobInsertOutcome {
-        let inserts = self.inserts
-        return try await withTimeout(timeout, dependency: "postgres") { try await inserts.insert(insert) }
+        try await timed { try await inserts.insert(insert) }
     }
 
     func find(workspaceID: String, id: String) async throws -> JobRecord? {
-        let lookups = self.lookups
-        return try await withTimeout(timeout, dependency: "postgres") { try await lookups.find(workspaceID: workspaceID, id: id) }
+        try await timed { try await lookups.find(workspaceID: workspaceID, id: id) }
     }
 
     func idempotencyRecord(workspaceID: String, idempotencyKey: String) async throws -> IdempotencyRecord? {
-        let jobs = self.jobs
-        return try await withTimeout(timeout, dependency: "postgres") {
+        try await timed {
             try await jobs.idempotencyRecord(workspaceID: workspaceID, idempotencyKey: idempotencyKey)
         }
     }
 }
 
 /// Votes as the server runs them: each step under the dependency timeout.
-struct TimedApprovalVoting: ApprovalVotingStore {
+struct TimedApprovalVoting: ApprovalVotingStore, PostgresTimed {
     let store: ApprovalStore
     let timeout: Duration
 
     func ballot(workspaceID: String, id: String) async throws -> ApprovalBallot? {
-        let store = self.store
-        return try await withTimeout(timeout, dependency: "postgres") { try await store.ballot(workspaceID: workspaceID, id: id) }
+        try await timed { try await store.ballot(workspaceID: workspaceID, id: id) }
     }
 
     func record(_ vote: VoteWrite) async throws -> (votedAt: Date, decidedAt: Date?)? {
-        let store = self.store
-        return try await withTimeout(timeout, dependency: "postgres") { try await store.record(vote) }
+        try await timed { try await store.record(vote) }
     }
 
     func refuse(_ refusal: VoteRefusal, decision: VoteDecision, approval: ApprovalRecord, actor: AuditActor) async throws
         -> ApprovalRecord
     {
-        let store = self.store
-        return try await withTimeout(timeout, dependency: "postgres") {
+        try await timed {
             try await store.refuse(refusal, decision: decision, approval: approval, actor: actor)
         }
     }
 }
 
 /// Key administration as the server runs it: each transaction under the dependency timeout.
-struct TimedKeyAdministration: KeyAdministrationStore {
+struct TimedKeyAdministration: KeyAdministrationStore, PostgresTimed {
     let store: APIKeyStore
     let timeout: Duration
 
     func insert(_ key: NewAPIKey, actor: AuditActor) async throws -> APIKeyRecord {
-        let store = self.store
-        return try await withTimeout(timeout, dependency: "postgres") { try await store.insert(key, actor: actor) }
+        try await timed { try await store.insert(key, actor: actor) }
     }
 
     func change(
         _ change: KeyChange, workspaceID: String, id: String, actor: AuditActor,
         allowed: @escaping @Sendable (APIKeyRecord) -> KeyRefusal?
     ) async throws -> APIKeyRecord {
-        let store = self.store
-        return try await withTimeout(timeout, dependency: "postgres") {
+        try await timed {
             try await store.change(change, workspaceID: workspaceID, id: id, actor: actor, allowed: allowed)
         }
     }
 
     func record(_ event: AuditEvent) async throws {
-        let store = self.store
-        try await withTimeout(timeout, dependency: "postgres") { try await store.record(event) }
+        try await timed { try await store.record(event) }
     }
 }
 
 /// Cancellation as the server runs it: the transaction under the dependency timeout.
-struct TimedJobCancellation: JobCancellationStore {
+struct TimedJobCancellation: JobCancellationStore, PostgresTimed {
     let store: ApprovalStore
     let timeout: Duration
 
@@ -92,8 +83,7 @@ struct TimedJobCancellation: JobCancellationStore {
         workspaceID: String, jobID: String, by canceller: String, actor: AuditActor,
         allowed: @escaping @Sendable (JobRecord) -> Bool
     ) async throws -> JobCancellation? {
-        let store = self.store
-        return try await withTimeout(timeout, dependency: "postgres") {
+        try await timed {
             try await store.cancel(workspaceID: workspaceID, jobID: jobID, by: canceller, actor: actor, allowed: allowed)
         }
     }
@@ -101,81 +91,72 @@ struct TimedJobCancellation: JobCancellationStore {
 
 /// Dead letters as the server runs them: the requeue (`ExecutionStore`) and the read
 /// (`JobStore`), each under the dependency timeout.
-struct TimedDeadLetters: DeadLetterStore {
+struct TimedDeadLetters: DeadLetterStore, PostgresTimed {
     let execution: ExecutionStore
     let jobs: JobStore
     let timeout: Duration
 
     func requeue(workspaceID: String, jobID: String, confirmResend: Bool, actor: AuditActor) async throws -> JobRecord? {
-        let execution = self.execution
-        return try await withTimeout(timeout, dependency: "postgres") {
+        try await timed {
             try await execution.requeue(workspaceID: workspaceID, jobID: jobID, confirmResend: confirmResend, actor: actor)
         }
     }
 
     func find(workspaceID: String, id: String) async throws -> JobRecord? {
-        let jobs = self.jobs
-        return try await withTimeout(timeout, dependency: "postgres") { try await jobs.find(workspaceID: workspaceID, id: id) }
+        try await timed { try await jobs.find(workspaceID: workspaceID, id: id) }
     }
 }
 
 /// Policy changes as the server runs them: the write under the dependency timeout.
-struct TimedPolicyStoring: PolicyStoring {
+struct TimedPolicyStoring: PolicyStoring, PostgresTimed {
     let store: PolicyStore
     let timeout: Duration
 
     func put(workspaceID: String, policy: Policy, actor: AuditActor) async throws -> Policy {
-        let store = self.store
-        return try await withTimeout(timeout, dependency: "postgres") { try await store.put(workspaceID: workspaceID, policy: policy, actor: actor) }
+        try await timed { try await store.put(workspaceID: workspaceID, policy: policy, actor: actor) }
     }
 }
 
 /// Webhook secrets as the server runs them: each call under the dependency timeout.
-struct TimedWebhookSecrets: WebhookSecretStoring {
+struct TimedWebhookSecrets: WebhookSecretStoring, PostgresTimed {
     let store: WebhookSecretStore
     let timeout: Duration
 
     func rotate(workspaceID: String, id: String, sealed: String, overlapSeconds: Int, createdBy: String, actor: AuditActor)
         async throws -> StoredWebhookSecret
     {
-        let store = self.store
-        return try await withTimeout(timeout, dependency: "postgres") {
+        try await timed {
             try await store.rotate(
                 workspaceID: workspaceID, id: id, sealed: sealed, overlapSeconds: overlapSeconds, createdBy: createdBy, actor: actor)
         }
     }
 
     func list(workspaceID: String) async throws -> [StoredWebhookSecret] {
-        let store = self.store
-        return try await withTimeout(timeout, dependency: "postgres") { try await store.list(workspaceID: workspaceID) }
+        try await timed { try await store.list(workspaceID: workspaceID) }
     }
 
     func revoke(workspaceID: String, id: String, actor: AuditActor) async throws {
-        let store = self.store
-        try await withTimeout(timeout, dependency: "postgres") { try await store.revoke(workspaceID: workspaceID, id: id, actor: actor) }
+        try await timed { try await store.revoke(workspaceID: workspaceID, id: id, actor: actor) }
     }
 }
 
 /// Gmail credentials as the server runs them: each call under the dependency timeout.
-struct TimedGmailCredentials: GmailCredentialStoring {
+struct TimedGmailCredentials: GmailCredentialStoring, PostgresTimed {
     let store: GmailCredentialStore
     let timeout: Duration
 
     func find(workspaceID: String) async throws -> StoredGmailCredentials? {
-        let store = self.store
-        return try await withTimeout(timeout, dependency: "postgres") { try await store.find(workspaceID: workspaceID) }
+        try await timed { try await store.find(workspaceID: workspaceID) }
     }
 
     func put(workspaceID: String, kind: String, sealed: String, actor: AuditActor) async throws -> StoredGmailCredentials {
-        let store = self.store
-        return try await withTimeout(timeout, dependency: "postgres") {
+        try await timed {
             try await store.put(workspaceID: workspaceID, kind: kind, sealed: sealed, actor: actor)
         }
     }
 
     func delete(workspaceID: String, actor: AuditActor) async throws -> Bool {
-        let store = self.store
-        return try await withTimeout(timeout, dependency: "postgres") { try await store.delete(workspaceID: workspaceID, actor: actor) }
+        try await timed { try await store.delete(workspaceID: workspaceID, actor: actor) }
     }
 }
 
@@ -183,26 +164,23 @@ struct TimedGmailCredentials: GmailCredentialStoring {
 /// limit, so an outage is a quick 503; chaining a backlog and the chain check, which
 /// may read the whole log, get `longTimeout`. The export's stream is bounded by its
 /// own deadlines (`AuditController`), batch by batch.
-struct TimedAuditChain: AuditChainStore {
+struct TimedAuditChain: AuditChainStore, PostgresTimed {
     let store: AuditStore
     let timeout: Duration
     let longTimeout: Duration
 
     func sealStep(workspaceID: String, lockWaitMilliseconds: Int) async throws -> AuditSealStep {
-        let store = self.store
-        return try await withTimeout(timeout, dependency: "postgres") {
+        try await timed {
             try await store.sealStep(workspaceID: workspaceID, lockWaitMilliseconds: lockWaitMilliseconds)
         }
     }
 
     func sealCommitted(workspaceID: String) async throws {
-        let store = self.store
-        try await withTimeout(longTimeout, dependency: "postgres") { try await store.sealCommitted(workspaceID: workspaceID) }
+        try await timed(longTimeout) { try await store.sealCommitted(workspaceID: workspaceID) }
     }
 
     func list(workspaceID: String, filter: AuditFilter, after position: Int64, limit: Int) async throws -> [AuditRecord] {
-        let store = self.store
-        return try await withTimeout(timeout, dependency: "postgres") {
+        try await timed {
             try await store.list(workspaceID: workspaceID, filter: filter, after: position, limit: limit)
         }
     }
@@ -212,7 +190,6 @@ struct TimedAuditChain: AuditChainStore {
     }
 
     func verify(workspaceID: String) async throws -> AuditVerification {
-        let store = self.store
-        return try await withTimeout(longTimeout, dependency: "postgres") { try await store.verify(workspaceID: workspaceID) }
+        try await timed(longTimeout) { try await store.verify(workspaceID: workspaceID) }
     }
 }
