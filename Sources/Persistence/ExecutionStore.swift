@@ -91,7 +91,7 @@ public struct ExecutionStore: Sendable {
     {
         let statement = Self.claimStatement(
             limit: limit, leaseSeconds: leaseSeconds, executor: executor, perWorkspaceLimit: perWorkspaceLimit, after: cursor)
-        let rows = try await client.query(statement, logger: logger)
+        let rows = try await client.execute(PreparedQuery<ClaimStatement>(statement), logger: logger)
         var round = ClaimRound(claims: [], nextCursor: nil, workspacesAtLimit: [])
         for try await row in rows {
             let columns = row.makeRandomAccess()
@@ -110,6 +110,13 @@ public struct ExecutionStore: Sendable {
                     mayHaveDelivered: mayHaveDelivered))
         }
         return round
+    }
+
+    /// Prepared: planning this statement cost more than running it (bench/RESULTS.md
+    /// "Fair claims"). Every placeholder that may be NULL is cast (see `PreparedShape`).
+    enum ClaimStatement: PreparedShape {
+        static let name = "gateapi_execution_claim"
+        static let sql = ExecutionStore.claimStatement(limit: 0, leaseSeconds: 0, executor: "", perWorkspaceLimit: nil, after: "").sql
     }
 
     /// `claim`'s statement (tests read its plan).
@@ -138,11 +145,11 @@ public struct ExecutionStore: Sendable {
                     ORDER BY jobs.workspace_id LIMIT 1)
                 FROM ready WHERE ready.workspace_id IS NOT NULL
             ), allowance AS (
-                SELECT workspace_id, greatest(0, least(\(limit), \(perWorkspaceLimit) - running)) AS takes,
-                    running >= \(perWorkspaceLimit) AS at_limit
+                SELECT workspace_id, greatest(0, least(\(limit), \(perWorkspaceLimit)::int8 - running)) AS takes,
+                    running >= \(perWorkspaceLimit)::int8 AS at_limit
                 FROM (
                     SELECT workspace_id,
-                        CASE WHEN \(perWorkspaceLimit)::bigint IS NULL THEN 0 ELSE (
+                        CASE WHEN \(perWorkspaceLimit)::int8 IS NULL THEN 0 ELSE (
                             SELECT count(*) FROM jobs WHERE jobs.workspace_id = ready.workspace_id AND jobs.status = 'running')
                         END AS running
                     FROM ready WHERE workspace_id IS NOT NULL

@@ -166,7 +166,11 @@ import Testing
         try await AuthFixture.with(environment: ["EXECUTOR_CONCURRENCY": "0"]) { fixture, client in
             try await fixture.allowBothActions(client)
             let template = try await template(fixture, client)
-            try await flood(fixture, copying: template, into: "acme", count: rows, prefix: "a")
+            // In parts: one statement per 100,000 rows stays within the client's time limit.
+            for part in 0..<(rows + 99_999) / 100_000 {
+                try await flood(
+                    fixture, copying: template, into: "acme", count: min(100_000, rows - part * 100_000), prefix: "a\(part)")
+            }
             try await fixture.db.withClient { db in
                 let workspaces = WorkspaceStore(client: db, logger: TestEnvironment.logger)
                 for id in ["w1", "w2", "w3"] {
@@ -178,28 +182,50 @@ import Testing
             }
             try await retire(fixture, template)
             try await fixture.execute("VACUUM ANALYZE jobs")
-            func explain(_ title: String, _ query: PostgresQuery) async throws {
-                var explain = query
-                explain.sql = "EXPLAIN (ANALYZE, BUFFERS) " + explain.sql
-                let statement = explain
-                let text = try await fixture.db.withClient { db in
-                    var lines: [String] = []
-                    for try await (line) in try await db.query(statement).decode(String.self) { lines.append(line) }
-                    return lines.joined(separator: "\n")
+            /// Prints the first plan of a series in full, then one line per run.
+            func explain(_ title: String, runs: Int, _ query: @escaping () -> PostgresQuery) async throws {
+                for run in 1...runs {
+                    var explain = query()
+                    explain.sql = "EXPLAIN (ANALYZE, BUFFERS) " + explain.sql
+                    let statement = explain
+                    let lines = try await fixture.db.withClient { db in
+                        var lines: [String] = []
+                        for try await (line) in try await db.query(statement).decode(String.self) { lines.append(line) }
+                        return lines
+                    }
+                    if run == 1 { print("=== \(title)\n" + lines.joined(separator: "\n")) }
+                    let summary = lines.filter { $0.hasPrefix("Planning Time") || $0.hasPrefix("Execution Time") || $0.hasPrefix("  Buffers") }
+                    print("--- \(title), run \(run): " + summary.joined(separator: "; "))
                 }
-                print("=== \(title)\n\(text)")
             }
-            // All four workspaces, then acme alone (the others' jobs are running by then).
-            for round in 1...3 {
-                try await explain(
-                    "\(rows) in acme, 5 in w1..w3, round \(round)",
-                    ExecutionStore.claimStatement(limit: 8, leaseSeconds: 60, executor: "test", perWorkspaceLimit: nil, after: ""))
+            // All four workspaces (the others' 15 jobs are taken in the first runs), then acme alone.
+            try await explain("\(rows) in acme, 5 in w1..w3", runs: 15) {
+                ExecutionStore.claimStatement(limit: 8, leaseSeconds: 60, executor: "test", perWorkspaceLimit: nil, after: "")
             }
-            for round in 1...3 {
-                try await explain(
-                    "limit 100 per workspace, round \(round)",
-                    ExecutionStore.claimStatement(limit: 8, leaseSeconds: 60, executor: "test", perWorkspaceLimit: 100, after: ""))
+            try await explain("acme alone, limit 1000 per workspace", runs: 15) {
+                ExecutionStore.claimStatement(limit: 8, leaseSeconds: 60, executor: "test", perWorkspaceLimit: 1000, after: "")
             }
+            // The claim as the executor runs it (prepared) against the same text planned
+            // on every run, alternated, 8 jobs each, as seen from the client.
+            let (prepared, planned) = try await fixture.db.withClient { db in
+                var prepared: [Double] = [], planned: [Double] = []
+                let store = ExecutionStore(client: db, logger: TestEnvironment.logger)
+                for _ in 0..<40 {
+                    var started = ContinuousClock.now
+                    _ = try await store.claim(limit: 8, leaseSeconds: 60, executor: "test", perWorkspaceLimit: nil, after: "")
+                    prepared.append((ContinuousClock.now - started) / .microseconds(1) / 1000)
+                    started = ContinuousClock.now
+                    let rows = try await db.query(
+                        ExecutionStore.claimStatement(limit: 8, leaseSeconds: 60, executor: "test", perWorkspaceLimit: nil, after: ""))
+                    for try await _ in rows {}
+                    planned.append((ContinuousClock.now - started) / .microseconds(1) / 1000)
+                }
+                return (prepared.sorted(), planned.sorted())
+            }
+            func quartiles(_ values: [Double]) -> String {
+                [values.count / 4, values.count / 2, values.count * 3 / 4].map { String(format: "%.2f", values[$0]) }.joined(separator: " / ")
+            }
+            print("--- claim of 8 at \(rows), ms p25 / p50 / p75: prepared \(quartiles(prepared)), planned each time \(quartiles(planned))")
         }
     }
 
