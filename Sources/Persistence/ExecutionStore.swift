@@ -91,7 +91,7 @@ public struct ExecutionStore: Sendable {
     {
         let statement = Self.claimStatement(
             limit: limit, leaseSeconds: leaseSeconds, executor: executor, perWorkspaceLimit: perWorkspaceLimit, after: cursor)
-        let rows = try await client.execute(PreparedQuery<ClaimStatement>(statement), logger: logger)
+        let rows = try await client.query(statement, logger: logger)
         var round = ClaimRound(claims: [], nextCursor: nil, workspacesAtLimit: [])
         for try await row in rows {
             let columns = row.makeRandomAccess()
@@ -110,13 +110,6 @@ public struct ExecutionStore: Sendable {
                     mayHaveDelivered: mayHaveDelivered))
         }
         return round
-    }
-
-    /// Prepared: planning this statement cost more than running it (bench/RESULTS.md
-    /// "Fair claims"). Every placeholder that may be NULL is cast (see `PreparedShape`).
-    enum ClaimStatement: PreparedShape {
-        static let name = "gateapi_execution_claim"
-        static let sql = ExecutionStore.claimStatement(limit: 0, leaseSeconds: 0, executor: "", perWorkspaceLimit: nil, after: "").sql
     }
 
     /// `claim`'s statement (tests read its plan).
@@ -155,17 +148,20 @@ public struct ExecutionStore: Sendable {
                     FROM ready WHERE workspace_id IS NOT NULL
                 ) counted
             ), ranked AS (
-                SELECT pick.id, allowance.workspace_id,
+                -- LIMIT the claim's limit (a value the planner knows), not `takes` (one it
+                -- cannot): a LIMIT it cannot estimate counts as a tenth of the backlog, and at
+                -- a million rows that cost estimate switched JIT compilation on (0.3 s a claim).
+                SELECT pick.id, allowance.workspace_id, allowance.takes,
                     row_number() OVER (PARTITION BY allowance.workspace_id ORDER BY pick.automatic, pick.next_attempt_at) AS turn
                 FROM allowance, LATERAL (
                     (SELECT id, false AS automatic, next_attempt_at FROM jobs
                      WHERE jobs.workspace_id = allowance.workspace_id AND status = 'approved' AND next_attempt_at <= now()
-                     ORDER BY next_attempt_at LIMIT allowance.takes)
+                     ORDER BY next_attempt_at LIMIT \(limit))
                     UNION ALL
                     (SELECT id, true AS automatic, next_attempt_at FROM jobs
                      WHERE jobs.workspace_id = allowance.workspace_id AND status = 'queued' AND next_attempt_at <= now()
-                     ORDER BY next_attempt_at LIMIT allowance.takes)
-                    LIMIT allowance.takes
+                     ORDER BY next_attempt_at LIMIT \(limit))
+                    LIMIT \(limit)
                 ) pick
                 WHERE allowance.takes > 0
             ), due AS (
@@ -176,7 +172,7 @@ public struct ExecutionStore: Sendable {
                 FROM ranked JOIN jobs ON jobs.id = ranked.id
                 -- Also as an array, which the planner sees is small: a join alone was
                 -- planned as a hash join over a sequential scan of the whole table.
-                WHERE jobs.id = ANY(ARRAY(SELECT id FROM ranked))
+                WHERE jobs.id = ANY(ARRAY(SELECT id FROM ranked WHERE turn <= takes)) AND ranked.turn <= ranked.takes
                   AND jobs.status IN \(unescaped: Self.runnable) AND jobs.next_attempt_at <= now()
                 ORDER BY ranked.turn, ranked.workspace_id <= \(cursor), ranked.workspace_id
                 LIMIT \(limit)
