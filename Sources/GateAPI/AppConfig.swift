@@ -157,6 +157,8 @@ struct AppConfig: Sendable {
         guard attemptTimeout < leaseSeconds else {
             throw ConfigError(variable: "ACTION_TIMEOUT_SECONDS", problem: "must be shorter than EXECUTOR_LEASE_SECONDS (\(leaseSeconds))")
         }
+        // 0: no limit.
+        let workspaceMaxConcurrent = try env.int("WORKSPACE_MAX_CONCURRENT_EXECUTIONS", default: 0, in: 0...100_000)
         let executor = ExecutorSettings(
             concurrency: try env.int("EXECUTOR_CONCURRENCY", default: 4, in: 0...256),
             pollInterval: .milliseconds(try env.int("EXECUTOR_POLL_INTERVAL_MS", default: 500, in: 10...60000)),
@@ -165,7 +167,8 @@ struct AppConfig: Sendable {
             maxAttempts: try env.int("ACTION_MAX_ATTEMPTS", default: 5, in: 1...100),
             backoff: Backoff(
                 base: .milliseconds(try env.int("ACTION_RETRY_BASE_MS", default: 2000, in: 10...3_600_000)),
-                maximum: .seconds(try env.int("ACTION_RETRY_MAX_SECONDS", default: 900, in: 1...86400))))
+                maximum: .seconds(try env.int("ACTION_RETRY_MAX_SECONDS", default: 900, in: 1...86400))),
+            workspaceMaxConcurrent: workspaceMaxConcurrent == 0 ? nil : workspaceMaxConcurrent)
         var gmail: GmailSettings
         do {
             gmail = GmailSettings(

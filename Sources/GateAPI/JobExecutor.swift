@@ -21,6 +21,9 @@ struct ExecutorSettings: Sendable {
     var attemptTimeout: Duration
     var maxAttempts: Int
     var backoff: Backoff
+    /// Executions one workspace may have running at once, across replicas
+    /// (WORKSPACE_MAX_CONCURRENT_EXECUTIONS); nil: no limit.
+    var workspaceMaxConcurrent: Int? = nil
 }
 
 /// Runs approved and queued jobs (SPEC §4 Execution), in every replica: claims them
@@ -47,6 +50,9 @@ struct JobExecutor: Service {
         await withDiscardingTaskGroup { group in
             await withGracefulShutdownHandler {
                 var depthUpdated = ContinuousClock.now - .seconds(60)
+                // Round-robin across workspaces continues where the last claim stopped.
+                var cursor = ""
+                var limitReports = LimitReports()
                 while !Task.isShuttingDownGracefully && !Task.isCancelled {
                     let free = settings.concurrency - inFlight.withLockedValue { $0 }
                     if free > 0 {
@@ -56,9 +62,19 @@ struct JobExecutor: Service {
                             // A claim cut short after it committed only delays those jobs
                             // until their lease runs out.
                             let leaseSeconds = settings.leaseSeconds, name = self.name
-                            let claims = try await withTimeout(workerDatabaseTimeout, dependency: "postgres") {
-                                try await store.claim(limit: free, leaseSeconds: leaseSeconds, executor: name)
+                            let perWorkspace = settings.workspaceMaxConcurrent, after = cursor
+                            let round = try await withTimeout(workerDatabaseTimeout, dependency: "postgres") {
+                                try await store.claim(
+                                    limit: free, leaseSeconds: leaseSeconds, executor: name, perWorkspaceLimit: perWorkspace,
+                                    after: after)
                             }
+                            cursor = round.nextCursor ?? cursor
+                            for workspace in limitReports.due(round.workspacesAtLimit, now: .now) {
+                                logger.notice(
+                                    "workspace reached WORKSPACE_MAX_CONCURRENT_EXECUTIONS; its other due jobs wait",
+                                    metadata: ["workspace": "\(workspace)", "limit": "\(perWorkspace ?? 0)"])
+                            }
+                            let claims = round.claims
                             for claim in claims {
                                 inFlight.withLockedValue { $0 += 1 }
                                 group.addTask {
@@ -200,6 +216,22 @@ struct JobExecutor: Service {
                 })
             return (result, nil)
         }
+    }
+}
+
+/// Which workspaces at their concurrency limit to log: each at most once a minute, so
+/// a workspace that stays at its limit is one line a minute, not one per claim.
+struct LimitReports {
+    static let interval = Duration.seconds(60)
+    private var lastReported: [String: ContinuousClock.Instant] = [:]
+
+    mutating func due(_ workspaces: [String], now: ContinuousClock.Instant) -> [String] {
+        // Forgets workspaces not reported for an interval: the table stays as small as
+        // the set of workspaces at their limit within the last minute.
+        lastReported = lastReported.filter { now - $0.value < Self.interval }
+        let due = workspaces.filter { lastReported[$0] == nil }
+        for workspace in due { lastReported[workspace] = now }
+        return due
     }
 }
 

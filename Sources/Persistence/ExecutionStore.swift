@@ -53,28 +53,133 @@ public struct ExecutionStore: Sendable {
 
     static let runnable = "('approved', 'queued')"
 
+    /// What one claim took, and what the executor needs for the next.
+    public struct ClaimRound: Sendable {
+        public var claims: [ExecutionClaim]
+        /// Where the next claim's round-robin starts: after this workspace (see `claim`).
+        public var nextCursor: String?
+        /// Workspaces with due jobs that were not started because they already run
+        /// `perWorkspaceLimit` executions.
+        public var workspacesAtLimit: [String]
+    }
+
     /// Claims up to `limit` jobs that are due, or whose lease ran out, for
     /// `leaseSeconds`. `SKIP LOCKED` lets every replica claim at once without two of
     /// them getting one job.
     public func claim(limit: Int, leaseSeconds: Int, executor: String) async throws -> [ExecutionClaim] {
+        try await claim(limit: limit, leaseSeconds: leaseSeconds, executor: executor, perWorkspaceLimit: nil, after: "").claims
+    }
+
+    /// Claims up to `limit` jobs for `leaseSeconds`: first jobs whose lease ran out (their
+    /// executor died), then due jobs fairly (docs/operations.md "Scheduling order"):
+    /// - across workspaces, round-robin: every workspace with due jobs gets its first
+    ///   turn before any gets a second, and within a turn workspaces come in id order
+    ///   starting after `cursor` (the previous claim's `nextCursor`), so a deep backlog
+    ///   delays another workspace's job by at most one turn;
+    /// - within a workspace, approved jobs (a person decided them) before automatic
+    ///   ones, each kind in the order it became due (a retry's due time is its backoff);
+    /// - a workspace already running `perWorkspaceLimit` jobs (nil: no limit), leased on
+    ///   any replica, gets none; one running fewer gets at most the difference. Claims of
+    ///   replicas that run at the same moment do not see each other's: together they may
+    ///   pass the limit by what each took (docs/operations.md).
+    /// Cost: one index probe per workspace with runnable jobs, plus the few rows each
+    /// may take, whatever the backlog's depth (bench/RESULTS.md "Fair claims").
+    /// Candidates are ranked before they are locked, and locked in rank order with
+    /// `SKIP LOCKED`: a job another replica is claiming is passed over for the next.
+    public func claim(limit: Int, leaseSeconds: Int, executor: String, perWorkspaceLimit: Int?, after cursor: String)
+        async throws -> ClaimRound
+    {
+        let statement = Self.claimStatement(
+            limit: limit, leaseSeconds: leaseSeconds, executor: executor, perWorkspaceLimit: perWorkspaceLimit, after: cursor)
+        let rows = try await client.query(statement, logger: logger)
+        var round = ClaimRound(claims: [], nextCursor: nil, workspacesAtLimit: [])
+        for try await row in rows {
+            let columns = row.makeRandomAccess()
+            let count = columns.count
+            round.nextCursor = try columns[count - 2].decode(String?.self)
+            round.workspacesAtLimit = try columns[count - 1].decode([String].self)
+            guard columns[0].bytes != nil else { continue }
+            let job = try JobStore.record(row)
+            let token = try columns[count - 6].decode(String.self)
+            let previous = try columns[count - 5].decode(String.self)
+            let mayHaveDelivered = try columns[count - 4].decode(Bool.self)
+            let approved = try columns[count - 3].decode(String?.self)
+            round.claims.append(
+                ExecutionClaim(
+                    job: job, leaseToken: token, approvedPayloadHash: approved, leaseRecovered: previous == "running",
+                    mayHaveDelivered: mayHaveDelivered))
+        }
+        return round
+    }
+
+    /// `claim`'s statement (tests read its plan).
+    static func claimStatement(limit: Int, leaseSeconds: Int, executor: String, perWorkspaceLimit: Int?, after cursor: String)
+        -> PostgresQuery
+    {
         let event = AuditEvent(
             workspaceID: "", actor: AuditActor(kind: .system, id: executor), action: "job.execution_started",
             targetType: "job")
-        let rows = try await client.query(
-            """
-            WITH lapsed AS (
-                SELECT id AS candidate_id, status AS previous_status FROM jobs
+        return """
+            WITH RECURSIVE lapsed AS (
+                SELECT id AS candidate_id, status AS previous_status, NULL::text AS turn_workspace, 0::bigint AS turn,
+                    false AS wrapped
+                FROM jobs
                 WHERE status = 'running' AND lease_expires_at < now()
                 ORDER BY lease_expires_at LIMIT \(limit)
                 FOR UPDATE SKIP LOCKED
+            ), ready(workspace_id) AS (
+                -- The distinct workspaces with runnable jobs: a loose index scan, one probe
+                -- of jobs_runnable_by_workspace per workspace.
+                (SELECT workspace_id FROM jobs WHERE status IN \(unescaped: Self.runnable) ORDER BY workspace_id LIMIT 1)
+                UNION ALL
+                SELECT (
+                    SELECT jobs.workspace_id FROM jobs
+                    WHERE jobs.status IN \(unescaped: Self.runnable) AND jobs.workspace_id > ready.workspace_id
+                    ORDER BY jobs.workspace_id LIMIT 1)
+                FROM ready WHERE ready.workspace_id IS NOT NULL
+            ), allowance AS (
+                SELECT workspace_id, greatest(0, least(\(limit), \(perWorkspaceLimit)::int8 - running)) AS takes,
+                    running >= \(perWorkspaceLimit)::int8 AS at_limit
+                FROM (
+                    SELECT workspace_id,
+                        CASE WHEN \(perWorkspaceLimit)::int8 IS NULL THEN 0 ELSE (
+                            SELECT count(*) FROM jobs WHERE jobs.workspace_id = ready.workspace_id AND jobs.status = 'running')
+                        END AS running
+                    FROM ready WHERE workspace_id IS NOT NULL
+                ) counted
+            ), ranked AS (
+                -- LIMIT the claim's limit (a value the planner knows), not `takes` (one it
+                -- cannot): a LIMIT it cannot estimate counts as a tenth of the backlog, and at
+                -- a million rows that cost estimate switched JIT compilation on (0.15–0.8 s a claim).
+                SELECT pick.id, allowance.workspace_id, allowance.takes,
+                    row_number() OVER (PARTITION BY allowance.workspace_id ORDER BY pick.automatic, pick.next_attempt_at) AS turn
+                FROM allowance, LATERAL (
+                    (SELECT id, false AS automatic, next_attempt_at FROM jobs
+                     WHERE jobs.workspace_id = allowance.workspace_id AND status = 'approved' AND next_attempt_at <= now()
+                     ORDER BY next_attempt_at LIMIT \(limit))
+                    UNION ALL
+                    (SELECT id, true AS automatic, next_attempt_at FROM jobs
+                     WHERE jobs.workspace_id = allowance.workspace_id AND status = 'queued' AND next_attempt_at <= now()
+                     ORDER BY next_attempt_at LIMIT \(limit))
+                    LIMIT \(limit)
+                ) pick
+                WHERE allowance.takes > 0
             ), due AS (
-                SELECT id AS candidate_id, status AS previous_status FROM jobs
-                WHERE status IN \(unescaped: Self.runnable) AND next_attempt_at <= now()
-                ORDER BY next_attempt_at LIMIT \(limit)
-                FOR UPDATE SKIP LOCKED
+                -- Ranked first, then locked in rank order (the Sort runs below LockRows):
+                -- a row another claim holds is skipped, and the next in rank takes its place.
+                SELECT jobs.id AS candidate_id, jobs.status AS previous_status, ranked.workspace_id AS turn_workspace, ranked.turn,
+                    ranked.workspace_id <= \(cursor) AS wrapped
+                FROM ranked JOIN jobs ON jobs.id = ranked.id
+                -- Also as an array, which the planner sees is small: a join alone was
+                -- planned as a hash join over a sequential scan of the whole table.
+                WHERE jobs.id = ANY(ARRAY(SELECT id FROM ranked WHERE turn <= takes)) AND ranked.turn <= ranked.takes
+                  AND jobs.status IN \(unescaped: Self.runnable) AND jobs.next_attempt_at <= now()
+                ORDER BY ranked.turn, ranked.workspace_id <= \(cursor), ranked.workspace_id
+                LIMIT \(limit)
+                FOR UPDATE OF jobs SKIP LOCKED
             ), candidate AS (
-                -- Two scans that each stop after `limit` rows of their partial index; one
-                -- OR'ed condition made Postgres read and sort the whole backlog.
+                -- Two scans that each stop after `limit` rows of their index; one OR'ed
+                -- condition made Postgres read and sort the whole backlog.
                 (SELECT * FROM lapsed) UNION ALL (SELECT * FROM due) LIMIT \(limit)
             ), claimed AS (
                 UPDATE jobs SET status = 'running', attempts = attempts + 1, lease_token = gen_random_uuid()::text,
@@ -85,26 +190,22 @@ public struct ExecutionStore: Sendable {
                     jsonb_build_object('attempt', attempts, 'lease_recovered', previous_status = 'running') AS details
             ), audit AS (
                 \(auditFrom: "claimed", targetIDColumn: "id", event: event, workspaceColumn: "workspace_id", detailsColumn: "details")
+            ), round AS (
+                SELECT
+                    (SELECT turn_workspace FROM candidate WHERE turn_workspace IS NOT NULL
+                     ORDER BY turn DESC, wrapped DESC, turn_workspace DESC LIMIT 1) AS next_cursor,
+                    (SELECT coalesce(array_agg(workspace_id ORDER BY workspace_id), '{}') FROM allowance
+                     WHERE at_limit AND EXISTS (
+                        SELECT 1 FROM jobs WHERE jobs.workspace_id = allowance.workspace_id
+                          AND jobs.status IN \(unescaped: Self.runnable) AND jobs.next_attempt_at <= now())
+                    ) AS at_limit
             )
+            -- One row per claimed job, or one row of NULLs if none: the round's facts ride on each.
             SELECT \(unescaped: JobStore.columnNames), lease_token, previous_status, may_have_delivered,
-                (SELECT payload_hash FROM approvals WHERE approvals.job_id = claimed.id AND approvals.status = 'approved')
-            FROM claimed
-            """, logger: logger)
-        var claims: [ExecutionClaim] = []
-        for try await row in rows {
-            let job = try JobStore.record(row)
-            let columns = row.makeRandomAccess()
-            let count = columns.count
-            let token = try columns[count - 4].decode(String.self)
-            let previous = try columns[count - 3].decode(String.self)
-            let mayHaveDelivered = try columns[count - 2].decode(Bool.self)
-            let approved = try columns[count - 1].decode(String?.self)
-            claims.append(
-                ExecutionClaim(
-                    job: job, leaseToken: token, approvedPayloadHash: approved, leaseRecovered: previous == "running",
-                    mayHaveDelivered: mayHaveDelivered))
-        }
-        return claims
+                (SELECT payload_hash FROM approvals WHERE approvals.job_id = claimed.id AND approvals.status = 'approved'),
+                round.next_cursor, round.at_limit
+            FROM round LEFT JOIN claimed ON true
+            """
     }
 
     /// The outcome of one attempt.
