@@ -18,12 +18,17 @@ public struct ExecutionFailure: Error, Sendable, Equatable, CustomStringConverti
     public let message: String
     /// The server asked us to wait at least this long (HTTP `Retry-After`).
     public let retryAfter: Duration?
+    /// The provider said the workspace's credential sends too fast (a per-user quota):
+    /// the workspace's other jobs for the same action wait as long as this one, rather
+    /// than each hitting the same limit. Other workspaces are not affected.
+    public let slowsDownCredential: Bool
 
-    public init(kind: Kind, code: String, message: String, retryAfter: Duration? = nil) {
+    public init(kind: Kind, code: String, message: String, retryAfter: Duration? = nil, slowsDownCredential: Bool = false) {
         self.kind = kind
         self.code = code
         self.message = message
         self.retryAfter = retryAfter
+        self.slowsDownCredential = slowsDownCredential
     }
 
     public static func permanent(_ code: String, _ message: String) -> ExecutionFailure {
@@ -32,6 +37,12 @@ public struct ExecutionFailure: Error, Sendable, Equatable, CustomStringConverti
 
     public static func retryable(_ code: String, _ message: String, retryAfter: Duration? = nil) -> ExecutionFailure {
         ExecutionFailure(kind: .retryable, code: code, message: message, retryAfter: retryAfter)
+    }
+
+    /// The provider's rate limit for this credential: retryable, and its workspace's
+    /// other jobs for the action wait too.
+    public static func rateLimited(_ code: String, _ message: String, retryAfter: Duration? = nil) -> ExecutionFailure {
+        ExecutionFailure(kind: .retryable, code: code, message: message, retryAfter: retryAfter, slowsDownCredential: true)
     }
 
     public var isRetryable: Bool { kind == .retryable }

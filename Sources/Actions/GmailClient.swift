@@ -123,7 +123,7 @@ public struct GmailClient: Sendable {
         case 401:
             return .retryable("gmail_unauthorized", "Gmail refused the access token (HTTP 401)\(detail)")
         case 403 where error.reasons.contains(where: rateLimitReasons.contains):
-            return .retryable("gmail_rate_limited", "Gmail rate limit (HTTP 403\(reason))\(detail)", retryAfter: retryAfter)
+            return .rateLimited("gmail_rate_limited", "Gmail rate limit (HTTP 403\(reason))\(detail)", retryAfter: retryAfter)
         case 403:
             return .permanent("gmail_forbidden", "Gmail refused the request (HTTP 403\(reason))\(detail)")
         case 400:
@@ -133,7 +133,7 @@ public struct GmailClient: Sendable {
         case 413:
             return .permanent("gmail_message_too_large", "Gmail refused the message as too large (HTTP 413)")
         case 429:
-            return .retryable("gmail_rate_limited", "Gmail rate limit (HTTP 429\(reason))\(detail)", retryAfter: retryAfter)
+            return .rateLimited("gmail_rate_limited", "Gmail rate limit (HTTP 429\(reason))\(detail)", retryAfter: retryAfter)
         case 500...599:
             return .retryable("gmail_unavailable", "Gmail answered HTTP \(status)\(detail)", retryAfter: retryAfter)
         default:

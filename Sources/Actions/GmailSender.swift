@@ -126,7 +126,9 @@ public struct GmailSender: Sendable {
             }
         } catch let failure as ExecutionFailure where failure.isRetryable && Self.maybeSentCodes.contains(failure.code) {
             let wait = max(failure.retryAfter ?? .zero, configuration.maybeSentRetryDelay)
-            throw ExecutionFailure(kind: .retryable, code: failure.code, message: failure.message, retryAfter: wait)
+            throw ExecutionFailure(
+                kind: .retryable, code: failure.code, message: failure.message, retryAfter: wait,
+                slowsDownCredential: failure.slowsDownCredential)
         }
         return GmailSendResult(messageID: sent.id, threadID: sent.threadID, rfc822MessageID: rfc822MessageID, alreadySent: false)
     }

@@ -1,7 +1,7 @@
 import Actions
 
 /// A submission the gate refused; its `job.refused` audit row is written before this is
-/// thrown. Front doors render `kind` (REST: 400, 422, 403, 410).
+/// thrown. Front doors render `kind` (REST: 400, 422, 403, 410, 429).
 public struct SubmissionRefused: Error, Sendable, Equatable {
     public enum Kind: Sendable, Equatable {
         /// The request itself is unusable (not an object, a bad or missing key).
@@ -13,6 +13,9 @@ public struct SubmissionRefused: Error, Sendable, Equatable {
         case forbidden
         /// The key's job ran and was purged from history; it is not created again.
         case purged(jobID: String, jobStatus: String)
+        /// The workspace's automatic queue is past its limit (`QueueFull`); gated jobs
+        /// are still taken. Try again after the seconds given.
+        case queueFull(retryAfterSeconds: Int)
 
         /// The status the REST API answers with, which the audit row records too (so
         /// the log reads the same whichever front door the submission came through).
@@ -22,6 +25,7 @@ public struct SubmissionRefused: Error, Sendable, Equatable {
             case .invalid: return 422
             case .forbidden: return 403
             case .purged: return 410
+            case .queueFull: return 429
             }
         }
     }

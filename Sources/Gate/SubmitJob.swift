@@ -42,12 +42,18 @@ public struct SubmitJob: Sendable {
     let runnable: any RunnableJobSignal
     /// Whether callbacks can be delivered (the server has a webhook secret).
     let webhooksEnabled: Bool
+    /// Whether the workspace's automatic queue takes more (gated jobs are always taken).
+    let backpressure: any QueueBackpressure
 
-    public init(store: any JobSubmissionStore, policies: any PolicyLookup, runnable: any RunnableJobSignal, webhooksEnabled: Bool) {
+    public init(
+        store: any JobSubmissionStore, policies: any PolicyLookup, runnable: any RunnableJobSignal, webhooksEnabled: Bool,
+        backpressure: any QueueBackpressure = UnlimitedQueues()
+    ) {
         self.store = store
         self.policies = policies
         self.runnable = runnable
         self.webhooksEnabled = webhooksEnabled
+        self.backpressure = backpressure
     }
 
     /// `claims` and `audit` belong to the request (they take its deferred rate-limit charge).
@@ -62,6 +68,14 @@ public struct SubmitJob: Sendable {
         let claim = try await claims.claim(workspace: workspace, key: key, payloadHash: hash, jobID: jobID)
         if let answer = try await answer(claim, request, workspace: workspace, claims: claims, refusals: refusals) {
             return answer
+        }
+        // After the key's answer, so that a retry of a job already made is still
+        // answered with it; before the insert, so that a refusal leaves nothing queued.
+        if policy.approval != .required, let full = backpressure.refusal(workspaceID: workspace) {
+            if case .claimed(let token) = claim { await claims.release(workspace: workspace, key: key, token: token) }
+            throw try await refusals(
+                .queueFull(retryAfterSeconds: full.retryAfterSeconds), reason: full.reason, detail: full.detail,
+                action: request.action.action.rawValue)
         }
         let insert = JobInsert(Self.newJob(request, policy: policy, submission: submission), id: jobID, actor: submission.actor)
         let outcome: JobInsertOutcome

@@ -43,6 +43,9 @@ struct AppServices: Sendable {
     let eventWaiters: ConcurrencyLimit
     /// Workspaces a JWT may name that exist (`WorkspaceAccessMiddleware`).
     let workspaces: KnownWorkspaces
+    /// Which workspaces' automatic queues are past their limits, as last sampled.
+    let queuePressure: QueuePressureBoard
+    let workspaceQueueMetrics: WorkspaceQueueMetrics
 
     init(config: AppConfig, logger: Logger) async throws {
         postgres = PostgresClient(configuration: config.database, backgroundLogger: logger)
@@ -74,6 +77,8 @@ struct AppServices: Sendable {
         execution = ExecutionStore(client: postgres, logger: logger)
         tasks = TaskStore(client: postgres, logger: logger)
         executionMetrics = ExecutionMetrics(registry: metrics.registry)
+        queuePressure = QueuePressureBoard()
+        workspaceQueueMetrics = WorkspaceQueueMetrics(registry: metrics.registry)
         gmailCredentials = GmailCredentialStore(client: postgres, logger: logger)
         webhookSecrets = WebhookSecretStore(client: postgres, logger: logger)
         workspaces = KnownWorkspaces(store: WorkspaceStore(client: postgres, logger: logger))
@@ -116,6 +121,11 @@ func buildApplication(config: AppConfig, services: AppServices, logger: Logger) 
             ],
             logger: logger),
         JobEventsResync(events: services.events, jobs: services.jobs, logger: logger),
+        // In every replica, background workers or not: each answers submissions from its own samples.
+        QueueSampler(
+            store: services.execution, limits: config.limits.workspaceQueue, board: services.queuePressure,
+            metrics: services.workspaceQueueMetrics, interval: config.limits.queueSampleInterval,
+            timeout: config.databaseTimeout, logger: logger),
     ]
     if config.backgroundWorkers {
         background.append(
@@ -206,7 +216,8 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
     let submitJob = SubmitJob(
         store: TimedJobSubmissions(
             jobs: services.jobs, inserts: services.jobInserts, lookups: services.jobLookups, timeout: config.databaseTimeout),
-        policies: services.policyCache, runnable: services.events, webhooksEnabled: config.webhooks.secret != nil)
+        policies: services.policyCache, runnable: services.events, webhooksEnabled: config.webhooks.secret != nil,
+        backpressure: services.queuePressure)
     JobsController(
         jobs: jobReads, events: services.events,
         waiters: services.eventWaiters, submitJob: submitJob,

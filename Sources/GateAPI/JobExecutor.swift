@@ -123,6 +123,7 @@ struct JobExecutor: Service {
                 return
             } catch let failure as ExecutionFailure {
                 outcome = decide(failure, attempt: claim.attempt)
+                if failure.slowsDownCredential { await holdBack(claim.job, for: failure) }
             } catch is DependencyTimeout {
                 outcome = decide(
                     // It may have done its work without hearing back: give a provider's
@@ -149,6 +150,28 @@ struct JobExecutor: Service {
             // The lease runs out and the job is claimed again; a send is not repeated
             // (see GmailDelivery), a task is created only with a recorded success.
             logger.error("recording an execution outcome failed", metadata: ["job": "\(claim.job.id)", "error": "\(describe(error))"])
+        }
+    }
+
+    /// A provider's rate limit on the workspace's credential: the workspace's other due
+    /// jobs for the action wait as long as the provider asked (or one backoff step),
+    /// instead of each running into the same limit; other workspaces go on. Best effort:
+    /// if it cannot be recorded, those jobs run and meet the limit themselves.
+    func holdBack(_ job: JobRecord, for failure: ExecutionFailure) async {
+        let delay = min(max(failure.retryAfter ?? .zero, settings.backoff.delay(beforeRetry: 1)), settings.backoff.maximum)
+        let store = self.store
+        do {
+            let held = try await withTimeout(workerDatabaseTimeout, dependency: "postgres") {
+                try await store.holdBack(workspaceID: job.workspaceID, action: job.action, for: delay)
+            }
+            logger.notice(
+                "provider rate limit on the workspace's credential; its other due jobs for the action wait",
+                metadata: [
+                    "workspace": "\(job.workspaceID)", "action": "\(job.action)", "code": "\(failure.code)",
+                    "held_jobs": "\(held)", "wait_seconds": "\(delay.components.seconds)",
+                ])
+        } catch {
+            logger.warning("holding back a rate-limited workspace's jobs failed", metadata: ["job": "\(job.id)", "error": "\(describe(error))"])
         }
     }
 

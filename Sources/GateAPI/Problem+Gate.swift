@@ -17,6 +17,10 @@ extension Problem {
             extensions["job_status"] = jobStatus
             headers[.idempotentReplayed] = "true"
         }
+        if case .queueFull(let seconds) = refused.kind {
+            headers[.retryAfter] = String(seconds)
+            extensions["reason"] = refused.reason
+        }
     }
 
     /// Field errors as every validation problem lists them.

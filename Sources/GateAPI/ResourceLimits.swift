@@ -1,3 +1,5 @@
+import Gate
+
 /// The limits that keep one tenant, or one anonymous client, from exhausting what all
 /// of them share: this replica's tasks and connections, the audit export slots, the
 /// HTTP server's connections and the database behind authentication. Read by
@@ -26,4 +28,10 @@ struct ResourceLimits: Sendable {
     var metricsToken: String?
     /// Hops whose `X-Forwarded-For` is believed (`TRUSTED_PROXIES`, CIDRs).
     var trustedProxies: [IPNetwork] = []
+    /// Backpressure on a workspace's automatic queue: past `WORKSPACE_MAX_QUEUED_JOBS`
+    /// queued jobs, or with its oldest due job waiting past
+    /// `WORKSPACE_MAX_QUEUE_AGE_SECONDS`, automatic submissions get 429 (0: no limit).
+    var workspaceQueue = QueueLimits(maxQueued: 100_000, maxAgeSeconds: nil)
+    /// How often each replica samples the queues it answers from (`QUEUE_SAMPLE_INTERVAL_MS`).
+    var queueSampleInterval = Duration.seconds(1)
 }

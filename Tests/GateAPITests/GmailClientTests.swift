@@ -52,6 +52,8 @@ import Testing
             #expect(failures.map(\.kind) == [
                 .retryable, .permanent, .retryable, .permanent, .permanent, .permanent, .retryable, .retryable,
             ])
+            // Only the rate limits slow the workspace's credential down; a 503 is Gmail's own trouble.
+            #expect(failures.map(\.slowsDownCredential) == [false, false, true, false, false, false, true, false])
             #expect(failures[0].retryAfter == .seconds(7))
             #expect(failures[0].message == "Gmail answered HTTP 503: Backend Error")
             #expect(failures[1].message == "Gmail rejected the message (HTTP 400 invalidArgument): Invalid To header")

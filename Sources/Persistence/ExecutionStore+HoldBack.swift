@@ -1,0 +1,27 @@
+import Foundation
+import PostgresNIO
+
+extension ExecutionStore {
+    /// Makes the workspace's runnable jobs for `action` that are due before `delay` from
+    /// now wait until then (their order among themselves kept): what a provider's rate
+    /// limit on the workspace's credential asks for, so that they do not each run into
+    /// it. Jobs running now are not touched. Returns how many were held back. Reads only
+    /// the range of `jobs_runnable_by_workspace` that is due before then.
+    public func holdBack(workspaceID: String, action: String, for delay: Duration) async throws -> Int {
+        let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+        let rows = try await client.query(
+            """
+            WITH held AS (
+                UPDATE jobs SET next_attempt_at = now() + make_interval(secs => \(seconds))
+                    -- Kept apart by their old order, a microsecond each at most.
+                    + (next_attempt_at - now()) / 1000000, updated_at = now()
+                WHERE workspace_id = \(workspaceID) AND status IN \(unescaped: Self.runnable) AND action = \(action)
+                  AND next_attempt_at < now() + make_interval(secs => \(seconds))
+                RETURNING 1
+            )
+            SELECT count(*)::int FROM held
+            """, logger: logger)
+        for try await (count) in rows.decode(Int.self) { return count }
+        return 0
+    }
+}

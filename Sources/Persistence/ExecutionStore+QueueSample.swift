@@ -1,0 +1,50 @@
+import Foundation
+import Gate
+import PostgresNIO
+
+extension ExecutionStore {
+    /// Every workspace with approved or queued jobs, with its queue depth (counted up to
+    /// `cap`) and how long its oldest due jobs have waited. Cost: per such workspace one
+    /// probe of `jobs_runnable_by_workspace` to find it, two for the oldest due jobs, and
+    /// at most `cap` index entries counted — not the whole backlog (bench/RESULTS.md
+    /// "Backpressure").
+    public func sampleQueues(cap: Int) async throws -> [WorkspaceQueueSample] {
+        try await client.transaction(logger: logger) { connection in
+            // The planner cannot tell how many workspaces the recursion finds, and its
+            // guess at a deep backlog is costly enough to switch JIT compilation on, which
+            // costs more than the sample itself (as the fair claim found).
+            try await connection.query("SET LOCAL jit = off", logger: logger)
+            let rows = try await connection.query(
+                """
+                WITH RECURSIVE ready(workspace_id) AS (
+                    (SELECT workspace_id FROM jobs WHERE status IN \(unescaped: Self.runnable) ORDER BY workspace_id LIMIT 1)
+                    UNION ALL
+                    SELECT (
+                        SELECT jobs.workspace_id FROM jobs
+                        WHERE jobs.status IN \(unescaped: Self.runnable) AND jobs.workspace_id > ready.workspace_id
+                        ORDER BY jobs.workspace_id LIMIT 1)
+                    FROM ready WHERE ready.workspace_id IS NOT NULL
+                )
+                SELECT workspace_id,
+                    (SELECT count(*) FROM (
+                        SELECT 1 FROM jobs WHERE jobs.workspace_id = ready.workspace_id AND jobs.status = 'queued'
+                        LIMIT \(cap)) capped)::int8,
+                    coalesce(extract(epoch FROM now() - (
+                        SELECT min(next_attempt_at) FROM jobs
+                        WHERE jobs.workspace_id = ready.workspace_id AND jobs.status = 'queued' AND next_attempt_at <= now())), 0)::float8,
+                    coalesce(extract(epoch FROM now() - (
+                        SELECT min(next_attempt_at) FROM jobs
+                        WHERE jobs.workspace_id = ready.workspace_id AND jobs.status = 'approved' AND next_attempt_at <= now())), 0)::float8
+                FROM ready WHERE workspace_id IS NOT NULL
+                """, logger: logger)
+            var samples: [WorkspaceQueueSample] = []
+            for try await (workspace, queued, queuedAge, approvedAge) in rows.decode((String, Int64, Double, Double).self) {
+                samples.append(
+                    WorkspaceQueueSample(
+                        workspaceID: workspace, queued: Int(queued), oldestQueuedDueSeconds: queuedAge,
+                        oldestApprovedDueSeconds: approvedAge))
+            }
+            return samples
+        }
+    }
+}
