@@ -40,6 +40,21 @@ struct JobExecutor: Service {
     /// Names this replica's executor in audit rows.
     let name: String
     let logger: Logger
+    /// Outcomes finished together are recorded together.
+    let outcomes: ExecutionOutcomeBatcher
+
+    init(
+        store: ExecutionStore, policies: PolicyStore, email: any EmailDelivery, events: JobEvents, settings: ExecutorSettings,
+        metrics: ExecutionMetrics, name: String, logger: Logger
+    ) {
+        (self.store, self.policies, self.email, self.events) = (store, policies, email, events)
+        (self.settings, self.metrics, self.name, self.logger) = (settings, metrics, name, logger)
+        // Timed like a single record: a batch whose statement never returns must not
+        // hold its slot (and every later outcome) for good.
+        outcomes = ExecutionOutcomeBatcher(store: store, executor: name) { batch in
+            try await withTimeout(workerDatabaseTimeout, dependency: "postgres", batch)
+        }
+    }
 
     func run() async throws {
         let (wake, unsubscribe) = events.subscribe(key: JobEvents.runnableKey)
@@ -140,8 +155,7 @@ struct JobExecutor: Service {
         metrics.duration(action).record(ContinuousClock.now - started)
         do {
             // Timed, so that a query that never answers cannot hold shutdown (see withTimeout).
-            let name = self.name, store = self.store
-            if try await withTimeout(workerDatabaseTimeout, dependency: "postgres", { try await store.record(outcome, for: claim, executor: name) }) {
+            if try await outcomes.record(outcome, for: claim) {
                 metrics.count(outcome, action: action)
             } else {
                 logger.warning("execution outcome not recorded: the lease was lost", metadata: ["job": "\(claim.job.id)"])
