@@ -14,29 +14,7 @@ extension ExecutionStore {
             // guess at a deep backlog is costly enough to switch JIT compilation on, which
             // costs more than the sample itself (as the fair claim found).
             try await connection.query("SET LOCAL jit = off", logger: logger)
-            let rows = try await connection.query(
-                """
-                WITH RECURSIVE ready(workspace_id) AS (
-                    (SELECT workspace_id FROM jobs WHERE status IN \(unescaped: Self.runnable) ORDER BY workspace_id LIMIT 1)
-                    UNION ALL
-                    SELECT (
-                        SELECT jobs.workspace_id FROM jobs
-                        WHERE jobs.status IN \(unescaped: Self.runnable) AND jobs.workspace_id > ready.workspace_id
-                        ORDER BY jobs.workspace_id LIMIT 1)
-                    FROM ready WHERE ready.workspace_id IS NOT NULL
-                )
-                SELECT workspace_id,
-                    (SELECT count(*) FROM (
-                        SELECT 1 FROM jobs WHERE jobs.workspace_id = ready.workspace_id AND jobs.status = 'queued'
-                        LIMIT \(cap)) capped)::int8,
-                    coalesce(extract(epoch FROM now() - (
-                        SELECT min(next_attempt_at) FROM jobs
-                        WHERE jobs.workspace_id = ready.workspace_id AND jobs.status = 'queued' AND next_attempt_at <= now())), 0)::float8,
-                    coalesce(extract(epoch FROM now() - (
-                        SELECT min(next_attempt_at) FROM jobs
-                        WHERE jobs.workspace_id = ready.workspace_id AND jobs.status = 'approved' AND next_attempt_at <= now())), 0)::float8
-                FROM ready WHERE workspace_id IS NOT NULL
-                """, logger: logger)
+            let rows = try await connection.query(Self.sampleStatement(cap: cap), logger: logger)
             var samples: [WorkspaceQueueSample] = []
             for try await (workspace, queued, queuedAge, approvedAge) in rows.decode((String, Int64, Double, Double).self) {
                 samples.append(
@@ -46,5 +24,31 @@ extension ExecutionStore {
             }
             return samples
         }
+    }
+
+    /// `sampleQueues`'s statement (tests read its plan).
+    static func sampleStatement(cap: Int) -> PostgresQuery {
+        """
+            WITH RECURSIVE ready(workspace_id) AS (
+                (SELECT workspace_id FROM jobs WHERE status IN \(unescaped: Self.runnable) ORDER BY workspace_id LIMIT 1)
+                UNION ALL
+                SELECT (
+                    SELECT jobs.workspace_id FROM jobs
+                    WHERE jobs.status IN \(unescaped: Self.runnable) AND jobs.workspace_id > ready.workspace_id
+                    ORDER BY jobs.workspace_id LIMIT 1)
+                FROM ready WHERE ready.workspace_id IS NOT NULL
+            )
+            SELECT workspace_id,
+                (SELECT count(*) FROM (
+                    SELECT 1 FROM jobs WHERE jobs.workspace_id = ready.workspace_id AND jobs.status = 'queued'
+                    LIMIT \(cap)) capped)::int8,
+                coalesce(extract(epoch FROM now() - (
+                    SELECT min(next_attempt_at) FROM jobs
+                    WHERE jobs.workspace_id = ready.workspace_id AND jobs.status = 'queued' AND next_attempt_at <= now())), 0)::float8,
+                coalesce(extract(epoch FROM now() - (
+                    SELECT min(next_attempt_at) FROM jobs
+                    WHERE jobs.workspace_id = ready.workspace_id AND jobs.status = 'approved' AND next_attempt_at <= now())), 0)::float8
+            FROM ready WHERE workspace_id IS NOT NULL
+            """
     }
 }

@@ -115,6 +115,73 @@ import Testing
         }
     }
 
+    /// The sample reads up to its cap of a deep queue, not the whole of it.
+    @Test func theSampleCountsNoFurtherThanItsCap() async throws {
+        try await AuthFixture.with(environment: Self.environment) { fixture, client in
+            try await fixture.allowBothActions(client)
+            try await flood(fixture, client, count: 20_000)
+            try await fixture.execute("VACUUM ANALYZE jobs")
+            let plan = try await fixture.explainAnalyze(ExecutionStore.sampleStatement(cap: 110))
+            #expect(plan.rows == 1)
+            #expect(plan.touched < 1_000, "\(plan.text)")
+            let sample = try await fixture.db.withClient { db in
+                try await ExecutionStore(client: db, logger: TestEnvironment.logger).sampleQueues(cap: 110)
+            }
+            #expect(sample.map(\.workspaceID) == ["acme"] && sample.first?.queued == 110)
+            #expect(sample.first.map { $0.oldestQueuedDueSeconds >= 5 && $0.oldestApprovedDueSeconds == 0 } == true)
+        }
+    }
+
+    /// Not a check: the sample's plan with EXPLAIN (ANALYZE, BUFFERS) at QUEUE_SAMPLE_ROWS
+    /// queued jobs in one workspace and a few in 200 others, for bench/RESULTS.md.
+    @Test(.enabled(if: ProcessInfo.processInfo.environment["QUEUE_SAMPLE_ROWS"] != nil))
+    func samplePlanAtScale() async throws {
+        let rows = Int(ProcessInfo.processInfo.environment["QUEUE_SAMPLE_ROWS"] ?? "") ?? 1_000_000
+        try await AuthFixture.with(environment: ["EXECUTOR_CONCURRENCY": "0"]) { fixture, client in
+            try await fixture.allowBothActions(client)
+            // The submission with key `template` is what the rows below copy.
+            try await flood(fixture, client, count: 0)
+            for part in 0..<(rows + 99_999) / 100_000 {
+                try await fixture.execute(
+                    """
+                    INSERT INTO jobs (id, workspace_id, action, params, payload_hash, status, idempotency_key,
+                                      submitted_by_type, submitted_by, next_attempt_at, created_at)
+                    SELECT 'big-\(part)-' || g, workspace_id, action, params, payload_hash, 'queued', 'big-\(part)-' || g,
+                           submitted_by_type, submitted_by, now() - interval '1 minute', now()
+                    FROM jobs, generate_series(1, \(min(100_000, rows - part * 100_000))) AS g WHERE idempotency_key = 'template'
+                    """)
+            }
+            try await fixture.execute(
+                """
+                INSERT INTO workspaces (id, name) SELECT 'w' || lpad(g::text, 3, '0'), 'w' || g FROM generate_series(1, 200) AS g
+                """)
+            try await fixture.execute(
+                """
+                INSERT INTO jobs (id, workspace_id, action, params, payload_hash, status, idempotency_key,
+                                  submitted_by_type, submitted_by, next_attempt_at, created_at)
+                SELECT 'small-' || w || '-' || g, 'w' || lpad(w::text, 3, '0'), action, params, payload_hash, 'queued',
+                       'small-' || g, submitted_by_type, submitted_by, now() - interval '5 seconds', now()
+                FROM jobs, generate_series(1, 200) AS w, generate_series(1, 5) AS g WHERE idempotency_key = 'template'
+                """)
+            try await fixture.execute("VACUUM ANALYZE jobs")
+            for cap in [110_001, 11_001] {
+                for run in 1...5 {
+                    var explain = ExecutionStore.sampleStatement(cap: cap)
+                    explain.sql = "EXPLAIN (ANALYZE, BUFFERS) " + explain.sql
+                    let statement = explain
+                    let lines = try await fixture.db.withClient { db in
+                        var lines: [String] = []
+                        for try await (line) in try await db.query(statement).decode(String.self) { lines.append(line) }
+                        return lines
+                    }
+                    if run == 1 { print("=== sample, cap \(cap), \(rows) in acme, 5 in each of 200 others\n" + lines.joined(separator: "\n")) }
+                    let summary = lines.filter { $0.hasPrefix("Planning Time") || $0.hasPrefix("Execution Time") || $0.hasPrefix("  Buffers") }
+                    print("--- cap \(cap), run \(run): " + summary.joined(separator: "; "))
+                }
+            }
+        }
+    }
+
     /// The sampler's memory: Retry-After from how fast a refused queue shrinks, and a
     /// change logged once, not every sample.
     @Test func historyWorksOutTheDrainAndReportsChangesOnce() {
