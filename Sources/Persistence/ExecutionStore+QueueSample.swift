@@ -30,13 +30,7 @@ extension ExecutionStore {
     static func sampleStatement(cap: Int) -> PostgresQuery {
         """
             WITH RECURSIVE ready(workspace_id) AS (
-                (SELECT workspace_id FROM jobs WHERE status IN \(unescaped: Self.runnable) ORDER BY workspace_id LIMIT 1)
-                UNION ALL
-                SELECT (
-                    SELECT jobs.workspace_id FROM jobs
-                    WHERE jobs.status IN \(unescaped: Self.runnable) AND jobs.workspace_id > ready.workspace_id
-                    ORDER BY jobs.workspace_id LIMIT 1)
-                FROM ready WHERE ready.workspace_id IS NOT NULL
+                \(unescaped: Self.workspacesWithRunnableJobs)
             )
             SELECT workspace_id,
                 (SELECT count(*) FROM (

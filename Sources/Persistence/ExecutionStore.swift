@@ -53,6 +53,19 @@ public struct ExecutionStore: Sendable {
 
     static let runnable = "('approved', 'queued')"
 
+    /// The body of a recursive CTE `ready(workspace_id)`: the distinct workspaces with
+    /// runnable jobs, in id order, and a NULL row at the end. A loose index scan: one
+    /// probe of jobs_runnable_by_workspace per workspace, whatever their backlogs.
+    static let workspacesWithRunnableJobs = """
+        (SELECT workspace_id FROM jobs WHERE status IN \(runnable) ORDER BY workspace_id LIMIT 1)
+                UNION ALL
+                SELECT (
+                    SELECT jobs.workspace_id FROM jobs
+                    WHERE jobs.status IN \(runnable) AND jobs.workspace_id > ready.workspace_id
+                    ORDER BY jobs.workspace_id LIMIT 1)
+                FROM ready WHERE ready.workspace_id IS NOT NULL
+        """
+
     /// What one claim took, and what the executor needs for the next.
     public struct ClaimRound: Sendable {
         public var claims: [ExecutionClaim]
@@ -128,15 +141,7 @@ public struct ExecutionStore: Sendable {
                 ORDER BY lease_expires_at LIMIT \(limit)
                 FOR UPDATE SKIP LOCKED
             ), ready(workspace_id) AS (
-                -- The distinct workspaces with runnable jobs: a loose index scan, one probe
-                -- of jobs_runnable_by_workspace per workspace.
-                (SELECT workspace_id FROM jobs WHERE status IN \(unescaped: Self.runnable) ORDER BY workspace_id LIMIT 1)
-                UNION ALL
-                SELECT (
-                    SELECT jobs.workspace_id FROM jobs
-                    WHERE jobs.status IN \(unescaped: Self.runnable) AND jobs.workspace_id > ready.workspace_id
-                    ORDER BY jobs.workspace_id LIMIT 1)
-                FROM ready WHERE ready.workspace_id IS NOT NULL
+                \(unescaped: Self.workspacesWithRunnableJobs)
             ), allowance AS (
                 SELECT workspace_id, greatest(0, least(\(limit), \(perWorkspaceLimit)::int8 - running)) AS takes,
                     running >= \(perWorkspaceLimit)::int8 AS at_limit

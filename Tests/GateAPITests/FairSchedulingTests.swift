@@ -185,17 +185,9 @@ import Testing
             /// Prints the first plan of a series in full, then one line per run.
             func explain(_ title: String, runs: Int, _ query: @escaping () -> PostgresQuery) async throws {
                 for run in 1...runs {
-                    var explain = query()
-                    explain.sql = "EXPLAIN (ANALYZE, BUFFERS) " + explain.sql
-                    let statement = explain
-                    let lines = try await fixture.db.withClient { db in
-                        var lines: [String] = []
-                        for try await (line) in try await db.query(statement).decode(String.self) { lines.append(line) }
-                        return lines
-                    }
+                    let lines = try await fixture.explainBuffers(query())
                     if run == 1 { print("=== \(title)\n" + lines.joined(separator: "\n")) }
-                    let summary = lines.filter { $0.hasPrefix("Planning Time") || $0.hasPrefix("Execution Time") || $0.hasPrefix("  Buffers") }
-                    print("--- \(title), run \(run): " + summary.joined(separator: "; "))
+                    print("--- \(title), run \(run): " + planSummary(lines))
                 }
             }
             // All four workspaces (the others' 15 jobs are taken in the first runs), then acme alone.

@@ -166,17 +166,9 @@ import Testing
             try await fixture.execute("VACUUM ANALYZE jobs")
             for cap in [110_001, 11_001] {
                 for run in 1...5 {
-                    var explain = ExecutionStore.sampleStatement(cap: cap)
-                    explain.sql = "EXPLAIN (ANALYZE, BUFFERS) " + explain.sql
-                    let statement = explain
-                    let lines = try await fixture.db.withClient { db in
-                        var lines: [String] = []
-                        for try await (line) in try await db.query(statement).decode(String.self) { lines.append(line) }
-                        return lines
-                    }
+                    let lines = try await fixture.explainBuffers(ExecutionStore.sampleStatement(cap: cap))
                     if run == 1 { print("=== sample, cap \(cap), \(rows) in acme, 5 in each of 200 others\n" + lines.joined(separator: "\n")) }
-                    let summary = lines.filter { $0.hasPrefix("Planning Time") || $0.hasPrefix("Execution Time") || $0.hasPrefix("  Buffers") }
-                    print("--- cap \(cap), run \(run): " + summary.joined(separator: "; "))
+                    print("--- cap \(cap), run \(run): " + planSummary(lines))
                 }
             }
         }

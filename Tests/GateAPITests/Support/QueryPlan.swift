@@ -52,3 +52,23 @@ extension AuthFixture {
         return QueryPlan(rows: number(plan["Actual Rows"]), touched: touched(plan), text: text, nodes: nodes(plan))
     }
 }
+
+extension AuthFixture {
+    /// The lines of `EXPLAIN (ANALYZE, BUFFERS)` for `query` (which runs).
+    func explainBuffers(_ query: PostgresQuery) async throws -> [String] {
+        var explain = query
+        explain.sql = "EXPLAIN (ANALYZE, BUFFERS) " + explain.sql
+        let statement = explain
+        return try await db.withClient { db in
+            var lines: [String] = []
+            for try await (line) in try await db.query(statement).decode(String.self) { lines.append(line) }
+            return lines
+        }
+    }
+}
+
+/// The lines of a plan that say what it cost: planning and execution time, buffers.
+func planSummary(_ lines: [String]) -> String {
+    lines.filter { $0.hasPrefix("Planning Time") || $0.hasPrefix("Execution Time") || $0.hasPrefix("  Buffers") }
+        .joined(separator: "; ")
+}
