@@ -61,6 +61,8 @@ import Testing
             let response = try #require(refused)
             #expect(response.headers[.contentType] == "application/problem+json")
             #expect(Int(response.headers[.retryAfter] ?? "") ?? 0 >= 1)
+            // Charged like any refused submission, so the client sees its budget too.
+            #expect(response.headers[.rateLimitPolicy] != nil && response.headers[.rateLimitRemaining] != nil)
             #expect(response.json["reason"] as? String == "queue_full")
             #expect((response.json["detail"] as? String)?.contains("limit of 100") == true)
             #expect(try await fixture.count("SELECT count(*)::int FROM jobs WHERE idempotency_key = 'late-\(probe)'") == 0)
