@@ -83,8 +83,13 @@ public struct QueueLimits: Sendable, Equatable {
     }
 
     /// How far a sample counts a workspace's queue: a tenth past the limit, so that the
-    /// excess (and so the wait) can be told; without a limit, far enough for the metrics.
-    public var countCap: Int { maxQueued.map { $0 + max(1, $0 / 10) } ?? 100_000 }
+    /// excess (and so the wait) can be told; without a limit, as far as the default
+    /// limit's count. Counting is the sample's cost, which grows with this
+    /// (bench/RESULTS.md "Backpressure").
+    public var countCap: Int { maxQueued.map { $0 + max(1, $0 / 10) } ?? 11_000 }
+
+    /// `WORKSPACE_MAX_QUEUED_JOBS`'s default.
+    public static let defaultMaxQueued = 10_000
 
     /// What a submission to the sampled workspace is told, or nil if it is queued.
     /// `drainPerSecond` is how fast its queue shrank since the previous sample (nil: no

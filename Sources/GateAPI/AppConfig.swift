@@ -263,7 +263,7 @@ extension ResourceLimits {
         limits.authFailuresPerMinute = try env.int("AUTH_FAILURES_PER_MINUTE", default: 60, in: 1...1_000_000)
         limits.authFailuresBurst = try env.int("AUTH_FAILURES_BURST", default: 20, in: 1...1_000_000)
         limits.metricsToken = try env.secret("METRICS_TOKEN", minimumBytes: 16)
-        let maxQueued = try env.int("WORKSPACE_MAX_QUEUED_JOBS", default: 100_000, in: 0...100_000_000)
+        let maxQueued = try env.int("WORKSPACE_MAX_QUEUED_JOBS", default: QueueLimits.defaultMaxQueued, in: 0...100_000_000)
         let maxQueueAge = try env.int("WORKSPACE_MAX_QUEUE_AGE_SECONDS", default: 0, in: 0...31_536_000)
         limits.workspaceQueue = QueueLimits(maxQueued: maxQueued == 0 ? nil : maxQueued, maxAgeSeconds: maxQueueAge == 0 ? nil : maxQueueAge)
         limits.queueSampleInterval = .milliseconds(try env.int("QUEUE_SAMPLE_INTERVAL_MS", default: 1000, in: 50...60000))

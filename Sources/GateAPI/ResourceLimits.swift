@@ -31,7 +31,7 @@ struct ResourceLimits: Sendable {
     /// Backpressure on a workspace's automatic queue: past `WORKSPACE_MAX_QUEUED_JOBS`
     /// queued jobs, or with its oldest due job waiting past
     /// `WORKSPACE_MAX_QUEUE_AGE_SECONDS`, automatic submissions get 429 (0: no limit).
-    var workspaceQueue = QueueLimits(maxQueued: 100_000, maxAgeSeconds: nil)
+    var workspaceQueue = QueueLimits(maxQueued: QueueLimits.defaultMaxQueued, maxAgeSeconds: nil)
     /// How often each replica samples the queues it answers from (`QUEUE_SAMPLE_INTERVAL_MS`).
     var queueSampleInterval = Duration.seconds(1)
 }

@@ -107,7 +107,7 @@ import Testing
 
     @Test func anOldDueJobIsRefusedOnlyWithAnAgeLimit() {
         #expect(QueueLimits(maxQueued: nil, maxAgeSeconds: nil).refusal(sample(queued: 5, age: 9999), drainPerSecond: nil) == nil)
-        #expect(QueueLimits(maxQueued: nil, maxAgeSeconds: nil).countCap == 100_000)
+        #expect(QueueLimits(maxQueued: nil, maxAgeSeconds: nil).countCap == 11_000)
         let limits = QueueLimits(maxQueued: nil, maxAgeSeconds: 300)
         #expect(limits.refusal(sample(queued: 5, age: 299), drainPerSecond: nil) == nil)
         let refused = limits.refusal(sample(queued: 5, age: 301.5), drainPerSecond: nil)
