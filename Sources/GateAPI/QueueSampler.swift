@@ -1,8 +1,8 @@
 import Gate
+import GateCore
 import Logging
 import NIOConcurrencyHelpers
 import Persistence
-import Prometheus
 import ServiceLifecycle
 
 /// Samples every workspace's queue each `interval`: what `QueuePressureBoard` answers
@@ -64,7 +64,7 @@ struct QueueHistory: Sendable {
             // A rate only from a sample that was already over the limit: while refused,
             // the queue shrinks by what the executors take.
             if refused[sample.workspaceID] != nil, let before = previous[sample.workspaceID] {
-                let seconds = Double((now - before.at).components.seconds) + Double((now - before.at).components.attoseconds) / 1e18
+                let seconds = (now - before.at).seconds
                 if seconds > 0 { drain = Double(before.queued - sample.queued) / seconds }
             }
             if let full = limits.refusal(sample, drainPerSecond: drain) { refusals[sample.workspaceID] = full }

@@ -1,4 +1,5 @@
 import Foundation
+import GateCore
 import PostgresNIO
 
 extension ExecutionStore {
@@ -8,7 +9,7 @@ extension ExecutionStore {
     /// it. Jobs running now are not touched. Returns how many were held back. Reads only
     /// the range of `jobs_runnable_by_workspace` that is due before then.
     public func holdBack(workspaceID: String, action: String, for delay: Duration) async throws -> Int {
-        let seconds = Double(delay.components.seconds) + Double(delay.components.attoseconds) / 1e18
+        let seconds = delay.seconds
         let rows = try await client.query(
             """
             WITH held AS (

@@ -125,9 +125,8 @@ extension ExecutionStore {
     }
 
     /// The batch of `record(_:executor:)`: a single parameter whatever the batch's size,
-    /// so it is prepared once. Rows are updated in id order (each job is leased to one
-    /// executor, so batches never share a row; the order only keeps that harmless if
-    /// they ever did), and the audit rows follow the same order.
+    /// so it is prepared once. Each job is leased to one executor, so two batches never
+    /// update the same row; the audit rows are written in id order.
     struct BatchRecordStatement: PostgresPreparedStatement {
         typealias Row = PostgresRow
         static let name = "gateapi_execution_record_batch"
@@ -141,8 +140,15 @@ extension ExecutionStore {
                 UPDATE jobs SET status = input.status, status_code = input.status_code, status_reason = input.status_reason,
                     result = input.result, lease_token = NULL, lease_expires_at = NULL,
                     next_attempt_at = now() + make_interval(secs => input.delay), updated_at = now()
-                FROM (SELECT * FROM input ORDER BY id) AS input
-                WHERE jobs.id = input.id AND jobs.status = 'running' AND jobs.lease_token = input.lease_token
+                FROM input
+                -- By primary key, from an array of the ids. Not also by `status = 'running'`
+                -- (as `record` is): that lets the planner scan the running jobs' partial
+                -- index instead, which under load holds an entry for every job that ran
+                -- since the last vacuum (bench/RESULTS.md "Executor throughput"). The lease
+                -- token says as much: a claim sets it, and recording or a later claim
+                -- replaces it, so only the running job's current claim holds it.
+                WHERE jobs.id = ANY(ARRAY(SELECT id FROM input)) AND jobs.id = input.id
+                  AND jobs.lease_token = input.lease_token
                 RETURNING jobs.id, jobs.workspace_id, jobs.submitted_by_type || ':' || jobs.submitted_by AS created_by,
                     input.audit_action, input.audit_outcome, input.details, input.task_id, input.task_title,
                     input.task_description, input.task_due_epoch, input.task_assignee, input.task_labels

@@ -2,6 +2,7 @@ import Foundation
 import Gate
 import GateCore
 import HummingbirdTesting
+import NIOCore
 import PostgresNIO
 import Testing
 
@@ -77,6 +78,56 @@ import Testing
                 #expect(events.allSatisfy { $0.3 == "exec-1" && $0.4 == "1" })
                 #expect(events[2].5 == "timeout" && events[0].6 == "tsk_a")
             }
+        }
+    }
+
+    /// The batch reads the jobs it records by their ids, nothing else: a hash join over the
+    /// running jobs' index made it the executors' costliest statement under load.
+    @Test func aBatchReadsOnlyItsJobs() async throws {
+        try await AuthFixture.with(environment: ["EXECUTOR_CONCURRENCY": "0"]) { fixture, client in
+            try await fixture.allowBothActions(client)
+            let template = try #require(try await fixture.submit(client, key: "template", body: taskBody).json["id"] as? String)
+            try await fixture.execute(
+                """
+                INSERT INTO jobs (id, workspace_id, action, params, payload_hash, status, idempotency_key,
+                                  submitted_by_type, submitted_by, next_attempt_at, created_at)
+                SELECT 'copy-' || lpad(g::text, 6, '0'), workspace_id, action, params, payload_hash, 'queued', 'copy-' || g,
+                       submitted_by_type, submitted_by, now() - interval '1 minute' + g * interval '1 microsecond', now()
+                FROM jobs, generate_series(1, 5000) AS g WHERE id = '\(template)'
+                """)
+            try await fixture.execute("VACUUM ANALYZE jobs")
+            let claims = try await fixture.db.withClient { db in
+                try await ExecutionStore(client: db, logger: TestEnvironment.logger)
+                    .claim(limit: 4, leaseSeconds: 60, executor: "test", perWorkspaceLimit: nil, after: "").claims
+            }
+            try #require(claims.count == 4)
+            let outcomes: [(ExecutionStore.Outcome, ExecutionClaim)] = claims.enumerated().map { n, claim in
+                (.succeeded(result: [:], task: NewTask(id: "tsk_\(n)", title: "T", description: nil, dueAt: nil, assignee: nil, labels: [])), claim)
+            }
+            // The statement is prepared, and after a few executions Postgres may run its
+            // generic plan, which knows nothing of the parameter's size: that plan is read.
+            let input = ExecutionStore.batchInput(outcomes).replacingOccurrences(of: "'", with: "''")
+            let text = try await fixture.db.withClient { client in
+                try await client.withConnection { connection in
+                    try await connection.query("SET plan_cache_mode = force_generic_plan", logger: TestEnvironment.logger)
+                    try await connection.query(
+                        PostgresQuery(unsafeSQL: "PREPARE batch(jsonb, text) AS " + ExecutionStore.BatchRecordStatement.sql),
+                        logger: TestEnvironment.logger)
+                    var text = ""
+                    let rows = try await connection.query(
+                        PostgresQuery(unsafeSQL: "EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE batch('\(input)', 'test')"),
+                        logger: TestEnvironment.logger)
+                    for try await row in rows { if let bytes = row.first?.bytes { text += String(buffer: bytes) } }
+                    return text
+                }
+            }
+            let plan = try QueryPlan(json: text)
+            #expect(plan.rows == 4)
+            #expect(plan.touched < 400, "\(plan.text)")
+            // By primary key: the running jobs' index (jobs_leased) holds an entry for every
+            // job that ran since the last vacuum, which under load is most of what it holds.
+            let jobScans = plan.nodes.filter { $0.relation == "jobs" && $0.type.hasSuffix("Scan") }
+            #expect(!jobScans.isEmpty && jobScans.allSatisfy { $0.index == "jobs_pkey" }, "\(plan.text)")
         }
     }
 }

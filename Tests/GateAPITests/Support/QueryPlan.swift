@@ -32,6 +32,13 @@ extension AuthFixture {
             }
             return ""
         }
+        return try QueryPlan(json: text)
+    }
+}
+
+extension QueryPlan {
+    /// Reads the output of `EXPLAIN (ANALYZE, FORMAT JSON)`.
+    init(json text: String) throws {
         let plan = try #require(
             ((try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [[String: Any]])?.first?["Plan"] as? [String: Any])
         func number(_ value: Any?) -> Double { (value as? Int).map(Double.init) ?? value as? Double ?? 0 }
@@ -49,7 +56,7 @@ extension AuthFixture {
                     rows: number(node["Actual Rows"]) * number(node["Actual Loops"]))] : []
             return own + ((node["Plans"] as? [[String: Any]]) ?? []).flatMap { nodes($0) }
         }
-        return QueryPlan(rows: number(plan["Actual Rows"]), touched: touched(plan), text: text, nodes: nodes(plan))
+        self.init(rows: number(plan["Actual Rows"]), touched: touched(plan), text: text, nodes: nodes(plan))
     }
 }
 
