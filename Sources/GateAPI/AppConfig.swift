@@ -160,7 +160,10 @@ struct AppConfig: Sendable {
         // 0: no limit.
         let workspaceMaxConcurrent = try env.int("WORKSPACE_MAX_CONCURRENT_EXECUTIONS", default: 0, in: 0...100_000)
         let executor = ExecutorSettings(
-            concurrency: try env.int("EXECUTOR_CONCURRENCY", default: 4, in: 0...256),
+            // 64: claims and outcome batches grow with the free slots, and each costs Postgres
+            // about as much for 1 job as for 30; at 4 the executors drained a fifth as fast
+            // (bench/RESULTS.md "Executor throughput"). A slot holds no connection.
+            concurrency: try env.int("EXECUTOR_CONCURRENCY", default: 64, in: 0...256),
             pollInterval: .milliseconds(try env.int("EXECUTOR_POLL_INTERVAL_MS", default: 500, in: 10...60000)),
             leaseSeconds: leaseSeconds,
             attemptTimeout: .seconds(attemptTimeout),
