@@ -68,15 +68,7 @@ struct JobExecutor: Service {
                 // Round-robin across workspaces continues where the last claim stopped.
                 var cursor = ""
                 var limitReports = LimitReports()
-                // When a claim found less than it had room for, the next one waits for this:
-                // each job submitted while the queue is short wakes the executor, and a claim
-                // costs Postgres about as much for one job as for thirty, so claiming on
-                // every wake made the claims most of the executors' cost under a steady
-                // stream (bench/RESULTS.md "Executor throughput"). A deep queue is claimed
-                // without pause; a job waits at most this long longer.
-                var nextShortClaim = ContinuousClock.now
                 while !Task.isShuttingDownGracefully && !Task.isCancelled {
-                    if ContinuousClock.now < nextShortClaim { try? await Task.sleep(until: nextShortClaim) }
                     let free = settings.concurrency - inFlight.withLockedValue { $0 }
                     if free > 0 {
                         do {
@@ -108,7 +100,6 @@ struct JobExecutor: Service {
                             }
                             // All slots filled: there may be more; look again when one frees up.
                             if !claims.isEmpty && claims.count == free { continue }
-                            nextShortClaim = ContinuousClock.now + Self.shortClaimInterval
                         } catch {
                             logger.warning("executor claim failed", metadata: ["error": "\(describe(error))"])
                         }
@@ -126,9 +117,6 @@ struct JobExecutor: Service {
             }
         }
     }
-
-    /// How long after a claim that found fewer jobs than free slots the next one waits.
-    static let shortClaimInterval = Duration.milliseconds(20)
 
     func execute(_ claim: ExecutionClaim) async {
         let started = ContinuousClock.now
