@@ -72,7 +72,7 @@ public struct SubmitJob: Sendable {
         // After the key's answer, so that a retry of a job already made is still
         // answered with it; before the insert, so that a refusal leaves nothing queued.
         if policy.approval != .required, let full = backpressure.refusal(workspaceID: workspace) {
-            if case .claimed(let token) = claim { await claims.release(workspace: workspace, key: key, token: token) }
+            await giveBack(claim, workspace: workspace, key: key, claims: claims)
             throw try await refusals(
                 .queueFull(retryAfterSeconds: full.retryAfterSeconds), reason: full.reason, detail: full.detail,
                 action: request.action.action.rawValue)
@@ -83,7 +83,7 @@ public struct SubmitJob: Sendable {
             outcome = try await store.insert(insert)
         } catch {
             // Nothing was written: give the key back so the client's retry is not told "in flight".
-            if case .claimed(let token) = claim { await claims.release(workspace: workspace, key: key, token: token) }
+            await giveBack(claim, workspace: workspace, key: key, claims: claims)
             throw error
         }
         switch outcome {
@@ -104,6 +104,12 @@ public struct SubmitJob: Sendable {
         case .purged(let record):
             throw try await refusals.purged(record, request, claims: claims)
         }
+    }
+
+    /// Releases the key if this request claimed it (a claim of another request, or a
+    /// stale one, is not this request's to release).
+    private func giveBack(_ claim: IdempotencyClaim, workspace: String, key: String, claims: any IdempotencyClaims) async {
+        if case .claimed(let token) = claim { await claims.release(workspace: workspace, key: key, token: token) }
     }
 
     /// A submission that passed validation.

@@ -29,23 +29,12 @@ public struct ExecutionOutcomeBatcher: Sendable {
         try await batcher.submit(Input(outcome: outcome, claim: claim))
     }
 
+    /// One outcome's refused value must not leave the others unrecorded (their leases
+    /// would run out and they would run again).
     static func write(_ inputs: [Input], to store: ExecutionStore, executor: String) async -> [Result<Bool, any Error>] {
-        do {
-            return try await store.record(inputs.map { ($0.outcome, $0.claim) }, executor: executor).map { .success($0) }
-        } catch let error as PSQLError where inputs.count > 1 && JobInsertBatcher.refusesAValue(error) {
-            // Nothing of the statement was written: one outcome's refused value must not
-            // leave the others unrecorded (their leases would run out and they would run again).
-            var results: [Result<Bool, any Error>] = []
-            for input in inputs {
-                do {
-                    results.append(.success(try await store.record(input.outcome, for: input.claim, executor: executor)))
-                } catch {
-                    results.append(.failure(error))
-                }
-            }
-            return results
-        } catch {
-            return inputs.map { _ in .failure(error) }
-        }
+        await writeBatch(
+            inputs,
+            together: { try await store.record(inputs.map { ($0.outcome, $0.claim) }, executor: executor).map { .success($0) } },
+            alone: { try await store.record($0.outcome, for: $0.claim, executor: executor) })
     }
 }

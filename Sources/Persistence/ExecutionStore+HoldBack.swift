@@ -14,7 +14,8 @@ extension ExecutionStore {
             """
             WITH held AS (
                 UPDATE jobs SET next_attempt_at = now() + make_interval(secs => \(seconds))
-                    -- Kept apart by their old order, a microsecond each at most.
+                    -- Kept in their old order: each moves by a millionth of how far its due
+                    -- time was from now (a day overdue: 0.09 s earlier than the rest).
                     + (next_attempt_at - now()) / 1000000, updated_at = now()
                 WHERE workspace_id = \(workspaceID) AND status IN \(unescaped: Self.runnable) AND action = \(action)
                   AND next_attempt_at < now() + make_interval(secs => \(seconds))

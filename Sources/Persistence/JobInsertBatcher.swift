@@ -30,32 +30,9 @@ public struct JobInsertBatcher: Sendable {
     /// Submissions waiting for a batch (for tests).
     var waitingCount: Int { batcher.waitingCount }
 
+    /// One job's refusal (its workspace deleted meanwhile) must not fail the others; one
+    /// by one, in the batch's order: of two jobs under one key, the first is created.
     static func write(_ inserts: [JobInsert], to store: JobStore) async -> [Result<JobStore.InsertOutcome, any Error>] {
-        do {
-            return try await store.insert(inserts)
-        } catch let error as PSQLError where inserts.count > 1 && Self.refusesAValue(error) {
-            // Postgres refused the statement, so nothing of it was written: one job's
-            // refusal (its workspace deleted meanwhile) must not fail the others. One by
-            // one, in the batch's order: of two jobs under one key, the first is created.
-            var outcomes: [Result<JobStore.InsertOutcome, any Error>] = []
-            for insert in inserts {
-                do {
-                    outcomes.append(.success(try await store.insert(insert)))
-                } catch {
-                    outcomes.append(.failure(error))
-                }
-            }
-            return outcomes
-        } catch {
-            return inserts.map { _ in .failure(error) }
-        }
-    }
-
-    /// A data exception or an integrity constraint (SQLSTATE classes 22 and 23): a value
-    /// of some job, not the connection or the server, which retrying one by one would
-    /// only ask again of.
-    static func refusesAValue(_ error: PSQLError) -> Bool {
-        guard error.code == .server, let state = error.serverInfo?[.sqlState] else { return false }
-        return state.hasPrefix("22") || state.hasPrefix("23")
+        await writeBatch(inserts, together: { try await store.insert(inserts) }, alone: { try await store.insert($0) })
     }
 }
