@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
     ],
     targets: [
         // hiredis from Debian's libhiredis-dev: RESP encoding and the reply parser.
@@ -98,6 +99,7 @@ let package = Package(
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Mustache", package: "swift-mustache"),
             ],
             // Compiled into the binary (`PackageResources`): the image ships only the executable.
             resources: [
@@ -105,6 +107,18 @@ let package = Package(
                 .embedInCode("Resources/docs.html"),
                 .embedInCode("Resources/docs.css"),
                 .embedInCode("Resources/docs.js"),
+                .embedInCode("Resources/console/console-head.mustache"),
+                .embedInCode("Resources/console/console-foot.mustache"),
+                .embedInCode("Resources/console/console-error.mustache"),
+                .embedInCode("Resources/console/console-signin.mustache"),
+                .embedInCode("Resources/console/console-workspaces.mustache"),
+                .embedInCode("Resources/console/console-queue.mustache"),
+                .embedInCode("Resources/console/console-queue-rows.mustache"),
+                .embedInCode("Resources/console/console-approval.mustache"),
+                .embedInCode("Resources/console/console-outbox.mustache"),
+                .embedInCode("Resources/console/console-outbox-message.mustache"),
+                .embedInCode("Resources/console/console.css"),
+                .embedInCode("Resources/console/console.js"),
             ]
         ),
         // Unit tests, by module: no servers (the domain's use cases on in-memory stores).

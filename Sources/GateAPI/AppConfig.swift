@@ -62,6 +62,8 @@ struct AppConfig: Sendable {
     var authDenialAuditBurst: Int
     /// What one tenant or client may hold of what all share (`ResourceLimits`).
     var limits: ResourceLimits
+    /// The reviewer console and the development outbox.
+    var console: ConsoleSettings
 
     /// Reads the configuration from `environment`; the error names the first bad variable.
     static func load(from environment: [String: String]) throws(ConfigError) -> AppConfig {
@@ -236,7 +238,8 @@ struct AppConfig: Sendable {
             shutdownTimeout: .seconds(try env.int("SHUTDOWN_TIMEOUT_SECONDS", default: 25, in: 1...3600)),
             authDenialAuditPerMinute: try env.int("AUTH_DENIAL_AUDIT_PER_MINUTE", default: 60, in: 1...1_000_000),
             authDenialAuditBurst: try env.int("AUTH_DENIAL_AUDIT_BURST", default: 30, in: 1...1_000_000),
-            limits: limits
+            limits: limits,
+            console: try ConsoleSettings.load(env)
         )
     }
 }
@@ -249,7 +252,7 @@ struct ConfigError: Error, CustomStringConvertible {
 }
 
 extension ResourceLimits {
-    fileprivate static func load(_ env: Environment, auditExportConcurrency: Int) throws(ConfigError) -> ResourceLimits {
+    static func load(_ env: Environment, auditExportConcurrency: Int) throws(ConfigError) -> ResourceLimits {
         var limits = ResourceLimits()
         limits.eventWaitersPerReplica = try env.int("EVENT_WAITERS_PER_REPLICA", default: 1000, in: 1...1_000_000)
         limits.eventWaitersPerPrincipal = try env.int("EVENT_WAITERS_PER_PRINCIPAL", default: 10, in: 1...1_000_000)
@@ -277,53 +280,5 @@ extension ResourceLimits {
             limits.trustedProxies.append(network)
         }
         return limits
-    }
-}
-
-/// Typed reads of environment variables; an empty value counts as unset.
-private struct Environment {
-    let values: [String: String]
-
-    func optional(_ name: String) -> String? {
-        guard let value = values[name]?.trimmingCharacters(in: .whitespaces), !value.isEmpty else { return nil }
-        return value
-    }
-
-    func string(_ name: String, default fallback: String) -> String { optional(name) ?? fallback }
-
-    func secret(_ name: String, minimumBytes: Int) throws(ConfigError) -> String? {
-        guard let value = optional(name) else { return nil }
-        guard value.utf8.count >= minimumBytes else {
-            throw ConfigError(variable: name, problem: "must be at least \(minimumBytes) bytes")
-        }
-        return value
-    }
-
-    func bool(_ name: String, default fallback: Bool) throws(ConfigError) -> Bool {
-        guard let raw = optional(name)?.lowercased() else { return fallback }
-        switch raw {
-        case "1", "true", "yes", "on": return true
-        case "0", "false", "no", "off": return false
-        default: throw ConfigError(variable: name, problem: "must be true or false, got \"\(raw)\"")
-        }
-    }
-
-    /// A comma-separated list; blanks dropped.
-    func list(_ name: String, default fallback: String) -> [String] {
-        string(name, default: fallback).split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { !$0.isEmpty }
-    }
-
-    func required(_ name: String) throws(ConfigError) -> String {
-        guard let value = optional(name) else { throw ConfigError(variable: name, problem: "is required") }
-        return value
-    }
-
-    func int(_ name: String, default fallback: Int, in range: ClosedRange<Int>) throws(ConfigError) -> Int {
-        guard let raw = optional(name) else { return fallback }
-        guard let value = Int(raw), range.contains(value) else {
-            throw ConfigError(variable: name, problem: "must be a whole number from \(range.lowerBound) to \(range.upperBound), got \"\(raw)\"")
-        }
-        return value
     }
 }

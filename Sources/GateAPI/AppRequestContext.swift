@@ -1,4 +1,5 @@
 import Auth
+import Gate
 import Hummingbird
 import Logging
 import NIOCore
@@ -28,6 +29,10 @@ struct AppRequestContext: RequestContext {
     /// address it forwarded for (`ClientAddressMiddleware`). Anyone else's
     /// `X-Forwarded-For` is ignored.
     var remoteIP: String?
+    /// Set by `ConsoleSessionMiddleware` on the console's signed-in pages (the principal
+    /// is then the session's person).
+    var consoleSession: ConsoleSession?
+    var consoleSessionID: String?
 
     init(source: ApplicationRequestContextSource) {
         self.coreContext = .init(source: source)

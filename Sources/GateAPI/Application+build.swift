@@ -46,6 +46,9 @@ struct AppServices: Sendable {
     /// Which workspaces' automatic queues are past their limits, as last sampled.
     let queuePressure: QueuePressureBoard
     let workspaceQueueMetrics: WorkspaceQueueMetrics
+    let consoleSessions: ConsoleSessionStore
+    /// `EMAIL_DELIVERY=outbox` only: where `gmail.send` messages are kept instead of sent.
+    let outbox: DevOutboxStore
 
     init(config: AppConfig, logger: Logger) async throws {
         postgres = PostgresClient(configuration: config.database, backgroundLogger: logger)
@@ -85,12 +88,19 @@ struct AppServices: Sendable {
         denialAudit = DenialAuditBudget(perMinute: config.authDenialAuditPerMinute, burst: config.authDenialAuditBurst)
         authFailures = AuthFailureThrottle(perMinute: config.limits.authFailuresPerMinute, burst: config.limits.authFailuresBurst)
         eventWaiters = ConcurrencyLimit(config.limits.eventWaitersPerReplica, perKey: config.limits.eventWaitersPerPrincipal)
-        email = GmailDelivery(
-            credentials: gmailCredentials, secrets: config.gmail.secrets,
-            sender: GmailSender(
-                client: GmailClient(configuration: config.gmail.client),
-                tokens: GoogleTokenProvider(configuration: config.gmail.tokens),
-                configuration: config.gmail.sender))
+        consoleSessions = ConsoleSessionStore(client: postgres, logger: logger)
+        outbox = DevOutboxStore(client: postgres, logger: logger)
+        switch config.console.emailDelivery {
+        case .outbox:
+            email = OutboxDelivery(outbox: outbox, configuration: config.gmail.sender)
+        case .gmail:
+            email = GmailDelivery(
+                credentials: gmailCredentials, secrets: config.gmail.secrets,
+                sender: GmailSender(
+                    client: GmailClient(configuration: config.gmail.client),
+                    tokens: GoogleTokenProvider(configuration: config.gmail.tokens),
+                    configuration: config.gmail.sender))
+        }
         let jwt = try await JWTVerifier(settings: config.jwt, logger: logger)
         authenticator = Authenticator(keys: keyCache, jwt: jwt, logger: logger)
     }
@@ -235,6 +245,11 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
     ApprovalsController(
         reads: TimedApprovalReads(approvals: services.approvals, jobs: jobReads, timeout: timeout), vote: vote, audit: audit
     ).addRoutes(to: workspace)
+
+    addConsoleRoutes(
+        to: router, config: config, services: services, vote: vote,
+        approvalReads: TimedApprovalReads(approvals: services.approvals, jobs: jobReads, timeout: timeout), audit: audit,
+        denials: denials, limiter: limiter)
 
     TasksController(reads: TimedTaskReads(store: services.tasks, timeout: timeout), audit: audit).addRoutes(to: workspace)
     let requeue = RequeueDeadLetter(

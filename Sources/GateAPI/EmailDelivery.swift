@@ -1,4 +1,5 @@
 import Actions
+import Foundation
 import Gate
 import GateCore
 import Persistence
@@ -47,6 +48,30 @@ struct GmailDelivery: EmailDelivery {
         return [
             "message_id": .string(sent.messageID), "thread_id": sent.threadID.map(JSONValue.string) ?? .null,
             "rfc822_message_id": .string(sent.rfc822MessageID), "already_sent": .bool(sent.alreadySent),
+        ]
+    }
+}
+
+/// `EMAIL_DELIVERY=outbox` (development): renders the message exactly as `GmailSender`
+/// would and keeps it in the outbox instead of sending it, so that a newcomer sees a job
+/// go all the way (docs/console.md "Development outbox").
+struct OutboxDelivery: EmailDelivery {
+    let outbox: DevOutboxStore
+    let configuration: GmailSender.Configuration
+
+    func send(
+        _ email: GmailSend, job: JobRecord, attempt: Int, checkAlreadySent: Bool, mayHaveDelivered: Bool,
+        beforeSending: @Sendable () async throws -> Void
+    ) async throws -> JSONValue {
+        let messageID = GmailSender.messageID(jobID: job.id, domain: configuration.messageIDDomain)
+        let raw = MIMEMessage(email: email).render(date: Date(), messageID: messageID, boundary: GmailSender.boundary(jobID: job.id))
+        try await beforeSending()
+        let kept = try await outbox.keep(
+            jobID: job.id, workspaceID: job.workspaceID, messageID: messageID, recipients: email.recipients.map(\.address),
+            subject: email.subject, raw: raw)
+        return [
+            "message_id": .string("outbox:\(job.id)"), "thread_id": .null, "rfc822_message_id": .string("<\(messageID)>"),
+            "already_sent": .bool(!kept), "outbox": .bool(true),
         ]
     }
 }

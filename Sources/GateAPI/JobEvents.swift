@@ -21,6 +21,11 @@ final class JobEvents: Sendable {
         subscribe(key: Self.key(workspace: workspace, job: job))
     }
 
+    /// Announced when an approval of the workspace is requested or decided (migration
+    /// 0020): the console's live queue.
+    static func approvalsKey(workspace: String) -> String { workspace + approvalsSuffix }
+    static let approvalsSuffix = ":approvals"
+
     func subscribe(key: String) -> (signal: JobSignal, cancel: @Sendable () -> Void) {
         let signal = JobSignal()
         let id = ObjectIdentifier(signal)
@@ -46,7 +51,8 @@ final class JobEvents: Sendable {
         subscribers.withLockedValue { subscribers in
             subscribers.compactMap { key, signals in
                 // Job keys are "<workspace>:<job>"; the executors' wake-up has no colon.
-                guard let colon = key.firstIndex(of: ":") else { return nil }
+                // A workspace's approvals (`approvalsKey`) are no job.
+                guard let colon = key.firstIndex(of: ":"), !key.hasSuffix(Self.approvalsSuffix) else { return nil }
                 let job = JobKey(workspaceID: String(key[..<colon]), id: String(key[key.index(after: colon)...]))
                 return (job, Array(signals.values))
             }

@@ -38,6 +38,15 @@ struct TimedApprovalReads: PostgresTimed {
         }
     }
 
+    /// A page of the console's queue, and the workspace's pending total.
+    func queue(workspaceID: String, filter: QueueFilter, after cursor: String?, limit: Int) async throws -> (entries: [QueueEntry], total: Int) {
+        try await timed {
+            async let entries = approvals.queue(workspaceID: workspaceID, filter: filter, after: cursor, limit: limit)
+            async let total = approvals.pendingCount(workspaceID: workspaceID)
+            return (try await entries, try await total)
+        }
+    }
+
     /// The approval and the job it gates; nil when either is not in the workspace.
     func findWithJob(workspaceID: String, id: String) async throws -> (ApprovalRecord, JobRecord)? {
         let approval = try await timed { try await approvals.find(workspaceID: workspaceID, id: id) }
@@ -76,5 +85,18 @@ struct TimedTaskReads: PostgresTimed {
         try await timed {
             try await store.list(workspaceID: workspaceID, assignee: assignee, before: before, limit: limit)
         }
+    }
+}
+
+struct TimedOutboxReads: PostgresTimed {
+    let outbox: DevOutboxStore
+    let timeout: Duration
+
+    func list(workspaceID: String, limit: Int) async throws -> [OutboxMessage] {
+        try await timed { try await outbox.list(workspaceID: workspaceID, limit: limit) }
+    }
+
+    func find(workspaceID: String, jobID: String) async throws -> OutboxMessage? {
+        try await timed { try await outbox.find(workspaceID: workspaceID, jobID: jobID) }
     }
 }

@@ -193,3 +193,33 @@ struct TimedAuditChain: AuditChainStore, PostgresTimed {
         try await timed(longTimeout) { try await store.verify(workspaceID: workspaceID) }
     }
 }
+
+/// Console sign-ins and sessions under the request's dependency timeout.
+struct TimedConsoleSessions: ConsoleSessionStoring, PostgresTimed {
+    let store: ConsoleSessionStore
+    let timeout: Duration
+
+    func createLink(tokenHash: [UInt8], identity: ConsoleIdentity, expiresAt: Date, createdBy: String, actor: AuditActor) async throws {
+        try await timed { try await store.createLink(tokenHash: tokenHash, identity: identity, expiresAt: expiresAt, createdBy: createdBy, actor: actor) }
+    }
+
+    func startSession(
+        fromLink tokenHash: [UInt8], sessionHash: [UInt8], csrfToken: String, lifetime: Duration, actor: AuditActor
+    ) async throws -> Result<ConsoleIdentity, SignInLinkRefusal> {
+        try await timed {
+            try await store.startSession(fromLink: tokenHash, sessionHash: sessionHash, csrfToken: csrfToken, lifetime: lifetime, actor: actor)
+        }
+    }
+
+    func findSession(idHash: [UInt8], idleLimit: Duration) async throws -> ConsoleSession? {
+        try await timed { try await store.findSession(idHash: idHash, idleLimit: idleLimit) }
+    }
+
+    func touchSession(idHash: [UInt8]) async throws {
+        try await timed { try await store.touchSession(idHash: idHash) }
+    }
+
+    func endSession(idHash: [UInt8], actor: AuditActor) async throws -> Bool {
+        try await timed { try await store.endSession(idHash: idHash, actor: actor) }
+    }
+}

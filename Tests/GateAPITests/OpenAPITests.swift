@@ -33,9 +33,10 @@ import Testing
         return routes
     }
 
-    /// `METHOD /path` for every route of a router, path parameters as `{}`.
+    /// `METHOD /path` for every route of a router, path parameters as `{}`; the
+    /// reviewer console's pages (`/console`) are HTML for people, not part of the API.
     static func servedRoutes(_ router: Router<AppRequestContext>) -> Set<String> {
-        Set(router.routes.map { "\($0.method.rawValue) \(normalized($0.path.description))" })
+        Set(router.routes.map { "\($0.method.rawValue) \(normalized($0.path.description))" }.filter { !$0.contains(" /console") })
     }
 
     /// `/v1/workspaces/{ws}/jobs/:id/` → `/v1/workspaces/{}/jobs/{}`: Hummingbird and

@@ -1,0 +1,29 @@
+import Gate
+import Hummingbird
+
+/// The reviewer console (docs/console.md) on the API's router: its own sign-in in front,
+/// then the API's workspace checks (membership 404, scopes 403, rate limits) and use
+/// cases, with every answer a page (`ConsoleErrorPages`).
+func addConsoleRoutes(
+    to router: Router<AppRequestContext>, config: AppConfig, services: AppServices, vote: VoteOnApproval,
+    approvalReads: TimedApprovalReads, audit: SecurityAudit, denials: BudgetedDenialAudit, limiter: RateLimiter
+) {
+    let pages = ConsolePages()
+    let signIn = ConsoleSignIn(
+        store: TimedConsoleSessions(store: services.consoleSessions, timeout: config.databaseTimeout), settings: config.console.signIn)
+    let console = router.group("console").add(middleware: ConsoleErrorPages(pages: pages))
+    let signedIn = console.group().add(middleware: ConsoleSessionMiddleware(signIn: signIn))
+    ConsoleController(pages: pages, signIn: signIn).addRoutes(to: console, signedIn: signedIn)
+    let workspace = signedIn.group("w/{ws}")
+        .add(middleware: WorkspacePathMiddleware())
+        .add(middleware: WorkspaceAccessMiddleware(denials: denials, workspaces: services.workspaces, timeout: config.databaseTimeout))
+        .add(middleware: RateLimitMiddleware(limiter: limiter))
+    ConsoleApprovalsController(
+        pages: pages, reads: approvalReads, vote: vote, events: services.events, waiters: services.eventWaiters, audit: audit,
+        outboxEnabled: config.console.emailDelivery == .outbox
+    ).addRoutes(to: workspace)
+    if config.console.emailDelivery == .outbox {
+        ConsoleOutboxController(pages: pages, outbox: TimedOutboxReads(outbox: services.outbox, timeout: config.databaseTimeout), audit: audit)
+            .addRoutes(to: workspace)
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+import Gate
+
+/// The reviewer console's settings (docs/console.md).
+struct ConsoleSettings: Sendable {
+    /// Where `gmail.send` goes: Google (the default), or the development outbox
+    /// (`EMAIL_DELIVERY=outbox`), which keeps each message in Postgres for the console to
+    /// show instead of sending it. Never a default: a production server that sent
+    /// nothing would look healthy.
+    enum EmailDelivery: String, Sendable { case gmail, outbox }
+
+    var emailDelivery: EmailDelivery = .gmail
+    var signIn = ConsoleSignIn.Settings()
+    /// The console's address as people reach it (`CONSOLE_PUBLIC_URL`), for the links
+    /// `gate-api console link` prints; by default this server's own address.
+    var publicURL: String?
+
+    static func load(_ env: Environment) throws(ConfigError) -> ConsoleSettings {
+        var settings = ConsoleSettings()
+        let delivery = env.string("EMAIL_DELIVERY", default: "gmail").lowercased()
+        guard let emailDelivery = EmailDelivery(rawValue: delivery) else {
+            throw ConfigError(variable: "EMAIL_DELIVERY", problem: "must be gmail or outbox, got \"\(delivery)\"")
+        }
+        settings.emailDelivery = emailDelivery
+        settings.signIn.idleLimit = .seconds(60 * (try env.int("CONSOLE_SESSION_IDLE_MINUTES", default: 30, in: 1...1440)))
+        settings.signIn.absoluteLimit = .seconds(3600 * (try env.int("CONSOLE_SESSION_MAX_HOURS", default: 12, in: 1...720)))
+        if let url = env.optional("CONSOLE_PUBLIC_URL") {
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+                throw ConfigError(variable: "CONSOLE_PUBLIC_URL", problem: "must be an http(s) URL such as https://gate.example.com")
+            }
+            settings.publicURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+        }
+        return settings
+    }
+}
