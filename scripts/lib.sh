@@ -1,5 +1,6 @@
-# Shared by scripts/dev and scripts/test: install what is missing, then start and
-# stop project-owned Postgres and Redis servers on loopback. Sourced, not run.
+# Shared by scripts/dev, scripts/test, scripts/contract-test and scripts/browser-test:
+# install what is missing, then start and stop project-owned Postgres and Redis servers
+# on loopback. Sourced, not run.
 
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -22,8 +23,7 @@ pg_bindir() {
     [ -n "$dir" ] && [ -x "$dir/pg_ctl" ] && printf '%s\n' "$dir"
 }
 
-# Installs Debian packages for whatever is missing. Service auto-start is blocked
-# during the install so no system-wide postgres or redis is left running.
+# Installs Debian packages for whatever is missing (apt_install, below).
 ensure_packages() {
     local missing=()
     [ -n "$(pg_bindir)" ] || missing+=(postgresql)
@@ -36,6 +36,23 @@ ensure_packages() {
     /usr/bin/python3 -c 'import jwt, cryptography' 2>/dev/null || missing+=(python3-jwt python3-cryptography)
     # scripts/contract-test makes a virtualenv for schemathesis.
     /usr/bin/python3 -c 'import venv, ensurepip' 2>/dev/null || missing+=(python3-venv)
+    apt_install "${missing[@]}"
+}
+
+# scripts/browser-test drives the reviewer console in headless Chromium through Debian's
+# chromedriver (Selenium Manager cannot download a browser or driver of its own here).
+ensure_browser() {
+    local missing=()
+    [ -x /usr/bin/chromium ] || missing+=(chromium)
+    [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+    apt_install "${missing[@]}"
+}
+
+# apt_install [PACKAGE...]: installs the Debian packages named (none: nothing to do), as
+# root or through sudo. Service auto-start is blocked during the install so no
+# system-wide postgres or redis is left running.
+apt_install() {
+    local missing=("$@")
     [ ${#missing[@]} -eq 0 ] && return 0
 
     local sudo=()

@@ -73,6 +73,11 @@ public struct ConsoleSessionStore: ConsoleSessionStoring {
             for try await row in rows.decode((String, String, Bool, Bool).self) { found = row }
             guard let (subject, json, used, expired) = found else { return .failure(.unknown) }
             let identity = ConsoleIdentity(subject: subject, memberships: Self.memberships(json))
+            // Signed in, the link's holder acts as its person (the link is their credential);
+            // a refused link is audited as presented by an anonymous client.
+            var person = actor
+            person.kind = .user
+            person.id = subject
             let refusal: SignInLinkRefusal? = used ? .used : expired ? .expired : nil
             if let refusal {
                 for workspace in identity.memberships.keys.sorted() {
@@ -95,7 +100,7 @@ public struct ConsoleSessionStore: ConsoleSessionStoring {
             for workspace in identity.memberships.keys.sorted() {
                 try await AuditLog.append(
                     AuditEvent(
-                        workspaceID: workspace, actor: actor, action: "console.signed_in", targetType: "console_session",
+                        workspaceID: workspace, actor: person, action: "console.signed_in", targetType: "console_session",
                         targetID: Self.reference(sessionHash), details: ["with": .string("link")]),
                     on: connection, logger: logger)
             }
