@@ -117,6 +117,8 @@ let package = Package(
                 .embedInCode("Resources/console/console-approval.mustache"),
                 .embedInCode("Resources/console/console-outbox.mustache"),
                 .embedInCode("Resources/console/console-outbox-message.mustache"),
+                .embedInCode("Resources/console/console-bulk-confirm.mustache"),
+                .embedInCode("Resources/console/console-bulk-result.mustache"),
                 .embedInCode("Resources/console/console.css"),
                 .embedInCode("Resources/console/console.js"),
             ]

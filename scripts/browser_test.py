@@ -41,7 +41,6 @@ from selenium import webdriver
 from selenium.common.exceptions import NoSuchElementException, TimeoutException, WebDriverException
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support import expected_conditions
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 CHROMIUM = os.environ.get("BROWSER_TEST_CHROMIUM", "/usr/bin/chromium")
@@ -199,24 +198,40 @@ class Browser:
         parts = urllib.parse.urlsplit(self.driver.current_url)
         return parts.path + (f"?{parts.query}" if parts.query else "")
 
+    def mark_page(self):
+        """Marks the document shown, for new_page_loaded: a new page has no mark."""
+        mark = uuid.uuid4().hex
+        self.driver.execute_script("window.__browserTestMark = arguments[0]", mark)
+        return mark
+
+    def new_page_loaded(self, mark):
+        """True once a page without `mark` has loaded. (Selenium's staleness_of can fail with
+        "Node with given id does not belong to the document" while Chromium navigates.)"""
+        try:
+            return self.driver.execute_script(
+                "return window.__browserTestMark !== arguments[0] && document.readyState === 'complete'", mark)
+        except WebDriverException:  # between two documents
+            return False
+
     def click_and_wait(self, css, timeout=15):
         """Clicks something that loads a new page (a form's button, a link) and waits for it."""
         element = self.find(css)
-        old = self.driver.find_element(By.TAG_NAME, "html")
+        mark = self.mark_page()
         element.click()
         try:
-            WebDriverWait(self.driver, timeout).until(expected_conditions.staleness_of(old))
-            WebDriverWait(self.driver, timeout).until(
-                lambda d: d.execute_script("return document.readyState") == "complete")
+            WebDriverWait(self.driver, timeout, poll_frequency=0.1).until(lambda _: self.new_page_loaded(mark))
         except TimeoutException:
             raise Failure(f"clicking {css} on {self.path} loaded no new page within {timeout} s") from None
         return self
 
     def status(self):
-        """The HTTP status of the page shown (the last document response Chromium received)."""
+        """The HTTP status of the page shown (the last document response Chromium received
+        for its URL; frames' documents have URLs of their own)."""
         self._drain_logs()
-        check(self.documents, "no page was loaded yet")
-        return self.documents[-1][1]
+        url = self.driver.current_url.split("#")[0]
+        statuses = [status for document_url, status in self.documents if document_url == url]
+        check(statuses, f"no response for the page shown ({url}) was seen")
+        return statuses[-1]
 
     def _drain_logs(self):
         for entry in self.driver.get_log("performance"):
@@ -604,7 +619,7 @@ def _approve(run, images):
     check(b.flash() == "You approved this job.", f"the flash after approving says {b.flash()!r}")
     check(b.text("h1 .status") == "approved", f"the page's status is {b.text('h1 .status')!r}")
     votes = b.text("ul.votes")
-    check(REVIEWER in votes and "Looks right — ship it" in votes, f"the votes list is {votes!r}")
+    check(f"{REVIEWER} approved at" in votes and "Looks right — ship it" in votes, f"the votes list is {votes!r}")
     check(not b.finds("#approve"), "a decided approval still offers the approve button")
     b.shot("approved")
 
@@ -621,6 +636,8 @@ def _approve(run, images):
     raw = b.text("#raw-message")
     check(f"Subject: {subject}" in raw, f"the raw message has no 'Subject: {subject}' line: {raw[:800]!r}")
     check("ann@example.com" in raw, f"the raw message does not name the recipient: {raw[:800]!r}")
+    check(REVIEWER in b.text("header .who"),
+          f"the outbox message's header names {b.text('header .who')!r} as the signed-in person, not {REVIEWER}")
     b.shot("outbox-message")
 
 
@@ -634,10 +651,11 @@ def reject(run):
     b = run.signed_in()
     b.go(run.approval_path(approval["id"]))
     # No reason: the browser does not send the form (the field is required).
-    before = b.driver.find_element(By.TAG_NAME, "html")
+    mark = b.mark_page()
     b.find("#reject").click()
     time.sleep(0.5)
-    check(not expected_conditions.staleness_of(before)(b.driver), "the reject form was sent without a reason")
+    check(b.driver.execute_script("return window.__browserTestMark") == mark and "?done=" not in b.path,
+          "the reject form was sent without a reason")
     check(b.driver.execute_script("return document.getElementById('reason').validity.valueMissing"),
           "the empty reason field is not flagged as missing")
 
@@ -648,6 +666,8 @@ def reject(run):
     check(b.path == run.approval_path(approval["id"]) + "?done=rejected", f"rejecting led to {b.path}")
     check((b.flash() or "").startswith("You rejected this job"), f"the flash after rejecting says {b.flash()!r}")
     check(b.text("h1 .status") == "rejected", f"the page's status is {b.text('h1 .status')!r}")
+    votes = b.text("ul.votes")
+    check(f"{REVIEWER} rejected at" in votes, f"the votes list is {votes!r}")
     check(f"Reason: {reason} (wrong_recipient)" in b.body_text(),
           f"the page does not show the reason and its code: {b.text('main')[-600:]!r}")
     b.shot("rejected")
@@ -676,7 +696,7 @@ def refusals(run):
     check(run.api.job(run.own_key, own["id"])["status"] == "pending_approval", "her own job left pending_approval")
 
     # (b) The payload hash on the form is not the job's.
-    job, approval = run.submit_for_review(f"Contract draft {run.tag}")
+    job, approval = run.submit_for_review(f"Contract draft {run.tag}", html="<p>The draft.</p>")
     b.go(run.approval_path(approval["id"]))
     b.driver.execute_script(
         "var input = document.querySelector('form[action$=\"/approve\"] input[name=payload_hash]');"
@@ -687,6 +707,10 @@ def refusals(run):
     check("What you reviewed is not what would run" in flash, f"the refusal says {flash!r}")
     check(b.finds("#approve"), "after a refused vote the page no longer offers a decision")
     b.shot("refused-payload-hash")
+    # The refused page's own links still work (it was answered at the form's URL).
+    b.click_and_wait("#show-images")
+    check(b.status() == 200 and b.finds("#payload-hash"),
+          f"'show them' on the refused page led to {b.path}: {b.status()} {b.body_text()[:300]!r}")
     check(run.api.job(run.agent_key, job["id"])["status"] == "pending_approval", "the job left pending_approval")
 
     # (c) A form without its CSRF token.

@@ -25,6 +25,7 @@ JOBS = "/v1/workspaces/{ws}/jobs"
 API_KEYS = "/v1/workspaces/{ws}/api-keys"
 POLICY = "/v1/workspaces/{ws}/policies/{action}"
 AUDIT = "/v1/workspaces/{ws}/audit"
+APPROVALS_BULK = "/v1/workspaces/{ws}/approvals/bulk"
 
 
 def _valid_idempotency_key(value):
@@ -73,6 +74,12 @@ def before_call(context, case, kwargs):
         expires = case.body.get("expires_at")
         if isinstance(expires, str) and _past(expires):
             case.body["expires_at"] = "2999-01-01T00:00:00Z"
+    elif _is(case, "post", APPROVALS_BULK) and isinstance(case.body.get("approvals"), list):
+        # Each approval at most once (else 422), which uniqueItems cannot say of objects
+        # that differ only beside their `id`.
+        seen = set()
+        case.body["approvals"] = [a for a in case.body["approvals"]
+                                  if not (isinstance(a, dict) and (a.get("id") in seen or seen.add(a.get("id"))))] or case.body["approvals"][:1]
     elif _is(case, "put", POLICY) and (case.path_parameters or {}).get("action") == "task.create":
         # Constraints exist for gmail.send only; the path, not the body, names the action.
         if case.body.get("constraints"):

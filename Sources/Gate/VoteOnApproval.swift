@@ -47,9 +47,7 @@ public struct VoteOnApproval: Sendable {
     public func callAsFunction(
         _ ballot: Ballot, on approvalID: String, in workspace: String, by reviewer: Reviewer, actor: AuditActor
     ) async throws -> DecisionOutcome? {
-        var ballot = ballot
-        if ballot.decision == .reject { ballot.comment = ballot.comment?.trimmingCharacters(in: .whitespacesAndNewlines) }
-        try Self.validate(ballot)
+        let ballot = try Self.checked(ballot)
         for _ in 0..<Self.attempts {
             guard let state = try await store.ballot(workspaceID: workspace, id: approvalID) else { return nil }
             let approval = state.approval
@@ -88,6 +86,15 @@ public struct VoteOnApproval: Sendable {
             status: vote.newStatus, payloadHash: approval.payloadHash, requiredApprovals: approval.requiredApprovals,
             expiresAt: approval.expiresAt, createdAt: approval.createdAt, decidedAt: decidedAt, reason: vote.reason,
             reasonCode: vote.reasonCode, votes: changed.votes)
+    }
+
+    /// The ballot as it will be written (a rejection's reason trimmed), or
+    /// `ValidationFailure`.
+    static func checked(_ ballot: Ballot) throws -> Ballot {
+        var ballot = ballot
+        if ballot.decision == .reject { ballot.comment = ballot.comment?.trimmingCharacters(in: .whitespacesAndNewlines) }
+        try validate(ballot)
+        return ballot
     }
 
     /// A rejection needs a reason (1–2000 characters); an approval's comment is at most

@@ -3,7 +3,6 @@ import Approvals
 import Auth
 import Foundation
 import Gate
-import Gate
 import GateCore
 import Hummingbird
 import Persistence
@@ -14,6 +13,7 @@ struct ApprovalsController: Sendable {
     let reads: TimedApprovalReads
     let vote: VoteOnApproval
     let audit: SecurityAudit
+    var bulk: DecideInBulk { DecideInBulk(vote: vote) }
 
     func addRoutes(to workspace: RouterGroup<AppRequestContext>) {
         let read = workspace.group("approvals").add(middleware: RequireScope(.approvalsRead, audit: audit))
@@ -22,6 +22,7 @@ struct ApprovalsController: Sendable {
         let decide = workspace.group("approvals").add(middleware: RequireScope(.approvalsDecide, audit: audit))
         decide.post("{id}/approve", use: approve)
         decide.post("{id}/reject", use: reject)
+        decide.post("bulk", use: decideInBulk)
     }
 
     struct ApprovalView: Encodable, Sendable {

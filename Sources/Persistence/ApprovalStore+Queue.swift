@@ -8,6 +8,7 @@ public struct QueueEntry: Sendable {
     public let approvalID: String
     public let jobID: String
     public let action: String
+    public let payloadHash: String
     public let requiredApprovals: Int
     public let approvals: Int
     public let expiresAt: Date
@@ -39,7 +40,7 @@ extension ApprovalStore {
     public func queue(workspaceID: String, filter: QueueFilter, after cursor: String?, limit: Int) async throws -> [QueueEntry] {
         let rows = try await client.query(
             """
-            SELECT a.id, a.job_id, a.action, a.required_approvals, a.expires_at, a.created_at, j.params::text,
+            SELECT a.id, a.job_id, a.action, a.payload_hash, a.required_approvals, a.expires_at, a.created_at, j.params::text,
                    j.submitted_by_type || ':' || j.submitted_by, j.acts_for,
                    (SELECT count(DISTINCT coalesce(v.reviewer_person, v.reviewer))::int FROM approval_votes v
                     WHERE v.approval_id = a.id AND v.decision = 'approve' AND v.reviewer LIKE 'user:%')
@@ -54,12 +55,12 @@ extension ApprovalStore {
             ORDER BY a.expires_at, a.id LIMIT \(limit)
             """, logger: logger)
         var entries: [QueueEntry] = []
-        for try await (id, job, action, required, expires, created, params, submitter, actsFor, approvals) in rows.decode(
-            (String, String, String, Int, Date, Date, String, String, String?, Int).self)
+        for try await (id, job, action, hash, required, expires, created, params, submitter, actsFor, approvals) in rows.decode(
+            (String, String, String, String, Int, Date, Date, String, String, String?, Int).self)
         {
             entries.append(
                 QueueEntry(
-                    approvalID: id, jobID: job, action: action, requiredApprovals: required, approvals: approvals,
+                    approvalID: id, jobID: job, action: action, payloadHash: hash, requiredApprovals: required, approvals: approvals,
                     expiresAt: expires, createdAt: created, params: (try? JSONValue(parsing: params)) ?? .null,
                     submittedBy: submitter, actsFor: actsFor))
         }

@@ -439,7 +439,8 @@ extension AuthFixture {
     }
 
     /// Every replica learns of a decision from `gateapi_jobs` (delivered when it
-    /// commits): the job's key, and the executors' wake-up, as the job became runnable.
+    /// commits): the job's key, the executors' wake-up, as the job became runnable, and
+    /// the workspace's approvals key.
     @Test func aDecisionIsAnnouncedOnTheJobsChannel() async throws {
         try await AuthFixture.with { fixture, client in
             try await fixture.allowBothActions(client)
@@ -459,13 +460,14 @@ extension AuthFixture {
                         var seen: Set<String> = []
                         for try await notification in notifications {
                             seen.insert(notification.payload)
-                            if seen.count == 2 { break }
+                            if seen.count == 3 { break }
                         }
                         return seen
                     }
                 }
             }
-            #expect(payloads == ["acme:\(jobID)", "*runnable"])
+            // And the console's live queue learns that an approval left it (migration 0020).
+            #expect(payloads == ["acme:\(jobID)", "*runnable", "acme:approvals"])
         }
     }
 

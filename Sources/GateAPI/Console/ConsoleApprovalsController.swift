@@ -30,6 +30,7 @@ struct ConsoleApprovalsController: Sendable {
         let decide = workspace.group("approvals").add(middleware: RequireScope(.approvalsDecide, audit: audit))
         decide.post("{id}/approve", use: approve)
         decide.post("{id}/reject", use: reject)
+        decide.post("bulk", use: bulk)
     }
 
     func common(_ context: AppRequestContext, title: String) -> [String: Any?] {
@@ -71,6 +72,8 @@ struct ConsoleApprovalsController: Sendable {
         view["next"] = next.map { "/console/w/\(workspace)/approvals?" + parameters.adding("after", $0) }
         view["refresh_url"] = "/console/w/\(workspace)/approvals?" + parameters.adding("fragment", "rows")
         view["actions"] = ActionName.allCases.map { ["name": $0.rawValue, "selected": $0.rawValue == filter.action] }
+        view["can_decide"] = context.principal?.has(.approvalsDecide, in: workspace) == true
+        view["reason_codes"] = ConsoleViews.reasonCodes
         view["submitter"] = filter.submitter
         view["min_age"] = filter.minAgeMinutes
         let template = query.get("fragment") == "rows" ? "console-queue-rows" : "console-queue"
@@ -93,9 +96,10 @@ struct ConsoleApprovalsController: Sendable {
             "id": approval.id, "job_id": job.id, "action": approval.action, "status": approval.status.rawValue,
             "submitter": "\(job.submittedByType):\(job.submittedBy)", "acts_for": job.actsFor,
             "approvals": ApprovalRules.approvers(approval.castVotes).count, "required": approval.requiredApprovals,
-            "expires_at": RFC3339.format(approval.expiresAt), "payload_hash": approval.payloadHash,
+            "expires_at": RFC3339.format(approval.expiresAt), "pending": approval.status == .pending,
+            "payload_hash": approval.payloadHash,
             "votes": approval.votes.map { vote in
-                consoleView(["reviewer": vote.reviewerPerson ?? vote.reviewer, "decision": vote.decision.rawValue,
+                consoleView(["reviewer": vote.reviewerPerson ?? vote.reviewer, "decision": vote.decision == .approve ? "approved" : "rejected",
                              "at": RFC3339.format(vote.createdAt), "comment": vote.comment])
             },
             "reason": approval.reason, "reason_code": approval.reasonCode,
@@ -107,9 +111,9 @@ struct ConsoleApprovalsController: Sendable {
 
     static func flash(_ done: String?) -> [String: String]? {
         switch done {
-        case "approved": return ["kind": "ok", "message": "You approved this job."]
-        case "rejected": return ["kind": "ok", "message": "You rejected this job; the agent receives your reason."]
-        case "voted": return ["kind": "ok", "message": "Your approval is recorded; the job needs more approvals before it runs."]
+        case "approved": return ["kind": "ok", "role": "status", "message": "You approved this job."]
+        case "rejected": return ["kind": "ok", "role": "status", "message": "You rejected this job; the agent receives your reason."]
+        case "voted": return ["kind": "ok", "role": "status", "message": "Your approval is recorded; the job needs more approvals before it runs."]
         default: return nil
         }
     }
@@ -127,6 +131,7 @@ struct ConsoleApprovalsController: Sendable {
         ConsolePages.securityHeaders(
             &headers, csp: "sandbox; default-src 'none'; style-src 'unsafe-inline'; \(images); frame-ancestors 'self'; form-action 'none'")
         headers[.xFrameOptions] = "SAMEORIGIN"
+        headers[.referrerPolicy] = "no-referrer"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
     }
 
@@ -171,7 +176,7 @@ struct ConsoleApprovalsController: Sendable {
             let status: HTTPResponse.Status = refusal == .ownJob || refusal == .notAPerson ? .forbidden : .conflict
             return page(
                 approval: approval, job: job, context: context,
-                flash: ["kind": "error", "message": ConsoleViews.explain(refusal, approval: approval)], status: status)
+                flash: ["kind": "error", "role": "alert", "message": ConsoleViews.explain(refusal, approval: approval)], status: status)
         }
     }
 

@@ -5,9 +5,17 @@ import Hummingbird
 /// A submitted console form (`application/x-www-form-urlencoded`, what browsers send
 /// without JavaScript), checked against the session's CSRF token before anything else.
 struct ConsoleForm: Sendable {
-    let fields: [String: String]
+    /// Every field in order; a checkbox list repeats its name.
+    let pairs: [(String, String)]
 
-    subscript(name: String) -> String? { fields[name] }
+    init(pairs: [(String, String)]) {
+        self.pairs = pairs
+    }
+
+    /// The first value of a field: a field repeated later cannot replace a checked one.
+    subscript(name: String) -> String? { pairs.first { $0.0 == name }?.1 }
+
+    func all(_ name: String) -> [String] { pairs.filter { $0.0 == name }.map(\.1) }
 
     /// Forms are small: a rejection reason is at most 2,000 characters.
     static let maxBytes = 64 * 1024
@@ -22,7 +30,7 @@ struct ConsoleForm: Sendable {
         } catch {
             throw Problem(.contentTooLarge, detail: "The form is larger than the console accepts.")
         }
-        return ConsoleForm(fields: parse(String(buffer: body)))
+        return ConsoleForm(pairs: parse(String(buffer: body)))
     }
 
     /// Reads the form and refuses it (403, audited) unless it carries the session's
@@ -42,15 +50,12 @@ struct ConsoleForm: Sendable {
         return form
     }
 
-    static func parse(_ text: String) -> [String: String] {
-        var fields: [String: String] = [:]
-        for pair in text.split(separator: "&") {
+    static func parse(_ text: String) -> [(String, String)] {
+        text.split(separator: "&").compactMap { pair in
             let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            guard let name = decode(parts[0]) else { continue }
-            // The first value wins: a field repeated later cannot replace a checked one.
-            if fields[name] == nil { fields[name] = parts.count > 1 ? decode(parts[1]) ?? "" : "" }
+            guard let name = decode(parts[0]) else { return nil }
+            return (name, parts.count > 1 ? decode(parts[1]) ?? "" : "")
         }
-        return fields
     }
 
     static func decode(_ part: Substring) -> String? {

@@ -42,7 +42,7 @@ struct ConsoleOutboxController: Sendable {
         }
         var view = common(context, title: message.subject)
         view.merge([
-            "job_id": message.jobID, "to": message.recipients.joined(separator: ", "), "subject": message.subject,
+            "job_id": message.jobID, "to": message.recipients.joined(separator: ", "), "message_subject": message.subject,
             "at": RFC3339.format(message.createdAt), "raw": message.raw,
         ]) { $1 }
         return pages.html("console-outbox-message", consoleView(view))

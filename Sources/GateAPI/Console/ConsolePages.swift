@@ -18,6 +18,8 @@ struct ConsolePages: Sendable {
             ("console-queue-rows", PackageResources.console_queue_rows_mustache),
             ("console-approval", PackageResources.console_approval_mustache),
             ("console-outbox", PackageResources.console_outbox_mustache),
+            ("console-bulk-confirm", PackageResources.console_bulk_confirm_mustache),
+            ("console-bulk-result", PackageResources.console_bulk_result_mustache),
             ("console-outbox-message", PackageResources.console_outbox_message_mustache),
         ]
         for (name, bytes) in templates {
@@ -36,7 +38,9 @@ struct ConsolePages: Sendable {
     static func securityHeaders(_ fields: inout HTTPFields, csp: String = contentSecurityPolicy) {
         fields[.contentSecurityPolicy] = csp
         fields[.xContentTypeOptions] = "nosniff"
-        fields[.referrerPolicy] = "no-referrer"
+        // Not no-referrer: with it, Chromium sends `Origin: null` on the console's own form
+        // posts, and the sign-in's origin check would refuse them. Other sites get nothing.
+        fields[.referrerPolicy] = "same-origin"
         fields[.cacheControl] = "no-store"
         if fields[.xFrameOptions] == nil { fields[.xFrameOptions] = "DENY" }
     }

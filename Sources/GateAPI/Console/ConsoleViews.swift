@@ -40,7 +40,7 @@ enum ConsoleViews {
 
     static func row(_ entry: QueueEntry, now: Date) -> [String: Any] {
         consoleView([
-            "id": entry.approvalID, "action": entry.action, "summary": summary(action: entry.action, params: entry.params),
+            "id": entry.approvalID, "payload_hash": entry.payloadHash, "action": entry.action, "summary": summary(action: entry.action, params: entry.params),
             "submitter": entry.submittedBy, "acts_for": entry.actsFor, "approvals": entry.approvals,
             "required": entry.requiredApprovals, "expires_at": RFC3339.format(entry.expiresAt),
             "time_left": timeLeft(until: entry.expiresAt, now: now),

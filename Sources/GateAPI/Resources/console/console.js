@@ -18,20 +18,26 @@
   function live() {
     var queue = document.getElementById("queue");
     if (!queue || !window.EventSource) return;
-    var pending = false;
+    // One refresh at a time; an event during one asks for another after it, so the
+    // last change is never missed. Ticked rows stay ticked across refreshes.
+    var busy = false, again = false;
     function refresh() {
-      if (pending) return;
-      pending = true;
+      if (busy) { again = true; return; }
+      busy = true;
+      again = false;
       fetch(queue.getAttribute("data-refresh"), { credentials: "same-origin", headers: { "Accept": "text/html" } })
         .then(function (r) { return r.ok ? r.text() : Promise.reject(r.status); })
         .then(function (html) {
+          var ticked = {};
+          queue.querySelectorAll("input[name=approval]:checked").forEach(function (box) { ticked[box.value] = true; });
           queue.innerHTML = html;
+          queue.querySelectorAll("input[name=approval]").forEach(function (box) { if (ticked[box.value]) box.checked = true; });
           var total = queue.querySelector("[data-total]"), count = document.getElementById("pending-count");
           if (total && count) count.textContent = total.getAttribute("data-total");
           tick();
         })
         .catch(function () {})
-        .then(function () { pending = false; });
+        .then(function () { busy = false; if (again) refresh(); });
     }
     var source = new EventSource(queue.getAttribute("data-stream"));
     source.addEventListener("queue", refresh);
