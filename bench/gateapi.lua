@@ -1,4 +1,4 @@
--- wrk script for bench/run. One file, four modes (BENCH_MODE):
+-- wrk script for bench/run. One file, five modes (BENCH_MODE):
 --
 --   submit   POST BENCH_PATH with BENCH_BODY and a unique Idempotency-Key per request
 --            (thread number + a random per-thread prefix + a counter)
@@ -6,11 +6,13 @@
 --   approve  POST BENCH_PATH/<id>/approve for the approval ids in BENCH_IDS_FILE, each
 --            id once: thread t of n takes ids t, t+n, t+2n, …
 --   read     GET BENCH_PATH/<id> for job ids from BENCH_IDS_FILE, picked at random
+--   page     GET BENCH_PATH (a console page, query included) with BENCH_TOKEN as the
+--            Cookie header; a 200 without a queue row is counted as "200-no-rows"
 --
--- BENCH_TOKEN is the bearer credential. At the end the script prints the count of
--- each response status (the runner checks that every answer had the expected one)
--- and whether `approve` ran out of ids (then the run is not valid: repeated votes are
--- cheaper no-ops).
+-- BENCH_TOKEN is the bearer credential (in `page` mode, the console's session cookie).
+-- At the end the script prints the count of each response status (the runner checks
+-- that every answer had the expected one) and whether `approve` ran out of ids (then
+-- the run is not valid: repeated votes are cheaper no-ops).
 
 local mode = os.getenv("BENCH_MODE") or "submit"
 local path = os.getenv("BENCH_PATH")
@@ -49,6 +51,9 @@ function init(args)
    math.randomseed(os.time() * 1000 + thread_number * 7919)
    prefix = string.format("bench-%d-%d-%08x-", os.time(), thread_number, math.random(0, 0x7fffffff))
    headers = { ["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json" }
+   if mode == "page" then
+      headers = { ["Cookie"] = token }
+   end
    if mode == "replay" then
       headers["Idempotency-Key"] = os.getenv("BENCH_IDEMPOTENCY_KEY")
    end
@@ -73,12 +78,17 @@ function request()
       local id = ids[position]
       position = position + thread_total
       return wrk.format("POST", path .. "/" .. id .. "/approve", headers, body)
+   elseif mode == "page" then
+      return wrk.format("GET", path, headers)
    else
       return wrk.format("GET", path .. "/" .. ids[math.random(1, #ids)], headers)
    end
 end
 
 function response(status, response_headers, response_body)
+   if mode == "page" and status == 200 and not string.find(response_body, '<tr data-approval="apr_', 1, true) then
+      status = "200-no-rows"
+   end
    statuses[status] = (statuses[status] or 0) + 1
 end
 

@@ -13,6 +13,8 @@ struct GateClaims: JWTPayload {
     var jti: IDClaim?
     /// Workspace id → scope names.
     var ws: [String: [String]]?
+    /// OpenID Connect ID tokens: the value the sign-in sent (replay protection).
+    var nonce: String?
 
     func verify(using algorithm: some JWTAlgorithm) async throws {}
 }

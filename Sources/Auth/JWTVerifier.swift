@@ -23,6 +23,9 @@ public struct JWTSettings: Sendable {
     public var jwksURL: String?
     /// An unknown `kid` refreshes the JWKS from the URL at most this often.
     public var jwksRefreshInterval: Duration = .seconds(60)
+    /// The claim holding workspace id → scope names (`ws`, or what the identity
+    /// provider can put in its tokens, e.g. `https://gateapi.dev/ws`).
+    public var workspacesClaim = "ws"
 
     public init(issuer: String, audience: String) {
         self.issuer = issuer
@@ -41,7 +44,7 @@ public struct JWTSettings: Sendable {
 /// Why a token was refused; recorded in the audit log, never shown in detail to the caller.
 public enum JWTRejection: Error, Equatable, Sendable {
     case disabled, malformed, algorithmNotAllowed(String), unknownKey, badSignature
-    case expired, notYetValid, issuedInFuture, wrongIssuer, wrongAudience, lifetimeTooLong, missingSubject
+    case expired, notYetValid, issuedInFuture, wrongIssuer, wrongAudience, lifetimeTooLong, missingSubject, wrongNonce
 
     public var reason: String {
         switch self {
@@ -57,6 +60,7 @@ public enum JWTRejection: Error, Equatable, Sendable {
         case .wrongAudience: return "jwt_wrong_audience"
         case .lifetimeTooLong: return "jwt_lifetime_too_long"
         case .missingSubject: return "jwt_missing_subject"
+        case .wrongNonce: return "jwt_wrong_nonce"
         }
     }
 }
@@ -85,7 +89,9 @@ public final class JWTVerifier: Sendable {
     }
 
     /// Checks `token` and returns the principal it names.
-    public func verify(_ token: String, now: Date = Date()) async throws(JWTRejection) -> Principal {
+    /// With `nonce`, the token must carry exactly that `nonce` claim (an OpenID Connect
+    /// ID token answering the sign-in that sent it).
+    public func verify(_ token: String, now: Date = Date(), nonce: String? = nil) async throws(JWTRejection) -> Principal {
         guard settings.isEnabled else { throw .disabled }
         let header = try Self.header(of: token)
         guard let alg = header.alg, settings.allowedAlgorithms.contains(alg) else {
@@ -115,10 +121,22 @@ public final class JWTVerifier: Sendable {
         } catch {
             throw .malformed
         }
-        return try check(claims, now: now)
+        if let nonce, claims.nonce != nonce { throw .wrongNonce }
+        let workspaces = settings.workspacesClaim == "ws" ? claims.ws : Self.workspacesClaim(settings.workspacesClaim, of: token)
+        return try check(claims, workspaces: workspaces, now: now)
     }
 
-    private func check(_ claims: GateClaims, now: Date) throws(JWTRejection) -> Principal {
+    /// A workspaces claim under another name, read from the (already verified) payload.
+    static func workspacesClaim(_ name: String, of token: String) -> [String: [String]]? {
+        let parts = token.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 3, let data = Data(base64URLEncoded: String(parts[1])),
+              let payload = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+              let claim = payload[name] as? [String: Any]
+        else { return nil }
+        return claim.compactMapValues { $0 as? [String] }
+    }
+
+    private func check(_ claims: GateClaims, workspaces claimed: [String: [String]]?, now: Date) throws(JWTRejection) -> Principal {
         let leeway = settings.leewaySeconds
         guard claims.iss.value == settings.issuer else { throw .wrongIssuer }
         guard claims.aud.value.contains(settings.audience) else { throw .wrongAudience }
@@ -132,7 +150,7 @@ public final class JWTVerifier: Sendable {
         let subject = claims.sub.value
         guard !subject.isEmpty, subject.utf8.count <= 255 else { throw .missingSubject }
         var workspaces: [String: Set<Scope>] = [:]
-        for (workspace, names) in claims.ws ?? [:] where WorkspaceID.isValid(workspace) {
+        for (workspace, names) in claimed ?? [:] where WorkspaceID.isValid(workspace) {
             // Scopes this version does not know are ignored, not fatal: identity
             // providers may grant newer ones.
             workspaces[workspace] = Set(names.compactMap(Scope.init(rawValue:)))

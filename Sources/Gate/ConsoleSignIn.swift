@@ -53,6 +53,15 @@ public protocol ConsoleSessionStoring: Sendable {
     func startSession(
         fromLink tokenHash: [UInt8], sessionHash: [UInt8], csrfToken: String, lifetime: Duration, actor: AuditActor
     ) async throws -> Result<ConsoleIdentity, SignInLinkRefusal>
+    /// A session for a person the identity provider vouched for (`with`: how), audited
+    /// as `console.signed_in` in each of their workspaces.
+    func startSession(
+        for identity: ConsoleIdentity, sessionHash: [UInt8], csrfToken: String, lifetime: Duration, with method: String, actor: AuditActor
+    ) async throws
+    /// Remembers an OpenID Connect sign-in under way until `expiresAt`.
+    func beginOIDCLogin(stateHash: [UInt8], nonce: String, codeVerifier: String, expiresAt: Date) async throws
+    /// Takes it back (once): its nonce and PKCE verifier; nil if unknown, used or expired.
+    func finishOIDCLogin(stateHash: [UInt8]) async throws -> (nonce: String, codeVerifier: String)?
     /// The session if it is neither ended, past its absolute limit, nor idle longer than `idleLimit`.
     func findSession(idHash: [UInt8], idleLimit: Duration) async throws -> ConsoleSession?
     func touchSession(idHash: [UInt8]) async throws
@@ -115,6 +124,45 @@ public struct ConsoleSignIn: Sendable {
         guard let session = try await store.findSession(idHash: hash, idleLimit: settings.idleLimit) else { return nil }
         if Date().timeIntervalSince(session.lastSeenAt) > Self.touchInterval { try await store.touchSession(idHash: hash) }
         return session
+    }
+
+    /// An OpenID Connect sign-in under way: `state` (also kept by the browser in a
+    /// cookie), `nonce` (which the ID token must carry) and the PKCE verifier.
+    public struct OIDCLogin: Sendable {
+        public let state: String
+        public let nonce: String
+        public let codeVerifier: String
+        /// `BASE64URL(SHA256(verifier))` (RFC 7636 S256).
+        public var codeChallenge: String {
+            Data(SHA256.hash(data: Array(codeVerifier.utf8))).base64EncodedString()
+                .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+        }
+    }
+
+    /// How long a person may take at the identity provider.
+    public static let oidcLoginLifetime: TimeInterval = 600
+
+    public func beginOIDCLogin() async throws -> OIDCLogin {
+        // 43+ characters from the unreserved set, as RFC 7636 asks of a verifier.
+        let login = OIDCLogin(state: Base32.random(count: 32), nonce: Base32.random(count: 32), codeVerifier: Base32.random(count: 64))
+        try await store.beginOIDCLogin(
+            stateHash: Self.hash(login.state), nonce: login.nonce, codeVerifier: login.codeVerifier,
+            expiresAt: Date().addingTimeInterval(Self.oidcLoginLifetime))
+        return login
+    }
+
+    public func finishOIDCLogin(state: String) async throws -> (nonce: String, codeVerifier: String)? {
+        guard state.utf8.count == 32, Base32.isValid(state) else { return nil }
+        return try await store.finishOIDCLogin(stateHash: Self.hash(state))
+    }
+
+    /// Starts a session for a person the identity provider vouched for; the session's id.
+    public func startSession(for identity: ConsoleIdentity, with method: String, actor: AuditActor) async throws -> String {
+        let sessionID = Self.sessionPrefix + Base32.random(count: 32)
+        try await store.startSession(
+            for: identity, sessionHash: Self.hash(sessionID), csrfToken: Base32.random(count: 32), lifetime: settings.absoluteLimit,
+            with: method, actor: actor)
+        return sessionID
     }
 
     public func signOut(_ sessionID: String, actor: AuditActor) async throws {

@@ -211,6 +211,22 @@ struct TimedConsoleSessions: ConsoleSessionStoring, PostgresTimed {
         }
     }
 
+    func startSession(
+        for identity: ConsoleIdentity, sessionHash: [UInt8], csrfToken: String, lifetime: Duration, with method: String, actor: AuditActor
+    ) async throws {
+        try await timed {
+            try await store.startSession(for: identity, sessionHash: sessionHash, csrfToken: csrfToken, lifetime: lifetime, with: method, actor: actor)
+        }
+    }
+
+    func beginOIDCLogin(stateHash: [UInt8], nonce: String, codeVerifier: String, expiresAt: Date) async throws {
+        try await timed { try await store.beginOIDCLogin(stateHash: stateHash, nonce: nonce, codeVerifier: codeVerifier, expiresAt: expiresAt) }
+    }
+
+    func finishOIDCLogin(stateHash: [UInt8]) async throws -> (nonce: String, codeVerifier: String)? {
+        try await timed { try await store.finishOIDCLogin(stateHash: stateHash) }
+    }
+
     func findSession(idHash: [UInt8], idleLimit: Duration) async throws -> ConsoleSession? {
         try await timed { try await store.findSession(idHash: idHash, idleLimit: idleLimit) }
     }

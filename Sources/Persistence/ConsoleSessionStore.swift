@@ -108,6 +108,46 @@ public struct ConsoleSessionStore: ConsoleSessionStoring {
         }
     }
 
+    public func startSession(
+        for identity: ConsoleIdentity, sessionHash: [UInt8], csrfToken: String, lifetime: Duration, with method: String, actor: AuditActor
+    ) async throws {
+        let logger = self.logger
+        let seconds = Int(lifetime.components.seconds)
+        try await client.transaction(logger: logger) { connection in
+            try await connection.query(
+                """
+                INSERT INTO console_sessions (id_hash, subject, memberships, csrf_token, signed_in_with, expires_at)
+                VALUES (\(ByteBuffer(bytes: sessionHash)), \(identity.subject), \(Self.membershipsJSON(identity.memberships))::jsonb,
+                        \(csrfToken), \(method), now() + make_interval(secs => \(seconds)))
+                """, logger: logger)
+            for workspace in identity.memberships.keys.sorted() {
+                try await AuditLog.append(
+                    AuditEvent(
+                        workspaceID: workspace, actor: actor, action: "console.signed_in", targetType: "console_session",
+                        targetID: Self.reference(sessionHash), details: ["with": .string(method)]),
+                    on: connection, logger: logger)
+            }
+        }
+    }
+
+    public func beginOIDCLogin(stateHash: [UInt8], nonce: String, codeVerifier: String, expiresAt: Date) async throws {
+        try await client.query(
+            """
+            INSERT INTO console_oidc_logins (state_hash, nonce, code_verifier, expires_at)
+            VALUES (\(ByteBuffer(bytes: stateHash)), \(nonce), \(codeVerifier), \(expiresAt))
+            """, logger: logger)
+    }
+
+    public func finishOIDCLogin(stateHash: [UInt8]) async throws -> (nonce: String, codeVerifier: String)? {
+        let rows = try await client.query(
+            """
+            DELETE FROM console_oidc_logins WHERE state_hash = \(ByteBuffer(bytes: stateHash))
+            RETURNING nonce, code_verifier, expires_at > now()
+            """, logger: logger)
+        for try await (nonce, verifier, live) in rows.decode((String, String, Bool).self) where live { return (nonce, verifier) }
+        return nil
+    }
+
     public func findSession(idHash: [UInt8], idleLimit: Duration) async throws -> ConsoleSession? {
         let idle = Int(idleLimit.components.seconds)
         let rows = try await client.query(

@@ -9,6 +9,8 @@ import Hummingbird
 struct ConsoleController: Sendable {
     let pages: ConsolePages
     let signIn: ConsoleSignIn
+    /// Whether the sign-in page offers the identity provider (`OIDC_ISSUER` is set).
+    let identityProvider: Bool
 
     func addRoutes(to console: RouterGroup<AppRequestContext>, signedIn: RouterGroup<AppRequestContext>) {
         console.get("signin", use: signInPage)
@@ -38,7 +40,7 @@ struct ConsoleController: Sendable {
             default: query.get("expired") == "true" ? "Your session ended; sign in again." : query.get("signed_out") != nil ? "You are signed out." : nil
             }
         let link = query.get("link").flatMap { $0.isEmpty ? nil : String($0.prefix(64)) }
-        return pages.html("console-signin", consoleView(["title": "Sign in", "link": link, "refused": refused]))
+        return pages.html("console-signin", consoleView(["title": "Sign in", "link": link, "refused": refused, "oidc": identityProvider]))
     }
 
     @Sendable func redeem(_ request: Request, context: AppRequestContext) async throws -> Response {

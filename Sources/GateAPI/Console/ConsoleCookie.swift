@@ -7,7 +7,9 @@ import HTTPTypes
 enum ConsoleCookie {
     static let name = "gateapi_console"
 
-    static func sessionID(_ request: Request) -> String? {
+    static func sessionID(_ request: Request) -> String? { value(named: name, in: request) }
+
+    static func value(named name: String, in request: Request) -> String? {
         for header in request.headers[values: .cookie] {
             for pair in header.split(separator: ";") {
                 let parts = pair.split(separator: "=", maxSplits: 1)

@@ -1,5 +1,6 @@
 import Gate
 import Hummingbird
+import Logging
 
 /// The reviewer console (docs/console.md) on the API's router: its own sign-in in front,
 /// then the API's workspace checks (membership 404, scopes 403, rate limits) and use
@@ -13,7 +14,12 @@ func addConsoleRoutes(
         store: TimedConsoleSessions(store: services.consoleSessions, timeout: config.databaseTimeout), settings: config.console.signIn)
     let console = router.group("console").add(middleware: ConsoleErrorPages(pages: pages))
     let signedIn = console.group().add(middleware: ConsoleSessionMiddleware(signIn: signIn))
-    ConsoleController(pages: pages, signIn: signIn).addRoutes(to: console, signedIn: signedIn)
+    ConsoleController(pages: pages, signIn: signIn, identityProvider: config.console.oidc != nil).addRoutes(to: console, signedIn: signedIn)
+    if let oidc = config.console.oidc {
+        ConsoleOIDCController(
+            provider: OIDCProvider(settings: oidc, logger: Logger(label: "gateapi.console")), signIn: signIn, publicURL: config.console.publicURL
+        ).addRoutes(to: console)
+    }
     let workspace = signedIn.group("w/{ws}")
         .add(middleware: WorkspacePathMiddleware())
         .add(middleware: WorkspaceAccessMiddleware(denials: denials, workspaces: services.workspaces, timeout: config.databaseTimeout))

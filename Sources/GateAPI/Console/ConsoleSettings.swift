@@ -14,6 +14,8 @@ struct ConsoleSettings: Sendable {
     /// The console's address as people reach it (`CONSOLE_PUBLIC_URL`), for the links
     /// `gate-api console link` prints; by default this server's own address.
     var publicURL: String?
+    /// Sign-in through the company's identity provider; nil: links only.
+    var oidc: OIDCSettings?
 
     static func load(_ env: Environment) throws(ConfigError) -> ConsoleSettings {
         var settings = ConsoleSettings()
@@ -29,6 +31,19 @@ struct ConsoleSettings: Sendable {
                 throw ConfigError(variable: "CONSOLE_PUBLIC_URL", problem: "must be an http(s) URL such as https://gate.example.com")
             }
             settings.publicURL = url.hasSuffix("/") ? String(url.dropLast()) : url
+        }
+        if let issuer = env.optional("OIDC_ISSUER") {
+            guard let url = URL(string: issuer), url.scheme == "https" || url.host == "127.0.0.1" || url.host == "localhost" else {
+                throw ConfigError(variable: "OIDC_ISSUER", problem: "must be the provider's https URL (its discovery document is at /.well-known/openid-configuration)")
+            }
+            var oidc = OIDCSettings(
+                issuer: issuer, clientID: try env.required("OIDC_CLIENT_ID"), clientSecret: try env.required("OIDC_CLIENT_SECRET"))
+            oidc.workspacesClaim = env.string("OIDC_WORKSPACES_CLAIM", default: "ws")
+            oidc.scopes = env.string("OIDC_SCOPES", default: "openid profile email")
+            guard oidc.scopes.split(separator: " ").contains("openid") else {
+                throw ConfigError(variable: "OIDC_SCOPES", problem: "must include openid")
+            }
+            settings.oidc = oidc
         }
         return settings
     }
