@@ -119,6 +119,9 @@ let package = Package(
                 .embedInCode("Resources/console/console-outbox-message.mustache"),
                 .embedInCode("Resources/console/console-bulk-confirm.mustache"),
                 .embedInCode("Resources/console/console-bulk-result.mustache"),
+                .embedInCode("Resources/console/console-audit.mustache"),
+                .embedInCode("Resources/console/console-audit-verify.mustache"),
+                .embedInCode("Resources/console/console-job.mustache"),
                 .embedInCode("Resources/console/console.css"),
                 .embedInCode("Resources/console/console.js"),
             ]

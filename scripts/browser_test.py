@@ -12,17 +12,23 @@ background workers on) with throwaway Postgres and Redis, and passes in:
   BROWSER_TEST_OWN_KEY         workspace acme, jobs:write/read, acting for the reviewer herself
   BROWSER_TEST_ADMIN_KEY       workspace acme, every grantable scope (approvals and audit reads)
   BROWSER_TEST_OTHER_KEY       workspace globex (the reviewer is no member), every scope
+  BROWSER_TEST_OIDC_ISSUER     the identity provider the server signs people in with
+                               (scripts/oidc_stand_in.py), which knows the reviewer as #login-rita
+
+The server's environment (DATABASE_URL, JWT_SECRET, …) is inherited, so `run.cli(…)` runs
+the CLI as an operator would: to make workspaces and keys, or mint a JWT.
 
 `browser_test.py [SCENARIO...]` runs the scenarios named (all by default, in file order);
 `--list` names them. Each scenario is a function decorated with @scenario that takes the
 Run: `run.signed_in()` gives a browser with a reviewer's session, `run.browser()` a fresh
 one, `run.api` the HTTP API, `b.shot(name)` a numbered screenshot. Browsers are closed
 after their scenario; a failing scenario leaves failure-<scenario>-<n>.png/.html beside
-the screenshots and the others still run. More scenarios (OIDC sign-in through a local
-identity-provider stand-in, bulk decisions, audit export, admin pages) are functions of
-the same shape.
+the screenshots and the others still run. More scenarios (audit export, admin pages) are
+functions of the same shape.
 """
 import base64
+import concurrent.futures
+import datetime
 import http.client
 import http.server
 import json
@@ -182,6 +188,7 @@ class Browser:
         self.driver.set_page_load_timeout(30)
         self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": EVENT_SOURCE_PROBE})
         self.documents = []  # (url, HTTP status) of every page loaded, oldest first
+        self.navigations = []  # (method, url) of every document request, redirects' hops included, oldest first
         self.requests = {}  # request id → {"method", "url", "headers" (as sent)}
         self.console_lines = []
 
@@ -240,12 +247,19 @@ class Browser:
             if method == "Network.responseReceived" and params.get("type") == "Document":
                 self.documents.append((params["response"]["url"], params["response"]["status"]))
             elif method == "Network.requestWillBeSent":
+                if params.get("type") == "Document":
+                    self.navigations.append((params["request"]["method"], params["request"]["url"]))
                 request = self.requests.setdefault(params["requestId"], {"headers": {}})
                 request.update(method=params["request"]["method"], url=params["request"]["url"])
             elif method == "Network.requestWillBeSentExtraInfo":
                 headers = {name.lower(): value for name, value in params.get("headers", {}).items()}
                 self.requests.setdefault(params["requestId"], {"headers": {}})["headers"].update(headers)
         self.console_lines += [entry["message"] for entry in self.driver.get_log("browser")]
+
+    def navigated(self, path):
+        """The URLs of every page request to PATH (redirects' hops included), oldest first."""
+        self._drain_logs()
+        return [url for _, url in self.navigations if urllib.parse.urlsplit(url).path == path]
 
     def sent(self, method, path):
         """The headers (lower-case names) of the last METHOD request to PATH, as Chromium sent them."""
@@ -380,6 +394,7 @@ class Run:
         self.own_key = os.environ["BROWSER_TEST_OWN_KEY"]
         self.admin_key = os.environ["BROWSER_TEST_ADMIN_KEY"]
         self.other_key = os.environ["BROWSER_TEST_OTHER_KEY"]
+        self.oidc_issuer = os.environ.get("BROWSER_TEST_OIDC_ISSUER", "").rstrip("/")
         self.api = Api(self.base)
         self.shot_count = 0
         self.browsers = []
@@ -412,12 +427,16 @@ class Run:
         self.browsers.append(browser)
         return browser
 
+    def cli(self, *arguments):
+        """`gate-api ARGUMENTS…` with the server's environment; the last line it printed."""
+        done = subprocess.run([self.gate_api, *arguments], capture_output=True, text=True, timeout=60)
+        check(done.returncode == 0, f"gate-api {' '.join(arguments[:2])} failed ({done.returncode}): {done.stderr.strip()[-500:]}")
+        lines = done.stdout.strip().splitlines()
+        return lines[-1] if lines else ""
+
     def link(self, sub=REVIEWER, ws=REVIEWER_SCOPES, ttl=None):
         """A single-use sign-in link, from the CLI as an operator makes one."""
-        command = [self.gate_api, "console", "link", "--sub", sub, "--ws", ws] + (["--ttl", str(ttl)] if ttl else [])
-        done = subprocess.run(command, capture_output=True, text=True, timeout=60)
-        check(done.returncode == 0, f"gate-api console link failed ({done.returncode}): {done.stderr.strip()[-500:]}")
-        link = done.stdout.strip().splitlines()[-1]
+        link = self.cli("console", "link", "--sub", sub, "--ws", ws, *(["--ttl", str(ttl)] if ttl else []))
         check(link.startswith(self.base + "/console/signin?link=gsl_"), f"unexpected sign-in link {link!r}")
         return link
 
@@ -799,6 +818,184 @@ def foreign_workspace(run):
         b.go(path)
         check(b.status() == 404, f"{path} answered {b.status()}, not 404")
         check("Globex secret" not in b.driver.page_source, f"{path} shows the other workspace's job")
+
+
+# 8 -------------------------------------------------------------------------------------
+@scenario
+def oidc_sign_in(run):
+    """Signing in with the company account: OpenID Connect (code and PKCE) through a stand-in provider."""
+    check(run.oidc_issuer, "BROWSER_TEST_OIDC_ISSUER is not set: no identity provider to sign in with")
+    since = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0) - datetime.timedelta(seconds=1)
+    b = run.browser("reviewer")
+    b.go("/console/signin")
+    check(b.status() == 200, f"the sign-in page answered {b.status()}")
+    check(b.find("#sign-in-oidc").is_displayed(), "the sign-in page offers no visible 'Sign in with your company account'")
+    b.click_and_wait("#sign-in-oidc")
+
+    # At the identity provider: the authorization request, and its login page.
+    at = b.driver.current_url
+    check(at.startswith(run.oidc_issuer + "/authorize?"), f"'Sign in with your company account' led to {at}")
+    check(b.status() == 200, f"the provider's login page answered {b.status()}: {b.body_text()[:300]!r}")
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(at).query)
+    asked = {name: values[0] for name, values in query.items()}
+    check(asked.get("response_type") == "code" and asked.get("code_challenge_method") == "S256"
+          and asked.get("code_challenge") and asked.get("state") and asked.get("nonce"),
+          f"the authorization request is not code + PKCE S256 with state and nonce: {asked}")
+    check(asked.get("redirect_uri") == run.base + "/console/callback", f"the redirect_uri is {asked.get('redirect_uri')!r}")
+    check("openid" in asked.get("scope", "").split(), f"the scope {asked.get('scope')!r} lacks openid")
+    person = b.find("#login-rita")
+    check(REVIEWER in person.text, f"the provider's button #login-rita says {person.text!r}")
+    b.shot("oidc-provider")
+
+    b.click_and_wait("#login-rita")
+    check(b.path == queue_path(), f"after signing in at the provider the browser is at {b.path}: {b.body_text()[:300]!r}")
+    check(b.status() == 200, f"the queue answered {b.status()}")
+    check(REVIEWER in b.text("header .who"), f"the header names {b.text('header .who')!r}, not {REVIEWER}")
+    check(b.finds("form.signout"), "after signing in with the provider the page offers no sign-out")
+    check(b.text("h1").startswith("Waiting for a decision"), f"queue heading: {b.text('h1')!r}")
+    b.shot("oidc-signed-in")
+
+    # The provider's answer once more (the back button, a copied URL): spent, nobody signed in again.
+    callbacks = b.navigated("/console/callback")
+    check(len(callbacks) == 1, f"the browser went to the console's callback {len(callbacks)} times: {callbacks}")
+    sent_back = urllib.parse.parse_qs(urllib.parse.urlsplit(callbacks[0]).query)
+    check(sent_back.get("state") == [asked["state"]] and sent_back.get("code"),
+          f"the provider sent the browser back without the code or with another state: {callbacks[0]}")
+    b.go(callbacks[0])
+    check(b.status() == 400 and "already used" in b.body_text(),
+          f"the callback again answered {b.status()}: {b.body_text()[:300]!r}")
+    b.go(queue_path())
+    check(b.path == queue_path(), f"after the refused replay the session is gone: the queue URL led to {b.path}")
+
+    # The audit log: a console.signed_in event, signed in with oidc.
+    query = urllib.parse.urlencode({"action": "console.signed_in", "actor": REVIEWER,
+                                    "from": since.strftime("%Y-%m-%dT%H:%M:%SZ"), "limit": 100})
+
+    def oidc_events():
+        items = run.api.call("GET", f"/v1/workspaces/{WORKSPACE}/audit?{query}", run.admin_key)["items"]
+        return [event for event in items if event.get("details", {}).get("with") == "oidc"]
+    events = wait_until("a console.signed_in audit event with details.with = oidc", oidc_events)
+    check(len(events) == 1, f"{len(events)} console.signed_in events with oidc, not 1: {events}")
+    event = events[0]
+    check(event["outcome"] == "success" and event["actor"]["type"] == "user" and event["actor"]["id"] == REVIEWER
+          and event["target"]["type"] == "console_session" and event["workspace"] == WORKSPACE,
+          f"the sign-in's audit event is {json.dumps(event)}")
+
+
+# 9 -------------------------------------------------------------------------------------
+@scenario
+def bulk_approve(run):
+    """Approving 50 at once from the queue: 47 decided, her own 2 and 1 decided meanwhile skipped."""
+    # A workspace of its own, so that its queue is these 50 and nothing else.
+    workspace = f"bulk-{run.tag}"
+    run.cli("workspace", "create", workspace, "--name", f"Bulk decisions {run.tag} (browser test)")
+    agent_key = run.cli("keys", "create", "--workspace", workspace, "--name", "bulk agent", "--scopes", "jobs:write,jobs:read",
+                        "--acts-for", "bulk-bot", "--quiet")
+    own_key = run.cli("keys", "create", "--workspace", workspace, "--name", "rita's bulk script", "--scopes",
+                      "jobs:write,jobs:read", "--acts-for", REVIEWER, "--quiet")
+    admin_key = run.cli("keys", "create", "--workspace", workspace, "--name", "bulk operator", "--scopes", "all",
+                        "--acts-for", "ops-bot", "--quiet")
+
+    own_numbers = (7, 31)
+
+    def submit(number):
+        return run.api.submit_email(own_key if number in own_numbers else agent_key, f"Bulk {run.tag} #{number:02d}",
+                                    to=[f"Customer {number} <customer{number}@example.com>"], workspace=workspace)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+        jobs = list(pool.map(submit, range(1, 51)))
+    own_jobs = {jobs[number - 1]["id"] for number in own_numbers}
+
+    def pending_approvals():
+        items = run.api.call("GET", f"/v1/workspaces/{workspace}/approvals?limit=100", admin_key)["items"]
+        return items if len(items) == 50 else None
+    approvals = {item["job_id"]: item for item in wait_until("the 50 approvals in the API's queue", pending_approvals)}
+    check(set(approvals) == {job["id"] for job in jobs}, "the API's queue is not the 50 jobs submitted")
+    own = {approvals[job_id]["id"] for job_id in own_jobs}
+    values = {f"{item['id']}:{item['payload_hash']}" for item in approvals.values()}
+
+    b = run.signed_in(ws=f"{workspace}=approvals:read,approvals:decide,jobs:read")
+    b.go(queue_path(workspace))
+    check(b.status() == 200, f"the queue answered {b.status()}")
+    check(pending_count(b) == 50, f"#pending-count is {pending_count(b)}, not 50")
+    check(not b.finds('a[rel="next"]'), "50 pending approvals do not fit on the queue's first page")
+    boxes = b.finds("form#bulk input[type=checkbox][name=approval]")
+    check(len(boxes) == 50, f"the queue has {len(boxes)} checkboxes, not 50")
+    check({box.get_attribute("value") for box in boxes} == values,
+          "the checkboxes' values are not the approvals' <id>:<payload hash>")
+    # A few ticked as a person does; the rest by script (clicks too, for speed).
+    for box in boxes[:3]:
+        box.click()
+    b.driver.execute_script(
+        "document.querySelectorAll('form#bulk input[name=approval]').forEach(function (box) { if (!box.checked) box.click(); })")
+    ticked = b.driver.execute_script(
+        "return Array.from(document.querySelectorAll('form#bulk input[name=approval]:checked'), function (box) { return box.value; })")
+    check(len(ticked) == 50 and set(ticked) == values, f"{len(ticked)} of the 50 are ticked")
+    check(b.find('input[name=decision][value=approve]').is_selected(), "the bulk decision is not 'approve' by default")
+    comment = f"Batch {run.tag}: all checked against the campaign list"
+    b.find("#bulk-text").send_keys(comment)
+    b.shot("bulk-selected")
+
+    b.click_and_wait("#bulk-review")
+    check(b.status() == 200, f"reviewing the selection answered {b.status()}: {b.body_text()[:300]!r}")
+    check(b.text("h1") == "Approve 50 approvals?", f"the confirmation's heading is {b.text('h1')!r}")
+    confirming = [field.get_attribute("value") for field in b.finds("form#bulk-confirm input[name=approval]")]
+    check(len(confirming) == 50 and set(confirming) == values,
+          f"the confirmation carries {len(confirming)} approvals, not the 50 selected")
+    check(b.text("#bulk-confirm-button") == "Approve 50", f"the confirm button says {b.text('#bulk-confirm-button')!r}")
+    check(comment in b.body_text(), "the confirmation does not show the comment")
+    b.shot("bulk-confirm")
+
+    # Meanwhile another reviewer (a JWT, through the API) approves one of them.
+    meanwhile = approvals[next(job["id"] for job in jobs if job["id"] not in own_jobs)]
+    bob = run.cli("token", "mint", "--sub", "bob@acme.example", "--ws", f"{workspace}=approvals:read,approvals:decide",
+                  "--ttl", "600")
+    voted = run.api.call("POST", f"/v1/workspaces/{workspace}/approvals/{meanwhile['id']}/approve", bob,
+                         {"payload_hash": meanwhile["payload_hash"], "comment": "Approved while Rita was confirming"})
+    check(voted["status"] == "approved", f"bob's approval left {meanwhile['id']} {voted['status']}")
+
+    b.click_and_wait("#bulk-confirm-button")
+    check(b.status() == 200, f"confirming answered {b.status()}: {b.body_text()[:300]!r}")
+    check(b.text("h1") == "47 decided, 3 skipped", f"the result's heading is {b.text('h1')!r}")
+    listed = b.driver.execute_script(
+        "function read(css) { return Array.from(document.querySelectorAll(css), function (li) {"
+        "  return [li.querySelector('a').textContent, li.textContent]; }); }"
+        "return {skipped: read('ul#skipped li'), decided: read('ul#decided li')};")
+    skipped, decided = dict(listed["skipped"]), dict(listed["decided"])
+    check(set(skipped) == own | {meanwhile["id"]},
+          f"skipped {sorted(skipped)}, not her own {sorted(own)} and {meanwhile['id']} (decided meanwhile)")
+    for approval_id in own:
+        check("you submitted it" in skipped[approval_id], f"her own {approval_id} is skipped as {skipped[approval_id]!r}")
+    check("it was already decided" in skipped[meanwhile["id"]],
+          f"the one decided meanwhile is skipped as {skipped[meanwhile['id']]!r}")
+    expected = {item["id"] for item in approvals.values()} - own - {meanwhile["id"]}
+    check(set(decided) == expected and len(listed["decided"]) == 47,
+          f"decided: {len(decided)} approvals, {len(set(decided) ^ expected)} of them not the 47 expected")
+    not_approved = {approval_id: text for approval_id, text in decided.items() if not text.endswith(": approved")}
+    check(not not_approved, f"decided, but not approved: {not_approved}")
+    b.shot("bulk-result")
+
+    # The API: those 47 and the one decided meanwhile approved, their emails sent into the
+    # outbox by the executors; her own two still wait for another reviewer.
+    approved_jobs = {item["job_id"] for item in approvals.values() if item["id"] in expected} | {meanwhile["job_id"]}
+    statuses = {}
+
+    def all_sent():
+        items = run.api.call("GET", f"/v1/workspaces/{workspace}/jobs?limit=100", admin_key)["items"]
+        statuses.clear()
+        statuses.update({item["id"]: item["status"] for item in items})
+        return all(statuses.get(job_id) == "succeeded" for job_id in approved_jobs)
+    try:
+        wait_until("the 48 approved jobs succeeded", all_sent, timeout=60, interval=0.5)
+    except Failure as failure:
+        counts = {}
+        for job_id in approved_jobs:
+            counts[statuses.get(job_id)] = counts.get(statuses.get(job_id), 0) + 1
+        raise Failure(f"{failure}; their statuses: {counts}") from None
+    check(all(statuses[job_id] == "pending_approval" for job_id in own_jobs),
+          f"her own jobs are {[statuses[job_id] for job_id in own_jobs]}, not still pending_approval")
+    sample = run.api.call("GET", f"/v1/workspaces/{workspace}/approvals/{next(iter(expected))}", admin_key)
+    check(any(vote["reviewer"] == f"user:{REVIEWER}" and vote["decision"] == "approve" and vote["comment"] == comment
+              for vote in sample["votes"]), f"the approval's votes do not show hers with the comment: {sample['votes']}")
 
 
 def main(argv):

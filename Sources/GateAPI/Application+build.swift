@@ -246,10 +246,6 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
         reads: TimedApprovalReads(approvals: services.approvals, jobs: jobReads, timeout: timeout), vote: vote, audit: audit
     ).addRoutes(to: workspace)
 
-    addConsoleRoutes(
-        to: router, config: config, services: services, vote: vote,
-        approvalReads: TimedApprovalReads(approvals: services.approvals, jobs: jobReads, timeout: timeout), audit: audit,
-        denials: denials, limiter: limiter)
 
     TasksController(reads: TimedTaskReads(store: services.tasks, timeout: timeout), audit: audit).addRoutes(to: workspace)
     let requeue = RequeueDeadLetter(
@@ -266,12 +262,16 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
             secrets: config.gmail.secrets),
         audit: audit
     ).addRoutes(to: workspace)
-    AuditController(
+    let auditController = AuditController(
         log: ReadAuditLog(store: TimedAuditChain(store: services.auditLog, timeout: config.databaseTimeout, longTimeout: auditTimeout)),
         audit: audit,
         longOperations: ConcurrencyLimit(config.auditExportConcurrency, perKey: config.limits.auditExportsPerWorkspace),
-        exportIdleTimeout: config.limits.auditExportIdleTimeout, exportMaxDuration: config.limits.auditExportMaxDuration
-    ).addRoutes(to: workspace)
+        exportIdleTimeout: config.limits.auditExportIdleTimeout, exportMaxDuration: config.limits.auditExportMaxDuration)
+    auditController.addRoutes(to: workspace)
+    addConsoleRoutes(
+        to: router, config: config, services: services, vote: vote,
+        approvalReads: TimedApprovalReads(approvals: services.approvals, jobs: jobReads, timeout: timeout), jobReads: jobReads,
+        auditController: auditController, audit: audit, denials: denials, limiter: limiter)
     // Last: it wraps only the not-found answer, and needs every route.
     router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
     return router

@@ -34,10 +34,7 @@ struct ConsoleApprovalsController: Sendable {
     }
 
     func common(_ context: AppRequestContext, title: String) -> [String: Any?] {
-        [
-            "title": title, "subject": context.consoleSession?.identity.subject, "csrf": context.consoleSession?.csrfToken,
-            "workspace": context.workspace?.rawValue, "outbox_enabled": outboxEnabled,
-        ]
+        ConsoleViews.common(context, title: title, outboxEnabled: outboxEnabled)
     }
 
     /// `?action=&submitter=&min_age=&after=`; `?fragment=rows` answers the table alone

@@ -18,10 +18,9 @@ struct ConsoleOutboxController: Sendable {
     }
 
     func common(_ context: AppRequestContext, title: String) -> [String: Any?] {
-        [
-            "title": title, "subject": context.consoleSession?.identity.subject, "csrf": context.consoleSession?.csrfToken,
-            "workspace": context.workspace?.rawValue, "outbox_enabled": true, "nav_outbox": true,
-        ]
+        var view = ConsoleViews.common(context, title: title, outboxEnabled: true)
+        view["nav_outbox"] = true
+        return view
     }
 
     @Sendable func list(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -20,6 +20,9 @@ struct ConsolePages: Sendable {
             ("console-outbox", PackageResources.console_outbox_mustache),
             ("console-bulk-confirm", PackageResources.console_bulk_confirm_mustache),
             ("console-bulk-result", PackageResources.console_bulk_result_mustache),
+            ("console-audit", PackageResources.console_audit_mustache),
+            ("console-audit-verify", PackageResources.console_audit_verify_mustache),
+            ("console-job", PackageResources.console_job_mustache),
             ("console-outbox-message", PackageResources.console_outbox_message_mustache),
         ]
         for (name, bytes) in templates {

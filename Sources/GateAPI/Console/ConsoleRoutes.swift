@@ -1,14 +1,17 @@
 import Gate
 import Hummingbird
 import Logging
+import Persistence
 
 /// The reviewer console (docs/console.md) on the API's router: its own sign-in in front,
 /// then the API's workspace checks (membership 404, scopes 403, rate limits) and use
 /// cases, with every answer a page (`ConsoleErrorPages`).
 func addConsoleRoutes(
     to router: Router<AppRequestContext>, config: AppConfig, services: AppServices, vote: VoteOnApproval,
-    approvalReads: TimedApprovalReads, audit: SecurityAudit, denials: BudgetedDenialAudit, limiter: RateLimiter
+    approvalReads: TimedApprovalReads, jobReads: TimedJobReads, auditController: AuditController, audit: SecurityAudit,
+    denials: BudgetedDenialAudit, limiter: RateLimiter
 ) {
+    let outboxEnabled = config.console.emailDelivery == .outbox
     let pages = ConsolePages()
     let signIn = ConsoleSignIn(
         store: TimedConsoleSessions(store: services.consoleSessions, timeout: config.databaseTimeout), settings: config.console.signIn)
@@ -28,7 +31,12 @@ func addConsoleRoutes(
         pages: pages, reads: approvalReads, vote: vote, events: services.events, waiters: services.eventWaiters, audit: audit,
         outboxEnabled: config.console.emailDelivery == .outbox
     ).addRoutes(to: workspace)
-    if config.console.emailDelivery == .outbox {
+    ConsoleJobController(
+        pages: pages, jobs: jobReads, approvals: services.approvals, webhooks: WebhookStore(client: services.postgres, logger: Logger(label: "gateapi.console")),
+        log: auditController.log, audit: audit, timeout: config.databaseTimeout, outboxEnabled: outboxEnabled
+    ).addRoutes(to: workspace)
+    ConsoleAuditController(pages: pages, audit: auditController, securityAudit: audit, outboxEnabled: outboxEnabled).addRoutes(to: workspace)
+    if outboxEnabled {
         ConsoleOutboxController(pages: pages, outbox: TimedOutboxReads(outbox: services.outbox, timeout: config.databaseTimeout), audit: audit)
             .addRoutes(to: workspace)
     }

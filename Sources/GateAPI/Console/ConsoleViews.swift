@@ -1,4 +1,5 @@
 import Actions
+import Auth
 import Approvals
 import Foundation
 import Gate
@@ -7,6 +8,18 @@ import Persistence
 
 /// What the console's pages show of approvals and jobs, as Mustache views.
 enum ConsoleViews {
+    /// What every signed-in page's header needs: the person, the CSRF token of the
+    /// sign-out form, the workspace and which sections the person may open.
+    static func common(_ context: AppRequestContext, title: String, outboxEnabled: Bool) -> [String: Any?] {
+        let workspace = context.workspace?.rawValue
+        func has(_ scope: Scope) -> Bool { workspace.map { context.principal?.has(scope, in: $0) == true } ?? false }
+        return [
+            "title": title, "subject": context.consoleSession?.identity.subject, "csrf": context.consoleSession?.csrfToken,
+            "workspace": workspace, "outbox_enabled": outboxEnabled, "can_audit": has(.auditRead),
+            "can_export": has(.auditExport), "can_admin": has(.policiesAdmin) || has(.keysAdmin),
+        ]
+    }
+
     /// A queue row's "what": recipients and subject of an email, the title of a task.
     static func summary(action: String, params: JSONValue) -> String {
         guard case .object(let members) = params else { return "" }
