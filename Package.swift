@@ -122,6 +122,9 @@ let package = Package(
                 .embedInCode("Resources/console/console-audit.mustache"),
                 .embedInCode("Resources/console/console-audit-verify.mustache"),
                 .embedInCode("Resources/console/console-job.mustache"),
+                .embedInCode("Resources/console/console-policies.mustache"),
+                .embedInCode("Resources/console/console-keys.mustache"),
+                .embedInCode("Resources/console/console-dead-letters.mustache"),
                 .embedInCode("Resources/console/console.css"),
                 .embedInCode("Resources/console/console.js"),
             ]

@@ -271,7 +271,8 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
     addConsoleRoutes(
         to: router, config: config, services: services, vote: vote,
         approvalReads: TimedApprovalReads(approvals: services.approvals, jobs: jobReads, timeout: timeout), jobReads: jobReads,
-        auditController: auditController, audit: audit, denials: denials, limiter: limiter)
+        auditController: auditController, admin: ConsoleAdministration(changePolicy: changePolicy, keys: keys, requeue: requeue),
+        audit: audit, denials: denials, limiter: limiter)
     // Last: it wraps only the not-found answer, and needs every route.
     router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
     return router

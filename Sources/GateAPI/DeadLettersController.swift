@@ -46,16 +46,21 @@ struct DeadLettersController: Sendable {
                 audit: RequestAuditTrail(audit: audit, context: context))
             return JSONResponse(body: JobView(job))
         } catch let refusal as RequeueDeadLetter.Refusal {
-            switch refusal {
-            case .notFound: throw Problem(.notFound, detail: "no job \(id) in this workspace")
-            case .notDead(let status):
-                throw Problem(.conflict, detail: "the job is \(status.rawValue); only a dead job can be requeued")
-            case .resendNotConfirmed:
-                throw Problem(
-                    .conflict,
-                    detail: "an earlier attempt may have delivered this job and the provider cannot be asked; requeue with "
-                        + "confirm_resend=true to send it again anyway")
-            }
+            throw Self.problem(refusal, id: id)
+        }
+    }
+
+    /// The use case's refusals as answers (the API's and the console's).
+    static func problem(_ refusal: RequeueDeadLetter.Refusal, id: String) -> Problem {
+        switch refusal {
+        case .notFound: return Problem(.notFound, detail: "no job \(id) in this workspace")
+        case .notDead(let status):
+            return Problem(.conflict, detail: "the job is \(status.rawValue); only a dead job can be requeued")
+        case .resendNotConfirmed:
+            return Problem(
+                .conflict,
+                detail: "an earlier attempt may have delivered this job and the provider cannot be asked; requeue with "
+                    + "confirm_resend=true to send it again anyway")
         }
     }
 }

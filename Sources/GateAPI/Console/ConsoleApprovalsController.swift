@@ -69,7 +69,9 @@ struct ConsoleApprovalsController: Sendable {
         view["next"] = next.map { "/console/w/\(workspace)/approvals?" + parameters.adding("after", $0) }
         view["refresh_url"] = "/console/w/\(workspace)/approvals?" + parameters.adding("fragment", "rows")
         view["actions"] = ActionName.allCases.map { ["name": $0.rawValue, "selected": $0.rawValue == filter.action] }
-        view["can_decide"] = context.principal?.has(.approvalsDecide, in: workspace) == true
+        let canDecide = context.principal?.has(.approvalsDecide, in: workspace) == true
+        view["can_decide"] = canDecide
+        view["bulk"] = canDecide && !entries.isEmpty
         view["reason_codes"] = ConsoleViews.reasonCodes
         view["submitter"] = filter.submitter
         view["min_age"] = filter.minAgeMinutes

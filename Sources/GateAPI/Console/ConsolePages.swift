@@ -23,6 +23,9 @@ struct ConsolePages: Sendable {
             ("console-audit", PackageResources.console_audit_mustache),
             ("console-audit-verify", PackageResources.console_audit_verify_mustache),
             ("console-job", PackageResources.console_job_mustache),
+            ("console-policies", PackageResources.console_policies_mustache),
+            ("console-keys", PackageResources.console_keys_mustache),
+            ("console-dead-letters", PackageResources.console_dead_letters_mustache),
             ("console-outbox-message", PackageResources.console_outbox_message_mustache),
         ]
         for (name, bytes) in templates {

@@ -8,7 +8,8 @@ import Persistence
 /// cases, with every answer a page (`ConsoleErrorPages`).
 func addConsoleRoutes(
     to router: Router<AppRequestContext>, config: AppConfig, services: AppServices, vote: VoteOnApproval,
-    approvalReads: TimedApprovalReads, jobReads: TimedJobReads, auditController: AuditController, audit: SecurityAudit,
+    approvalReads: TimedApprovalReads, jobReads: TimedJobReads, auditController: AuditController, admin: ConsoleAdministration,
+    audit: SecurityAudit,
     denials: BudgetedDenialAudit, limiter: RateLimiter
 ) {
     let outboxEnabled = config.console.emailDelivery == .outbox
@@ -36,8 +37,24 @@ func addConsoleRoutes(
         log: auditController.log, audit: audit, timeout: config.databaseTimeout, outboxEnabled: outboxEnabled
     ).addRoutes(to: workspace)
     ConsoleAuditController(pages: pages, audit: auditController, securityAudit: audit, outboxEnabled: outboxEnabled).addRoutes(to: workspace)
+    ConsoleAdminController(
+        pages: pages, policies: TimedPolicyReads(store: services.policies, timeout: config.databaseTimeout),
+        changePolicy: admin.changePolicy, policyCache: services.policyCache, jobs: jobReads, requeue: admin.requeue, audit: audit,
+        outboxEnabled: outboxEnabled
+    ).addRoutes(to: workspace)
+    ConsoleKeysController(
+        pages: pages, reads: TimedKeyReads(store: services.apiKeys, timeout: config.databaseTimeout), keys: admin.keys,
+        cache: services.keyCache, audit: audit, outboxEnabled: outboxEnabled
+    ).addRoutes(to: workspace)
     if outboxEnabled {
         ConsoleOutboxController(pages: pages, outbox: TimedOutboxReads(outbox: services.outbox, timeout: config.databaseTimeout), audit: audit)
             .addRoutes(to: workspace)
     }
+}
+
+/// The administration use cases the API's controllers use, for the console's admin pages.
+struct ConsoleAdministration: Sendable {
+    let changePolicy: ChangePolicy
+    let keys: AdministerKeys
+    let requeue: RequeueDeadLetter
 }

@@ -1,0 +1,78 @@
+import Foundation
+import HTTPTypes
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@testable import GateAPI
+
+/// The admin pages: policies with the change's before and after, API keys with the
+/// secret shown once, dead letters requeued — the API's use cases, audited as the person.
+@Suite struct ConsoleAdminTests {
+    @Test func aPolicyChangeShowsBeforeAndAfterAndIsThePersonsAuditedChange() async throws {
+        try await AuthFixture.with { fixture, client in
+            try await fixture.allowBothActions(client)
+            let ada = try await fixture.consoleBrowser(client, sub: "ada", scopes: ["policies:admin", "approvals:read"])
+            let page = String(buffer: try await ada.get(client, "/console/w/acme/admin/policies").body)
+            #expect(page.contains(#"id="policy-gmail.send""#) && page.contains(#"id="policy-task.create""#))
+            let saved = try await ada.post(
+                client, "/console/w/acme/admin/policies/gmail.send",
+                [("enabled", "on"), ("approval", "required"), ("required_approvals", "2"), ("approval_timeout_seconds", "600"),
+                 ("constraints", #"{"allowed_recipient_domains":["example.com"]}"#)])
+            let html = String(buffer: saved.body)
+            #expect(saved.status == .ok && html.contains(#"id="policy-change""#))
+            let compact = html.replacingOccurrences(of: " ", with: "")
+            #expect(compact.contains("&quot;required_approvals&quot;:1") && compact.contains("&quot;required_approvals&quot;:2"))
+            #expect(try await fixture.count("SELECT count(*) FROM policies WHERE workspace_id = 'acme' AND action = 'gmail.send' AND required_approvals = 2") == 1)
+            #expect(try await fixture.count("SELECT count(*) FROM audit_events WHERE action = 'policy.changed' AND actor_id = 'ada'") == 1)
+            let bad = try await ada.post(
+                client, "/console/w/acme/admin/policies/gmail.send",
+                [("approval", "sometimes"), ("required_approvals", "2"), ("approval_timeout_seconds", "600")])
+            #expect(bad.status == .unprocessableContent && String(buffer: bad.body).contains("approval must be"))
+            let reviewer = try await fixture.consoleBrowser(client)
+            #expect(try await reviewer.get(client, "/console/w/acme/admin/policies").status == .forbidden)
+        }
+    }
+
+    @Test func aKeysSecretIsShownOnceAndRevokingStopsIt() async throws {
+        try await AuthFixture.with { fixture, client in
+            let kim = try await fixture.consoleBrowser(client, sub: "kim", scopes: ["keys:admin", "jobs:read", "jobs:write"])
+            let created = try await kim.post(
+                client, "/console/w/acme/admin/keys", [("name", "report bot"), ("scopes", "jobs:read"), ("scopes", "jobs:write")])
+            let html = String(buffer: created.body)
+            #expect(created.status == .ok && created.headers[.cacheControl] == "no-store")
+            let secret = try #require(html.range(of: #"<pre id="secret-value">"#).map { String(html[$0.upperBound...].prefix { $0 != "<" }) })
+            #expect(secret.hasPrefix("gk_"))
+            #expect(try await client.execute(uri: "/v1/workspaces/acme/jobs", method: .get, headers: bearer(secret)).status == .ok)
+            let list = String(buffer: try await kim.get(client, "/console/w/acme/admin/keys").body)
+            #expect(list.contains("report bot") && !list.contains(secret))
+            let id = String(secret.dropFirst(3).prefix(16))
+            // Beyond her own scopes: refused by the use case's rules, audited.
+            let beyond = try await kim.post(client, "/console/w/acme/admin/keys", [("name", "too much"), ("scopes", "audit:export")])
+            #expect(beyond.status == .forbidden)
+            let revoked = try await kim.post(client, "/console/w/acme/admin/keys/\(id)/revoke", [])
+            #expect(revoked.status == .seeOther)
+            #expect(try await client.execute(uri: "/v1/workspaces/acme/jobs", method: .get, headers: bearer(secret)).status == .unauthorized)
+            #expect(try await fixture.count("SELECT count(*) FROM audit_events WHERE action IN ('key.created', 'key.revoked') AND actor_id = 'kim'") == 2)
+        }
+    }
+
+    @Test func aDeadLetterIsRequeuedFromItsPage() async throws {
+        // No executors: the job stays where the test puts it.
+        try await AuthFixture.with(environment: ["EXECUTOR_CONCURRENCY": "0"]) { fixture, client in
+            try await fixture.allowBothActions(client)
+            let job = try await fixture.submit(client, key: UUID().uuidString, body: taskBody)
+            let jobID = try #require(job.json["id"] as? String)
+            try await fixture.execute("UPDATE jobs SET status = 'running' WHERE id = '\(jobID)' AND status = 'queued'")
+            try await fixture.execute(
+                "UPDATE jobs SET status = 'dead', status_code = 'task_failed', status_reason = 'boom', attempts = 5 WHERE id = '\(jobID)'")
+            let ada = try await fixture.consoleBrowser(client, sub: "ada", scopes: ["policies:admin"])
+            let page = String(buffer: try await ada.get(client, "/console/w/acme/admin/dead-letters").body)
+            #expect(page.contains(#"data-job="\#(jobID)""#) && page.contains("task_failed: boom"))
+            let requeued = try await ada.post(client, "/console/w/acme/admin/dead-letters/\(jobID)/requeue", [])
+            #expect(requeued.status == .seeOther && requeued.headers[.location] == "/console/w/acme/admin/dead-letters?requeued=\(jobID)")
+            #expect(try await fixture.count("SELECT count(*) FROM jobs WHERE id = '\(jobID)' AND status <> 'dead'") == 1)
+            #expect(try await ada.post(client, "/console/w/acme/admin/dead-letters/\(jobID)/requeue", []).status == .conflict)
+        }
+    }
+}
