@@ -151,7 +151,7 @@ func buildApplication(config: AppConfig, services: AppServices, logger: Logger) 
                 store: services.auditLog, interval: config.auditSealInterval, gateMetrics: services.gateMetrics, logger: logger))
         background.append(
             HistoryPurger(
-                jobs: services.jobs, ttlSeconds: config.approvalHistoryTTLSeconds,
+                jobs: services.jobs, consoleSessions: services.consoleSessions, ttlSeconds: config.approvalHistoryTTLSeconds,
                 idempotencyTTLSeconds: config.idempotencyTTLSeconds, maxPerWorkspace: config.maxApprovalHistory,
                 interval: config.purgeInterval, logger: logger))
     }

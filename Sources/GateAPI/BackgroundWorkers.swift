@@ -39,6 +39,8 @@ struct ApprovalExpirySweeper: Service {
 /// does each purged key's idempotency record until IDEMPOTENCY_TTL_SECONDS is over.
 struct HistoryPurger: Service {
     let jobs: JobStore
+    /// Console sign-in links, sessions and identity-provider sign-ins past their end.
+    let consoleSessions: ConsoleSessionStore
     let ttlSeconds: Int
     let idempotencyTTLSeconds: Int
     let maxPerWorkspace: Int
@@ -50,6 +52,8 @@ struct HistoryPurger: Service {
             let purged = try await jobs.purgeHistory(
                 ttlSeconds: ttlSeconds, maxPerWorkspace: maxPerWorkspace, batch: 500, idempotencyTTLSeconds: idempotencyTTLSeconds)
             if purged > 0 { logger.info("history purged", metadata: ["jobs": "\(purged)"]) }
+            let ended = try await consoleSessions.purgeEnded(batch: 1000)
+            if ended > 0 { logger.info("console sign-ins purged", metadata: ["rows": "\(ended)"]) }
         }
     }
 }

@@ -148,6 +148,31 @@ public struct ConsoleSessionStore: ConsoleSessionStoring {
         return nil
     }
 
+    /// Deletes up to `batch` rows of each kind that can no longer sign anybody in: links
+    /// and provider sign-ins past their expiry, sessions a day after they ended or
+    /// expired (kept that long so a just-ended session is still explained). Returns how many.
+    public func purgeEnded(batch: Int) async throws -> Int {
+        let rows = try await client.query(
+            """
+            WITH links AS (
+                DELETE FROM console_sign_in_links WHERE token_hash IN (
+                    SELECT token_hash FROM console_sign_in_links WHERE expires_at < now() LIMIT \(batch))
+                RETURNING 1),
+            logins AS (
+                DELETE FROM console_oidc_logins WHERE state_hash IN (
+                    SELECT state_hash FROM console_oidc_logins WHERE expires_at < now() LIMIT \(batch))
+                RETURNING 1),
+            sessions AS (
+                DELETE FROM console_sessions WHERE id_hash IN (
+                    SELECT id_hash FROM console_sessions
+                    WHERE expires_at < now() - interval '1 day' OR ended_at < now() - interval '1 day' LIMIT \(batch))
+                RETURNING 1)
+            SELECT ((SELECT count(*) FROM links) + (SELECT count(*) FROM logins) + (SELECT count(*) FROM sessions))::int
+            """, logger: logger)
+        for try await count in rows.decode(Int.self) { return count }
+        return 0
+    }
+
     public func findSession(idHash: [UInt8], idleLimit: Duration) async throws -> ConsoleSession? {
         let idle = Int(idleLimit.components.seconds)
         let rows = try await client.query(

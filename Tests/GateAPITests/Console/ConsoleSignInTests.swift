@@ -6,6 +6,7 @@ import NIOCore
 import Testing
 
 @testable import GateAPI
+@testable import Persistence
 
 /// Console sign-in: single-use links, the session cookie, idle and absolute limits,
 /// sign-out — against the real server and Postgres.
@@ -106,6 +107,22 @@ import Testing
             #expect(out.headers[.setCookie]?.contains("Max-Age=0") == true)
             #expect(try await browser.get(client, "/console").headers[.location] == "/console/signin?expired=true")
             #expect(try await fixture.auditRows(action: "console.signed_out").count == 1)
+        }
+    }
+
+    @Test func endedSignInsArePurgedAndLiveOnesKept() async throws {
+        try await AuthFixture.with { fixture, client in
+            let live = try await fixture.consoleBrowser(client)
+            _ = try await fixture.consoleLink(sub: "sam", scopes: ["acme": ["approvals:read"]])
+            _ = try await fixture.consoleBrowser(client, sub: "old")
+            try await fixture.execute("UPDATE console_sign_in_links SET expires_at = now() - interval '1 second' WHERE subject = 'sam'")
+            try await fixture.execute("UPDATE console_sessions SET ended_at = now() - interval '2 days' WHERE subject = 'old'")
+            let purged = try await fixture.db.withClient { client in
+                try await ConsoleSessionStore(client: client, logger: TestEnvironment.logger).purgeEnded(batch: 100)
+            }
+            #expect(purged == 2)
+            #expect(try await fixture.count("SELECT count(*) FROM console_sessions") == 1)
+            #expect(try await live.get(client, "/console").status == .ok)
         }
     }
 }
