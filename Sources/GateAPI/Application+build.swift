@@ -274,6 +274,6 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
         auditController: auditController, admin: ConsoleAdministration(changePolicy: changePolicy, keys: keys, requeue: requeue),
         audit: audit, denials: denials, limiter: limiter)
     // Last: it wraps only the not-found answer, and needs every route.
-    router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes))
+    router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes, consolePages: ConsolePages()))
     return router
 }

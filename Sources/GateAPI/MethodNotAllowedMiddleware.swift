@@ -9,8 +9,11 @@ struct MethodNotAllowedMiddleware: RouterMiddleware {
 
     /// Each route template as components (`nil` for a parameter), with its methods.
     let templates: [(components: [Substring?], methods: [String])]
+    /// The console's paths answer with a page, not problem+json.
+    let consolePages: ConsolePages?
 
-    init(routes: [Router<AppRequestContext>.RouteDescription]) {
+    init(routes: [Router<AppRequestContext>.RouteDescription], consolePages: ConsolePages? = nil) {
+        self.consolePages = consolePages
         var methods: [String: Set<String>] = [:]
         for route in routes { methods[route.path.description, default: []].insert(route.method.rawValue) }
         templates = methods.map { path, methods in
@@ -28,6 +31,9 @@ struct MethodNotAllowedMiddleware: RouterMiddleware {
             var problem = Problem(
                 .methodNotAllowed, detail: "\(request.method.rawValue) is not served at this path; it serves \(allowed.joined(separator: ", "))")
             problem.headers[.allow] = allowed.joined(separator: ", ")
+            if let consolePages, request.uri.path.hasPrefix("/console/") {
+                return ConsoleErrorPages.page(problem, context: context, pages: consolePages)
+            }
             throw problem
         }
     }

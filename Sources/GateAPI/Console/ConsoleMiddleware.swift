@@ -15,18 +15,21 @@ struct ConsoleErrorPages: RouterMiddleware {
             ConsolePages.securityHeaders(&response.headers, csp: response.headers[.contentSecurityPolicy] ?? ConsolePages.contentSecurityPolicy)
             return response
         } catch {
-            let problem = ProblemMiddleware.problem(for: error, logger: context.logger)
-            var headers = problem.headers
-            headers[.contentType] = nil
-            return pages.html(
-                "console-error",
-                consoleView([
-                    "title": problem.title, "heading": Self.heading(problem.status), "detail": problem.detail,
-                    "status": String(problem.status.code), "request_id": context.requestID,
-                    "back": "/console", "back_label": "Back to the console",
-                ]),
-                status: problem.status, headers: headers)
+            return Self.page(ProblemMiddleware.problem(for: error, logger: context.logger), context: context, pages: pages)
         }
+    }
+
+    static func page(_ problem: Problem, context: Context, pages: ConsolePages) -> Response {
+        var headers = problem.headers
+        headers[.contentType] = nil
+        return pages.html(
+            "console-error",
+            consoleView([
+                "title": problem.title, "heading": heading(problem.status), "detail": problem.detail,
+                "status": String(problem.status.code), "request_id": context.requestID,
+                "back": "/console", "back_label": "Back to the console",
+            ]),
+            status: problem.status, headers: headers)
     }
 
     static func heading(_ status: HTTPResponse.Status) -> String {

@@ -121,6 +121,10 @@ import Testing
             #expect(refused.status == .forbidden)
             #expect(refused.headers[.contentType]?.hasPrefix("text/html") == true)
             #expect(try await fixture.auditRows(action: "authz.denied").contains { $0.0 == "rex" && $0.2 == "missing_scope:approvals:decide" })
+            // Another method on a console path: a page, not problem+json.
+            let wrongMethod = try await reader.get(client, "/console/w/acme/approvals/\(approvalID)/approve")
+            #expect(wrongMethod.status == .methodNotAllowed && wrongMethod.headers[.contentType]?.hasPrefix("text/html") == true)
+            #expect(wrongMethod.headers[.allow] == "POST")
         }
     }
 
