@@ -12,6 +12,12 @@ extension JobsController {
     /// How long an event stream may stay silent before a `: keep-alive` comment.
     static let keepAliveInterval = Duration.seconds(15)
 
+    /// An event stream's headers: not cached, and not buffered by a proxy (nginx's
+    /// `X-Accel-Buffering`), so each event reaches the client when it is written.
+    static let eventStreamHeaders: HTTPFields = [
+        .contentType: "text/event-stream", .cacheControl: "no-cache", HTTPField.Name("X-Accel-Buffering")!: "no",
+    ]
+
     /// Server-Sent Events: the job now, then each change (`event: job`), a comment
     /// every 15 s to keep proxies from closing the stream, and the end after a
     /// terminal status.
@@ -27,8 +33,7 @@ extension JobsController {
             subscription.cancel()
             throw error
         }
-        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache", HTTPField.Name("X-Accel-Buffering")!: "no"]
-        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+        return Response(status: .ok, headers: Self.eventStreamHeaders, body: ResponseBody { writer in
             defer {
                 subscription.cancel()
                 withExtendedLifetime(slot) {}

@@ -23,17 +23,7 @@ struct ConsoleCommand: AsyncParsableCommand {
             let (config, logger) = try Startup.configure()
             guard (1...255).contains(sub.count), !sub.containsControlCharacters else { throw Startup.fail("--sub must be 1 to 255 characters") }
             guard (60...86400).contains(ttl) else { throw Startup.fail("--ttl must be from 60 to 86400 seconds") }
-            var memberships: [String: Set<Scope>] = [:]
-            for entry in workspaces {
-                let parts = entry.split(separator: "=", maxSplits: 1)
-                guard parts.count == 2, WorkspaceID.isValid(String(parts[0])) else {
-                    throw Startup.fail("--ws must look like acme=approvals:read,approvals:decide")
-                }
-                guard case .success(let scopes) = Scope.parse(parts[1].split(separator: ",").map(String.init)) else {
-                    throw Startup.fail("unknown scope in \(entry)")
-                }
-                memberships[String(parts[0]), default: []].formUnion(scopes)
-            }
+            let memberships = try Startup.workspaceScopes(workspaces)
             guard !memberships.isEmpty else { throw Startup.fail("name at least one workspace with --ws") }
             let identity = ConsoleIdentity(subject: sub, memberships: memberships)
             let token: String

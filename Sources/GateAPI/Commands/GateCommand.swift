@@ -1,4 +1,5 @@
 import ArgumentParser
+import Auth
 import Foundation
 import Gate
 import Logging
@@ -35,6 +36,23 @@ enum Startup {
     /// Changes made from the command line are audited as the operator's.
     static var cliActor: AuditActor {
         AuditActor(kind: .cli, id: ProcessInfo.processInfo.environment["USER"] ?? "operator")
+    }
+
+    /// `--ws acme=approvals:read,approvals:decide` (repeatable), as `token mint` and
+    /// `console link` take it: workspace id → scopes; an unknown scope is an error.
+    static func workspaceScopes(_ entries: [String]) throws -> [String: Set<Scope>] {
+        var memberships: [String: Set<Scope>] = [:]
+        for entry in entries {
+            let parts = entry.split(separator: "=", maxSplits: 1)
+            guard parts.count == 2, WorkspaceID.isValid(String(parts[0])) else {
+                throw fail("--ws must look like acme=approvals:read,approvals:decide")
+            }
+            guard case .success(let scopes) = Scope.parse(parts[1].split(separator: ",").map(String.init)) else {
+                throw fail("unknown scope in \(entry)")
+            }
+            memberships[String(parts[0]), default: []].formUnion(scopes)
+        }
+        return memberships
     }
 
     static func fail(_ message: String) -> ExitCode {

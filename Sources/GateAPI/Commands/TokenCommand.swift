@@ -21,16 +21,7 @@ struct TokenCommand: AsyncParsableCommand {
         func run() async throws {
             let (config, _) = try Startup.configure()
             guard let secret = config.jwt.hmacSecret else { throw Startup.fail("JWT_SECRET is not set") }
-            var claim: [String: [String]] = [:]
-            for entry in workspaces {
-                let parts = entry.split(separator: "=", maxSplits: 1)
-                guard parts.count == 2, WorkspaceID.isValid(String(parts[0])) else {
-                    throw Startup.fail("--ws must look like acme=approvals:read,approvals:decide")
-                }
-                let names = parts[1].split(separator: ",").map(String.init)
-                guard case .success = Scope.parse(names) else { throw Startup.fail("unknown scope in \(entry)") }
-                claim[String(parts[0]), default: []] += names
-            }
+            let claim = try Startup.workspaceScopes(workspaces).mapValues { $0.map(\.rawValue).sorted() }
             guard Double(ttl) <= config.jwt.maxLifetimeSeconds else {
                 throw Startup.fail("--ttl is longer than JWT_MAX_LIFETIME_SECONDS (\(Int(config.jwt.maxLifetimeSeconds)))")
             }

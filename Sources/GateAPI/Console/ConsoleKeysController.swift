@@ -73,29 +73,32 @@ struct ConsoleKeysController: Sendable {
     }
 
     @Sendable func rotate(_ request: Request, context: AppRequestContext) async throws -> Response {
-        _ = try await ConsoleForm.readChecked(request, context: context, audit: audit)
-        let principal = try context.requirePrincipal()
-        let workspace = try context.requireWorkspace()
-        let id = try context.parameters.require("id")
-        let keys = self.keys
-        defer { cache.invalidate(id: id) }
-        let (record, token) = try await APIKeysController.rendering(id: id) {
-            try await keys.rotate(
-                workspace: workspace, id: id, overlapSeconds: nil, by: .principal(principal), actor: SecurityAudit.actor(principal, context: context))
+        let (record, token) = try await change(request, context: context) { keys, workspace, id, principal, actor in
+            try await keys.rotate(workspace: workspace, id: id, overlapSeconds: nil, by: .principal(principal), actor: actor)
         }
         return try await page(context, secret: ["id": record.id, "name": record.name, "value": token.value, "verb": "rotated"])
     }
 
     @Sendable func revoke(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let revoked = try await change(request, context: context) { keys, workspace, id, principal, actor in
+            try await keys.revoke(workspace: workspace, id: id, by: .principal(principal), actor: actor)
+        }
+        return ConsolePages.redirect(to: "/console/w/\(revoked.workspaceID)/admin/keys?revoked=\(revoked.id)")
+    }
+
+    /// A form on one key (CSRF-checked), the use case, its refusals as answers, and the
+    /// key dropped from the cache whatever happened (a timed-out write may have committed).
+    func change<T>(
+        _ request: Request, context: AppRequestContext,
+        _ body: (AdministerKeys, String, String, Principal, AuditActor) async throws -> T
+    ) async throws -> T {
         _ = try await ConsoleForm.readChecked(request, context: context, audit: audit)
         let principal = try context.requirePrincipal()
         let workspace = try context.requireWorkspace()
         let id = try context.parameters.require("id")
-        let keys = self.keys
         defer { cache.invalidate(id: id) }
-        _ = try await APIKeysController.rendering(id: id) {
-            try await keys.revoke(workspace: workspace, id: id, by: .principal(principal), actor: SecurityAudit.actor(principal, context: context))
+        return try await APIKeysController.rendering(id: id) {
+            try await body(keys, workspace, id, principal, SecurityAudit.actor(principal, context: context))
         }
-        return ConsolePages.redirect(to: "/console/w/\(workspace)/admin/keys?revoked=\(id)")
     }
 }

@@ -22,8 +22,7 @@ extension ConsoleApprovalsController {
             keyFull: "you already have \(waiters.perKey) live pages open; close one",
             replicaFull: "this server already holds \(waiters.limit) live connections; retry later")
         let subscription = events.subscribe(key: JobEvents.approvalsKey(workspace: workspace))
-        let headers: HTTPFields = [.contentType: "text/event-stream", .cacheControl: "no-cache", HTTPField.Name("X-Accel-Buffering")!: "no"]
-        return Response(status: .ok, headers: headers, body: ResponseBody { writer in
+        return Response(status: .ok, headers: JobsController.eventStreamHeaders, body: ResponseBody { writer in
             defer {
                 subscription.cancel()
                 withExtendedLifetime(slot) {}
