@@ -128,12 +128,16 @@ public final class JWTVerifier: Sendable {
 
     /// A workspaces claim under another name, read from the (already verified) payload.
     static func workspacesClaim(_ name: String, of token: String) -> [String: [String]]? {
+        (claim(name, of: token) as? [String: Any])?.compactMapValues { $0 as? [String] }
+    }
+
+    /// A claim of a token's payload; call it only on a token `verify` accepted.
+    public static func claim(_ name: String, of token: String) -> Any? {
         let parts = token.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 3, let data = Data(base64URLEncoded: String(parts[1])),
-              let payload = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-              let claim = payload[name] as? [String: Any]
+              let payload = try? JSONSerialization.jsonObject(with: data) as? [String: Any]
         else { return nil }
-        return claim.compactMapValues { $0 as? [String] }
+        return payload[name]
     }
 
     private func check(_ claims: GateClaims, workspaces claimed: [String: [String]]?, now: Date) throws(JWTRejection) -> Principal {

@@ -15,8 +15,9 @@ struct ConsoleOIDCController: Sendable {
     let publicURL: String?
 
     /// Holds `state` in the browser that started the sign-in, so that a callback
-    /// carried into another browser (login CSRF) signs nobody in there.
-    static let stateCookie = "gateapi_oidc"
+    /// carried into another browser (login CSRF) signs nobody in there. Named by the
+    /// state's first characters, so sign-ins started in two tabs do not overwrite each other.
+    static func stateCookie(_ state: some StringProtocol) -> String { "gateapi_oidc_" + state.prefix(8) }
 
     func addRoutes(to console: RouterGroup<AppRequestContext>) {
         console.get("oidc/start", use: start)
@@ -37,7 +38,7 @@ struct ConsoleOIDCController: Sendable {
             context.logger.error("OIDC discovery failed", metadata: ["error": "\(failure)"])
             throw Problem(.serviceUnavailable, detail: "The identity provider cannot be reached right now; try again in a moment.")
         }
-        let cookie = "\(Self.stateCookie)=\(login.state); Path=/console/callback; Max-Age=\(Int(ConsoleSignIn.oidcLoginLifetime)); HttpOnly; SameSite=Lax"
+        let cookie = "\(Self.stateCookie(login.state))=\(login.state); Path=/console/callback; Max-Age=\(Int(ConsoleSignIn.oidcLoginLifetime)); HttpOnly; SameSite=Lax"
             + (ConsoleCookie.isLoopback(request) ? "" : "; Secure")
         return ConsolePages.redirect(to: url, headers: [.setCookie: cookie])
     }
@@ -48,7 +49,7 @@ struct ConsoleOIDCController: Sendable {
             throw Problem(.forbidden, detail: "The identity provider did not sign you in (\(String(error.prefix(64)))).")
         }
         guard let state = query.get("state"), let code = query.get("code"),
-              let held = ConsoleCookie.value(named: Self.stateCookie, in: request),
+              let held = ConsoleCookie.value(named: Self.stateCookie(state), in: request),
               constantTimeEquals(Array(held.utf8), Array(state.utf8))
         else {
             throw Problem(.badRequest, detail: "This sign-in was not started in this browser, or it was already used. Start again.")
@@ -74,7 +75,7 @@ struct ConsoleOIDCController: Sendable {
         let sessionID = try await signIn.startSession(for: identity, with: "oidc", actor: actor)
         var headers = HTTPFields()
         headers.append(HTTPField(name: .setCookie, value: ConsoleCookie.set(sessionID, maxAge: signIn.settings.absoluteLimit, request: request)))
-        headers.append(HTTPField(name: .setCookie, value: "\(Self.stateCookie)=; Path=/console/callback; Max-Age=0; HttpOnly; SameSite=Lax"))
+        headers.append(HTTPField(name: .setCookie, value: "\(Self.stateCookie(state))=; Path=/console/callback; Max-Age=0; HttpOnly; SameSite=Lax"))
         let only = identity.memberships.count == 1 ? identity.memberships.keys.first : nil
         return ConsolePages.redirect(to: only.map { "/console/w/\($0)/approvals" } ?? "/console", headers: headers)
     }

@@ -39,6 +39,7 @@ struct ConsoleSettings: Sendable {
             var oidc = OIDCSettings(
                 issuer: issuer, clientID: try env.required("OIDC_CLIENT_ID"), clientSecret: try env.required("OIDC_CLIENT_SECRET"))
             oidc.workspacesClaim = env.string("OIDC_WORKSPACES_CLAIM", default: "ws")
+            oidc.subjectClaim = env.string("OIDC_SUBJECT_CLAIM", default: "sub")
             oidc.scopes = env.string("OIDC_SCOPES", default: "openid profile email")
             guard oidc.scopes.split(separator: " ").contains("openid") else {
                 throw ConfigError(variable: "OIDC_SCOPES", problem: "must include openid")

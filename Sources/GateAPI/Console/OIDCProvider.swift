@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Gate
 import Auth
 import Foundation
+import GateCore
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -15,6 +16,9 @@ struct OIDCSettings: Sendable {
     var clientSecret: String
     /// The ID token claim with workspace id → scope names, read like a JWT's `ws`.
     var workspacesClaim = "ws"
+    /// The ID token claim that names the person (`sub`, or e.g. `email` when the
+    /// provider's `sub` is an opaque id): it must be the id API JWTs and keys' `acts_for` use.
+    var subjectClaim = "sub"
     var scopes = "openid profile email"
     var requestTimeout: Duration = .seconds(10)
 }
@@ -133,11 +137,17 @@ final class OIDCProvider: Sendable {
         } catch {
             throw OIDCFailure.tokenEndpoint("\(error)")
         }
+        let principal: Principal
         do {
-            return try await loaded.verifier.verify(idToken, nonce: nonce)
+            principal = try await loaded.verifier.verify(idToken, nonce: nonce)
         } catch {
             throw OIDCFailure.idToken(error)
         }
+        guard settings.subjectClaim != "sub" else { return principal }
+        guard let person = JWTVerifier.claim(settings.subjectClaim, of: idToken) as? String, (1...255).contains(person.utf8.count),
+              !person.containsControlCharacters
+        else { throw OIDCFailure.idToken(.missingSubject) }
+        return Principal(kind: .user, id: person, workspaces: principal.workspaces)
     }
 
     static func formEncoded(_ text: String) -> String {

@@ -15,7 +15,7 @@ import Testing
         #expect(start.status == .seeOther)
         let url = try #require(start.headers[.location])
         let cookie = try #require(start.headers[.setCookie])
-        #expect(cookie.hasPrefix("gateapi_oidc=") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"))
+        #expect(cookie.hasPrefix("gateapi_oidc_") && cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"))
         return (url, String(cookie.prefix { $0 != ";" }))
     }
 
@@ -91,6 +91,29 @@ import Testing
             #expect(!String(buffer: page.body).contains("/console/oidc/start"))
             let start = try await client.execute(uri: "/console/oidc/start", method: .get)
             #expect(start.status == .notFound)
+        }
+    }
+
+    @Test func twoSignInsInTwoTabsBothWorkAndThePersonCanBeAnotherClaim() async throws {
+        try await FakeIdentityProvider.with { idp, environment in
+            var environment = environment
+            environment["OIDC_SUBJECT_CLAIM"] = "email"
+            try await AuthFixture.with(environment: environment) { fixture, client in
+                // The provider's sub is opaque; the person GateAPI knows is the e-mail address.
+                idp.person.withLockedValue { $0 = .init(subject: "00u1a2b3c", workspaces: ["acme": ["approvals:read"]], email: "rita@acme.example") }
+                let first = try await start(client), second = try await start(client)
+                #expect(first.cookie != second.cookie)
+                let back = try callbackPath(try await idp.authorize(first.url))
+                let signedIn = try await client.execute(uri: back, method: .get, headers: [.cookie: "\(first.cookie); \(second.cookie)"])
+                #expect(signedIn.status == .seeOther, "\(String(buffer: signedIn.body))")
+                #expect(try await fixture.count("SELECT count(*) FROM console_sessions WHERE subject = 'rita@acme.example'") == 1)
+                // No such claim: nobody is signed in.
+                idp.person.withLockedValue { $0.email = nil }
+                let third = try await start(client)
+                let refused = try await client.execute(
+                    uri: try callbackPath(try await idp.authorize(third.url)), method: .get, headers: [.cookie: third.cookie])
+                #expect(refused.status == .forbidden)
+            }
         }
     }
 }

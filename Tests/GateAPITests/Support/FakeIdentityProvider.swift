@@ -16,6 +16,7 @@ final class FakeIdentityProvider: Sendable {
     struct Person: Sendable {
         var subject: String
         var workspaces: [String: [String]]
+        var email: String? = nil
     }
 
     struct Grant: Sendable {
@@ -106,6 +107,7 @@ final class FakeIdentityProvider: Sendable {
         var iat: IssuedAtClaim
         var nonce: String
         var ws: [String: [String]]
+        var email: String?
         func verify(using algorithm: some JWTAlgorithm) async throws {}
     }
 
@@ -115,7 +117,8 @@ final class FakeIdentityProvider: Sendable {
         let claims = IDClaims(
             iss: .init(value: issuer), sub: .init(value: grant.person.subject),
             aud: .init(value: [tamper == .audience ? "someone-else" : grant.clientID]), exp: .init(value: now.addingTimeInterval(300)),
-            iat: .init(value: now), nonce: tamper == .nonce ? "replayed-nonce" : grant.nonce, ws: grant.person.workspaces)
+            iat: .init(value: now), nonce: tamper == .nonce ? "replayed-nonce" : grant.nonce, ws: grant.person.workspaces,
+            email: grant.person.email)
         let keys = JWTKeyCollection()
         await keys.add(ecdsa: tamper == .signature ? ES256PrivateKey() : key, kid: "idp-1")
         return try await keys.sign(claims, kid: "idp-1")
