@@ -20,21 +20,27 @@ the CLI as an operator would: to make workspaces and keys, or mint a JWT.
 
 `browser_test.py [SCENARIO...]` runs the scenarios named (all by default, in file order);
 `--list` names them. Each scenario is a function decorated with @scenario that takes the
-Run: `run.signed_in()` gives a browser with a reviewer's session, `run.browser()` a fresh
-one, `run.api` the HTTP API, `b.shot(name)` a numbered screenshot. Browsers are closed
-after their scenario; a failing scenario leaves failure-<scenario>-<n>.png/.html beside
-the screenshots and the others still run. More scenarios (audit export, admin pages) are
-functions of the same shape.
+Run: `run.signed_in()` gives a browser with a reviewer's session (`sub=`, `ws=` for
+someone else; `downloads=True` for one that saves downloads into `b.downloads`, see
+`b.downloaded(pattern)`), `run.browser()` a fresh one, `run.api` the HTTP API,
+`b.shot(name)` a numbered screenshot of the whole page (`max_height=` to keep only its
+top). Browsers are closed after their scenario; a failing scenario leaves
+failure-<scenario>-<n>.png/.html beside the screenshots and the others still run.
+scripts/console-screenshots copies some of the screenshots into docs/console/.
 """
 import base64
 import concurrent.futures
+import csv
 import datetime
 import http.client
 import http.server
 import json
 import os
+import re
+import shutil
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import traceback
@@ -106,6 +112,18 @@ class Api:
         check(status in expect, f"{method} {path}: expected HTTP {' or '.join(map(str, expect))}, got {status}: {text[:500]}")
         return json.loads(text) if text else None
 
+    def status(self, method, path, key):
+        """Only the HTTP status of a request (body-less)."""
+        request = urllib.request.Request(self.base + path, method=method,
+                                         headers={"Authorization": f"Bearer {key}", "Accept": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=15) as response:
+                response.read()
+                return response.status
+        except urllib.error.HTTPError as error:
+            error.read()
+            return error.code
+
     def submit_email(self, key, subject, *, to=("Ann Example <ann@example.com>",), text="Hello Ann,\n\nSee you soon.",
                      html=None, workspace=WORKSPACE):
         params = {"to": list(to), "subject": subject, "text": text}
@@ -175,21 +193,31 @@ BROKEN_CONSOLE = ("Uncaught", "Refused to execute", "Refused to apply", "Refused
 
 
 class Browser:
-    def __init__(self, run, label):
-        self.run, self.label = run, label
+    def __init__(self, run, label, downloads=None):
+        """downloads: a directory that files the browser downloads go to, without asking."""
+        self.run, self.label, self.downloads = run, label, downloads
         options = webdriver.ChromeOptions()
         options.binary_location = CHROMIUM
         for argument in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--window-size=1280,900",
                          "--lang=en-US", "--no-first-run", "--no-default-browser-check"):
             options.add_argument(argument)
+        if downloads:
+            options.add_experimental_option("prefs", {
+                "download.default_directory": downloads, "download.prompt_for_download": False,
+                "download.directory_upgrade": True, "safebrowsing.enabled": False})
         options.set_capability("goog:loggingPrefs", {"performance": "ALL", "browser": "ALL"})
         service = Service(executable_path=CHROMEDRIVER, log_output=subprocess.DEVNULL)
         self.driver = webdriver.Chrome(service=service, options=options)
         self.driver.set_page_load_timeout(30)
         self.driver.execute_cdp_cmd("Page.addScriptToEvaluateOnNewDocument", {"source": EVENT_SOURCE_PROBE})
+        if downloads:
+            # Headless Chromium may ignore the profile's download preferences: allow them over CDP too.
+            self.driver.execute_cdp_cmd("Browser.setDownloadBehavior",
+                                        {"behavior": "allow", "downloadPath": downloads, "eventsEnabled": True})
         self.documents = []  # (url, HTTP status) of every page loaded, oldest first
         self.navigations = []  # (method, url) of every document request, redirects' hops included, oldest first
         self.requests = {}  # request id → {"method", "url", "headers" (as sent)}
+        self.responses = {}  # request id → {"url", "status", "headers" (lower-case names, as received)}
         self.console_lines = []
 
     # -- navigation
@@ -244,8 +272,16 @@ class Browser:
         for entry in self.driver.get_log("performance"):
             message = json.loads(entry["message"])["message"]
             method, params = message.get("method"), message.get("params", {})
-            if method == "Network.responseReceived" and params.get("type") == "Document":
-                self.documents.append((params["response"]["url"], params["response"]["status"]))
+            if method == "Network.responseReceived":
+                response = params["response"]
+                if params.get("type") == "Document":
+                    self.documents.append((response["url"], response["status"]))
+                record = self.responses.setdefault(params["requestId"], {"headers": {}})
+                record.update(url=response["url"], status=response["status"])
+                record["headers"].update({name.lower(): value for name, value in response.get("headers", {}).items()})
+            elif method == "Network.responseReceivedExtraInfo":
+                headers = {name.lower(): value for name, value in params.get("headers", {}).items()}
+                self.responses.setdefault(params["requestId"], {"headers": {}})["headers"].update(headers)
             elif method == "Network.requestWillBeSent":
                 if params.get("type") == "Document":
                     self.navigations.append((params["request"]["method"], params["request"]["url"]))
@@ -268,6 +304,39 @@ class Browser:
             if request.get("method") == method and urllib.parse.urlsplit(request.get("url", "")).path == path:
                 return request["headers"]
         return None
+
+    def received(self, path):
+        """The last response to a request for PATH (its path and query): {"url", "status",
+        "headers" (lower-case names)}, as Chromium received it, or None."""
+        self._drain_logs()
+        for request_id, request in reversed(list(self.requests.items())):
+            parts = urllib.parse.urlsplit(request.get("url", ""))
+            if parts.path + (f"?{parts.query}" if parts.query else "") == path and "status" in self.responses.get(request_id, {}):
+                return self.responses[request_id]
+        return None
+
+    def downloaded(self, pattern, timeout=30):
+        """The path of a finished download whose name matches the regular expression
+        `pattern` (Chromium writes NAME.crdownload first and renames it when done)."""
+        check(self.downloads, f"{self.label}'s browser was not started with a download directory")
+
+        def finished():
+            names = [name for name in os.listdir(self.downloads) if re.fullmatch(pattern, name)]
+            return os.path.join(self.downloads, names[0]) if len(names) == 1 else None
+        try:
+            path = wait_until(f"a download named like {pattern}", finished, timeout=timeout, interval=0.2)
+        except Failure as failure:
+            raise Failure(f"{failure}; {self.downloads} holds {sorted(os.listdir(self.downloads))}") from None
+        # Renamed when complete; its size no longer changes.
+        size = -1
+        while size != os.path.getsize(path):
+            size = os.path.getsize(path)
+            time.sleep(0.2)
+        return path
+
+    def nav_links(self):
+        """The header's workspace navigation: {link text: href}."""
+        return {link.text: link.get_attribute("href") for link in self.finds("header nav a")}
 
     def broken_console_lines(self):
         self._drain_logs()
@@ -299,8 +368,9 @@ class Browser:
 
     # -- screenshots
 
-    def shot(self, name):
-        return self.run.screenshot(self, name)
+    def shot(self, name, max_height=8000):
+        """A numbered screenshot of the page, as tall as it is up to max_height pixels."""
+        return self.run.screenshot(self, name, max_height=max_height)
 
     def phone_shot(self, name):
         """A screenshot at phone width (a mobile viewport, as a phone's browser lays it out),
@@ -399,10 +469,15 @@ class Run:
         self.shot_count = 0
         self.browsers = []
         self.tag = uuid.uuid4().hex[:6]  # in subjects, so a message is this run's
+        self.scratch = tempfile.mkdtemp(prefix="browser-test-")  # downloads; removed by close()
 
-    def screenshot(self, browser, name, phone=False):
-        """The whole page as NN-name.png: the viewport is made as tall as the page for the
-        shot (Chromium's capture beyond the viewport leaves the sandboxed frame blank)."""
+    def close(self):
+        shutil.rmtree(self.scratch, ignore_errors=True)
+
+    def screenshot(self, browser, name, phone=False, max_height=8000):
+        """The whole page (up to max_height pixels) as NN-name.png: the viewport is made as
+        tall as the page for the shot (Chromium's capture beyond the viewport leaves the
+        sandboxed frame blank)."""
         self.shot_count += 1
         path = os.path.join(self.shots_dir, f"{self.shot_count:02d}-{name}.png")
         driver = browser.driver
@@ -412,7 +487,7 @@ class Run:
             for _ in range(2):  # at this width, then as tall as the page is at this width
                 driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
                                        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": phone})
-                height = min(max(driver.execute_script("return document.documentElement.scrollHeight"), height), 8000)
+                height = min(max(driver.execute_script("return document.documentElement.scrollHeight"), height), max_height)
             driver.execute_script("window.scrollTo(0, 0)")
             time.sleep(0.2)  # frames lay out again at the new size
             shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png"})
@@ -422,8 +497,11 @@ class Run:
             file.write(base64.b64decode(shot["data"]))
         return path
 
-    def browser(self, label="browser"):
-        browser = Browser(self, label)
+    def browser(self, label="browser", downloads=False):
+        """A fresh browser; with downloads=True, one that saves downloads into a directory
+        of its own (browser.downloads), removed after the run."""
+        directory = tempfile.mkdtemp(prefix=f"downloads-{label}-", dir=self.scratch) if downloads else None
+        browser = Browser(self, label, downloads=directory)
         self.browsers.append(browser)
         return browser
 
@@ -440,12 +518,12 @@ class Run:
         check(link.startswith(self.base + "/console/signin?link=gsl_"), f"unexpected sign-in link {link!r}")
         return link
 
-    def signed_in(self, sub=REVIEWER, ws=REVIEWER_SCOPES, label="reviewer", via="http"):
+    def signed_in(self, sub=REVIEWER, ws=REVIEWER_SCOPES, label="reviewer", via="http", downloads=False):
         """A browser with a session of `sub`. Through the sign-in page's button (via="button",
         what scenarios about signing in use), or by redeeming the link over HTTP and giving
         the browser the cookie (the others: quicker, and a broken sign-in page fails
         sign_in alone instead of every scenario)."""
-        browser = self.browser(label)
+        browser = self.browser(label, downloads=downloads)
         if via == "button":
             browser.sign_in(self.link(sub, ws))
         else:
@@ -584,7 +662,9 @@ def approve(run):
 def _approve(run, images):
     subject = f"Launch plan {run.tag}"
     text = "Hi Ann,\n\nThe launch is on Tuesday.\n\nRita"
-    html = (f'<p>Hi <b>Ann</b>, the launch is on Tuesday.</p><p id="s">static</p>'
+    static = "See you there, Rita"  # what the line says unless a script in the email ran
+    html = (f'<p>Hi <b>Ann</b>,</p><p>the launch is on <b>Tuesday</b>; the <a href="https://example.com/plan">plan</a> '
+            f'is in the shared folder.</p><p id="s">{static}</p>'
             f'<script>document.getElementById("s").textContent = "script ran"</script>'
             f'<img id="pixel" src="{images.url}" alt="tracking pixel" width="1" height="1">')
     job, approval = run.submit_for_review(subject, to=["Ann Example <ann@example.com>"], text=text, html=html)
@@ -610,7 +690,7 @@ def _approve(run, images):
     try:
         body = wait_until("the HTML body in its frame", lambda: b.driver.find_element(By.TAG_NAME, "body").text)
         check("the launch is on Tuesday" in body, f"the frame shows {body!r}")
-        check(b.driver.find_element(By.ID, "s").text == "static", "a script in the email's HTML ran in the console")
+        check(b.driver.find_element(By.ID, "s").text == static, "a script in the email's HTML ran in the console")
         loaded = b.driver.execute_script("var i = document.getElementById('pixel'); return i.complete && i.naturalWidth > 0")
         check(not loaded, "the remote image was shown before the reviewer asked for it")
     finally:
@@ -627,7 +707,7 @@ def _approve(run, images):
     wait_until("the remote image fetched after 'show them'", lambda: images.hits, timeout=10)
     b.driver.switch_to.frame(b.find("iframe#html-body"))
     try:
-        check(b.driver.find_element(By.ID, "s").text == "static", "with remote images, a script in the email's HTML ran")
+        check(b.driver.find_element(By.ID, "s").text == static, "with remote images, a script in the email's HTML ran")
     finally:
         b.driver.switch_to.default_content()
     b.shot("approval-remote-images")
@@ -658,6 +738,26 @@ def _approve(run, images):
     check(REVIEWER in b.text("header .who"),
           f"the outbox message's header names {b.text('header .who')!r} as the signed-in person, not {REVIEWER}")
     b.shot("outbox-message")
+
+    # The job's page: its status and its timeline from the audit log, submission to delivery.
+    # (Events are chained within about a second of their commit: reloaded until they show.)
+    wanted = ["job.submitted", "approval.requested", "approval.granted", "job.execution_succeeded"]
+    job_path = f"/console/w/{WORKSPACE}/jobs/{job['id']}"
+
+    def timeline():
+        b.go(job_path)
+        check(b.status() == 200, f"{job_path} answered {b.status()}: {b.body_text()[:300]!r}")
+        actions = [item.text for item in b.finds("#timeline li strong")]
+        return actions if all(action in actions for action in wanted) else None
+    actions = wait_until(f"the job page's #timeline showing {', '.join(wanted)}", timeline, timeout=10, interval=0.5)
+    check([action for action in actions if action in wanted] == wanted,
+          f"the timeline's events are not in the order {wanted}: {actions}")
+    check(b.text("#job-status") == "succeeded", f"the job page's #job-status is {b.text('#job-status')!r}")
+    check(job["id"] in b.text("dl.facts"), "the job page does not name the job")
+    check(approval["id"] in b.text("dl.facts"), "the job page does not link its approval")
+    granted = next(item.text for item in b.finds("#timeline li") if "approval.granted" in item.text)
+    check(REVIEWER in b.text("#timeline") and "success" in granted, f"the timeline does not show her approval: {granted!r}")
+    b.shot("job-timeline")
 
 
 # 3 -------------------------------------------------------------------------------------
@@ -972,7 +1072,7 @@ def bulk_approve(run):
           f"decided: {len(decided)} approvals, {len(set(decided) ^ expected)} of them not the 47 expected")
     not_approved = {approval_id: text for approval_id, text in decided.items() if not text.endswith(": approved")}
     check(not not_approved, f"decided, but not approved: {not_approved}")
-    b.shot("bulk-result")
+    b.shot("bulk-result", max_height=1000)  # its top: the heading, the skipped and the first decided
 
     # The API: those 47 and the one decided meanwhile approved, their emails sent into the
     # outbox by the executors; her own two still wait for another reviewer.
@@ -998,6 +1098,323 @@ def bulk_approve(run):
               for vote in sample["votes"]), f"the approval's votes do not show hers with the comment: {sample['votes']}")
 
 
+# 10 ------------------------------------------------------------------------------------
+AUDITOR = "carol@acme.example"
+AUDIT_COLUMNS = ["position", "seq", "occurred_at", "workspace", "actor_type", "actor_id", "actor_ip", "action",
+                 "target_type", "target_id", "outcome", "request_id", "details", "prev_hash", "hash"]
+
+
+def audit_rows(b):
+    """The audit page's table: one {position, actor, action, target, outcome} per row."""
+    rows = b.driver.execute_script(
+        "return Array.from(document.querySelectorAll('#audit-events tbody tr'), function (tr) {"
+        "  return Array.from(tr.cells, function (td) { return td.textContent.trim(); }); });")
+    return [{"position": int(cells[0]), "at": cells[1], "actor": cells[2], "action": cells[3], "target": cells[4],
+             "outcome": cells[5]} for cells in rows]
+
+
+def verify_export(path):
+    """scripts/verify-audit-export.py on a downloaded export: its JSON answer."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "verify-audit-export.py")
+    done = subprocess.run([sys.executable, "-B", script, path], capture_output=True, text=True, timeout=60)
+    try:
+        result = json.loads(done.stdout)
+    except ValueError:
+        raise Failure(f"verify-audit-export.py {os.path.basename(path)} exited {done.returncode} without a JSON answer: "
+                      f"{done.stdout[-300:]!r} {done.stderr[-500:]!r}") from None
+    check(done.returncode == 0 and result.get("ok") is True,
+          f"verify-audit-export.py {os.path.basename(path)} exited {done.returncode}: {result}")
+    return result
+
+
+@scenario
+def compliance(run):
+    """Compliance searches the audit log, verifies its chain and downloads exports that verify offline."""
+    # Something to find: an approval granted by another reviewer through the API.
+    job, approval = run.submit_for_review(f"Compliance sample {run.tag}")
+    bob = run.cli("token", "mint", "--sub", "bob@acme.example", "--ws", f"{WORKSPACE}=approvals:read,approvals:decide",
+                  "--ttl", "600")
+    voted = run.api.call("POST", f"/v1/workspaces/{WORKSPACE}/approvals/{approval['id']}/approve", bob,
+                         {"payload_hash": approval["payload_hash"], "comment": "For the compliance scenario"})
+    check(voted["status"] == "approved", f"bob's approval left {approval['id']} {voted['status']}")
+
+    b = run.signed_in(sub=AUDITOR, ws=f"{WORKSPACE}=audit:read,audit:export,approvals:read", label="auditor", downloads=True)
+    audit_path = f"/console/w/{WORKSPACE}/audit"
+    b.go(audit_path)
+    check(b.status() == 200, f"the audit page answered {b.status()}: {b.body_text()[:300]!r}")
+    check(b.text("h1") == "Audit log", f"the audit page's heading is {b.text('h1')!r}")
+    check(b.nav_links().get("Audit", "").endswith(audit_path), f"the header's links are {b.nav_links()}")
+    check(b.find('header nav a[href$="/audit"]').get_attribute("aria-current") == "page",
+          "the header's Audit link is not marked as the current page")
+    everything = audit_rows(b)
+    check(everything, f"#audit-events lists no event: {b.body_text()[:400]!r}")
+    positions = [row["position"] for row in everything]
+    check(positions == sorted(positions) and len(set(positions)) == len(positions),
+          f"the audit page's positions are not ascending and distinct: {positions[:20]}…")
+    check(positions[0] == 1, f"the audit page (oldest first) starts at position {positions[0]}, not 1")
+    b.shot("audit-all", max_height=1400)
+
+    # Filtered by action, with the form.
+    b.find('form.filters input[name=action]').send_keys("approval.granted")
+    b.click_and_wait("form.filters button[type=submit]")
+    query = urllib.parse.parse_qs(urllib.parse.urlsplit(b.path).query)
+    check(urllib.parse.urlsplit(b.path).path == audit_path and query.get("action") == ["approval.granted"],
+          f"searching for approval.granted led to {b.path}")
+    check(b.status() == 200, f"the filtered audit page answered {b.status()}")
+    check(b.find("form.filters input[name=action]").get_attribute("value") == "approval.granted",
+          "the search form does not keep the action searched for")
+    granted = audit_rows(b)
+    pages = 1
+    while not any(approval["id"] in row["target"] for row in granted) and b.finds('a[rel="next"]') and pages < 10:
+        b.click_and_wait('a[rel="next"]')
+        granted += audit_rows(b)
+        pages += 1
+    check(granted and all(row["action"] == "approval.granted" for row in granted),
+          f"the search for approval.granted shows other actions: {sorted({row['action'] for row in granted})}")
+    ours = [row for row in granted if approval["id"] in row["target"]]
+    check(len(ours) == 1, f"the search lists {len(ours)} approval.granted events for {approval['id']}: {granted}")
+    check(ours[0]["outcome"] == "success", f"the approval.granted event of {approval['id']} is {ours[0]}")
+    api_granted = run.api.audit(run.admin_key, "approval.granted")
+    if pages == 1 and not b.finds('a[rel="next"]'):
+        check({row["position"] for row in granted} == {event["position"] for event in api_granted},
+              f"the page lists positions {sorted(row['position'] for row in granted)}, the API "
+              f"{sorted(event['position'] for event in api_granted)}")
+    seen = set(positions) | {row["position"] for row in granted}
+    b.go(f"{audit_path}?action=approval.granted")  # the first page again, for the screenshot
+    b.shot("audit", max_height=1400)
+
+    # The chain check.
+    b.go(audit_path)
+    b.click_and_wait("#verify-chain")
+    check(b.path == f"{audit_path}/verify", f"'Verify the chain' led to {b.path}")
+    check(b.status() == 200, f"the chain check answered {b.status()}: {b.body_text()[:300]!r}")
+    check(b.text("#chain-result") == "intact", f"#chain-result says {b.text('#chain-result')!r}: {b.text('main')[:500]!r}")
+    checked = b.text("#events-checked")
+    check(checked.isdigit() and int(checked) >= max(seen), f"#events-checked is {checked!r}; positions up to {max(seen)} were seen")
+    b.shot("audit-verify")
+
+    # The exports: downloads (Content-Disposition: attachment), saved by the browser.
+    b.go(audit_path)
+    exports = {}
+    for form in ("jsonl", "csv"):
+        link = b.find(f"#export-{form}")
+        href = urllib.parse.urlsplit(link.get_attribute("href"))
+        check(href.path == f"{audit_path}/export" and f"format={form}" in href.query, f"#export-{form} links to {href.geturl()}")
+        mark = b.mark_page()
+        link.click()
+        exports[form] = b.downloaded(rf"audit-{WORKSPACE}-[0-9TZ.\-]+\.{form}")
+        check(b.driver.execute_script("return window.__browserTestMark") == mark and b.path == audit_path,
+              f"the {form} export replaced the page (now {b.path}) instead of downloading")
+        response = b.received(f"{href.path}?{href.query}")
+        check(response and response["status"] == 200, f"the {form} export answered {response and response['status']}")
+        disposition = response["headers"].get("content-disposition", "")
+        check(disposition.startswith("attachment;") and os.path.basename(exports[form]) in disposition,
+              f"the {form} export's Content-Disposition is {disposition!r} (saved as {os.path.basename(exports[form])})")
+        check("no-store" in response["headers"].get("cache-control", ""),
+              f"the {form} export's Cache-Control is {response['headers'].get('cache-control')!r}")
+
+    # JSON Lines: one event object a line, positions 1, 2, … linked by their hashes.
+    with open(exports["jsonl"], encoding="utf-8") as file:
+        lines = file.read().splitlines()
+    events = []
+    for number, line in enumerate(lines, 1):
+        try:
+            event = json.loads(line)
+        except ValueError as error:
+            raise Failure(f"line {number} of the JSONL export is not JSON ({error}): {line[:200]!r}") from None
+        check(isinstance(event, dict), f"line {number} of the JSONL export is not an object: {line[:200]!r}")
+        missing = {"position", "seq", "occurred_at", "workspace", "actor", "action", "target", "outcome", "details",
+                   "prev_hash", "hash"} - set(event)
+        check(not missing, f"line {number} of the JSONL export lacks {sorted(missing)}: {line[:300]!r}")
+        check(event["workspace"] == WORKSPACE, f"line {number} of the JSONL export is of workspace {event['workspace']!r}")
+        check(isinstance(event["hash"], str) and len(event["hash"]) == 64, f"line {number}'s hash is {event['hash']!r}")
+        events.append(event)
+    check([event["position"] for event in events] == list(range(1, len(events) + 1)),
+          f"the JSONL export's positions are not 1…{len(events)}")
+    check(all(later["prev_hash"] == earlier["hash"] for earlier, later in zip(events, events[1:])),
+          "in the JSONL export an event's prev_hash is not the hash of the one before")
+    check(seen <= {event["position"] for event in events}, "the JSONL export lacks events the audit page showed")
+    check(any(event["action"] == "approval.granted" and event["target"]["id"] == approval["id"] for event in events),
+          f"the JSONL export lacks the approval.granted event of {approval['id']}")
+    recorded = [event for event in events if event["action"] == "audit.exported" and event["actor"]["id"] == AUDITOR]
+    check(recorded and recorded[-1]["details"].get("format") == "jsonl",
+          f"the JSONL export does not contain its own audit.exported event: {recorded}")
+    result = verify_export(exports["jsonl"])
+    check(result["events_checked"] == len(events), f"verify-audit-export.py checked {result['events_checked']} of {len(events)} events")
+
+    # CSV: GateAPI's header, then the events (up to the head at the time of that export).
+    with open(exports["csv"], encoding="utf-8", newline="") as file:
+        records = list(csv.reader(file))
+    check(records and records[0] == AUDIT_COLUMNS, f"the CSV export's header is {records[:1]}")
+    rows = [dict(zip(AUDIT_COLUMNS, record)) for record in records[1:]]
+    check(all(len(record) == len(AUDIT_COLUMNS) for record in records[1:]), "a CSV record has the wrong number of cells")
+    check(len(rows) > len(events), f"the CSV export (taken after the JSONL one) has {len(rows)} events, the JSONL {len(events)}")
+    check(seen <= {int(row["position"]) for row in rows}, "the CSV export lacks events the audit page showed")
+    check(all(row["hash"] == event["hash"] for row, event in zip(rows, events)),
+          "the CSV and JSONL exports disagree on the hashes of the same positions")
+    result = verify_export(exports["csv"])
+    check(result["events_checked"] == len(rows), f"verify-audit-export.py checked {result['events_checked']} of {len(rows)} CSV events")
+
+    # Someone who may read the log but not export it is offered no export, and refused one.
+    reader = run.signed_in(sub="dora@acme.example", ws=f"{WORKSPACE}=audit:read,approvals:read", label="audit-reader")
+    reader.go(audit_path)
+    check(reader.status() == 200 and reader.finds("#audit-events"), f"audit:read alone: the audit page answered {reader.status()}")
+    check(not reader.finds("#export-jsonl") and not reader.finds("#export-csv"), "audit:read alone is offered the export")
+    reader.go(f"{audit_path}/export?format=jsonl")
+    check(reader.status() == 403, f"audit:read alone: the export answered {reader.status()}, not 403")
+
+    # A reviewer without audit scopes: no Audit link, and the pages are refused.
+    reviewer = run.signed_in()
+    reviewer.go(queue_path())
+    check("Audit" not in reviewer.nav_links() and not reviewer.finds('header a[href$="/audit"]'),
+          f"the reviewer's header offers the audit log: {reviewer.nav_links()}")
+    for path in (audit_path, f"{audit_path}/verify", f"{audit_path}/export?format=csv"):
+        reviewer.go(path)
+        check(reviewer.status() == 403, f"the reviewer opened {path}: {reviewer.status()}, not 403")
+        check(reviewer.text("h1") == "You are not allowed to do that", f"{path} for the reviewer: {reviewer.text('h1')!r}")
+        check(not reviewer.finds("#audit-events") and not reviewer.finds("#chain-result"), f"{path} shows the reviewer audit data")
+    check(sorted(os.listdir(b.downloads)) == sorted(os.path.basename(path) for path in exports.values()),
+          f"the browser downloaded more than the two exports: {os.listdir(b.downloads)}")
+
+
+# 11 ------------------------------------------------------------------------------------
+ADMIN = "ada@acme.example"
+
+
+def policy_form(b, action):
+    return b.find(f'form[id="policy-{action}"]')
+
+
+@scenario
+def admin(run):
+    """A workspace admin changes a policy (before and after shown) and creates, uses and revokes an API key."""
+    # A workspace of its own: its policies and keys changed here touch no other scenario.
+    workspace = f"admin-{run.tag}"
+    run.cli("workspace", "create", workspace, "--name", f"Administration {run.tag} (browser test)")
+    operator = run.cli("keys", "create", "--workspace", workspace, "--name", "admin operator", "--scopes", "all",
+                       "--acts-for", "ops-bot", "--quiet")
+    policy_api = f"/v1/workspaces/{workspace}/policies/task.create"
+    run.api.call("PUT", policy_api, operator, {"approval": "auto"})
+
+    b = run.signed_in(sub=ADMIN, ws=f"{workspace}=policies:admin,keys:admin,jobs:read,jobs:write,approvals:read", label="admin")
+    policies_path = f"/console/w/{workspace}/admin/policies"
+    b.go(policies_path)
+    check(b.status() == 200, f"the policies page answered {b.status()}: {b.body_text()[:300]!r}")
+    check(b.nav_links().get("Admin", "").endswith(policies_path), f"the header's links are {b.nav_links()}")
+    check("Audit" not in b.nav_links(), f"an admin without audit scopes is offered the audit log: {b.nav_links()}")
+    for action in ("gmail.send", "task.create"):
+        check(b.finds(f'form[id="policy-{action}"]'), f"the policies page has no form for {action}")
+    form = policy_form(b, "task.create")
+    approval_mode = Select(form.find_element(By.NAME, "approval"))
+    check(approval_mode.first_selected_option.get_attribute("value") == "auto",
+          "task.create's form does not show the automatic approval set through the API")
+    approval_mode.select_by_value("required")
+    needed = form.find_element(By.NAME, "required_approvals")
+    check(needed.get_attribute("value") == "1", f"task.create needs {needed.get_attribute('value')} approvals, not 1")
+    needed.clear()
+    needed.send_keys("2")
+    b.click_and_wait('form[id="policy-task.create"] button[type=submit]')
+    check(b.status() == 200, f"saving task.create answered {b.status()}: {b.body_text()[:400]!r}")
+    check(b.text("#policy-change h2") == "task.create changed", f"the change's heading is {b.text('#policy-change h2')!r}")
+    try:
+        before, after = json.loads(b.text("#policy-before")), json.loads(b.text("#policy-after"))
+    except ValueError:
+        raise Failure(f"#policy-before/#policy-after are not JSON: {b.text('#policy-change')!r}") from None
+    check(before.get("approval") == "auto" and before.get("required_approvals") == 1,
+          f"#policy-before is not the automatic policy with 1 approval: {before}")
+    check(after.get("approval") == "required" and after.get("required_approvals") == 2 and after.get("enabled") is True,
+          f"#policy-after is not required with 2 approvals: {after}")
+    form = policy_form(b, "task.create")
+    check(Select(form.find_element(By.NAME, "approval")).first_selected_option.get_attribute("value") == "required"
+          and form.find_element(By.NAME, "required_approvals").get_attribute("value") == "2",
+          "after saving, task.create's form does not show the policy saved")
+    b.shot("policies")
+
+    stored = run.api.call("GET", policy_api, operator)
+    check(stored.get("approval") == "required" and stored.get("required_approvals") == 2 and stored.get("enabled") is True,
+          f"the API's task.create policy is {stored}")
+    task = run.api.call("POST", f"/v1/workspaces/{workspace}/jobs", operator,
+                        {"action": "task.create", "params": {"title": f"Check the quorum {run.tag}"}},
+                        {"Idempotency-Key": f"browser-{uuid.uuid4()}"}, expect=(201, 202))
+    check(task["status"] == "pending_approval" and task.get("required_approvals") == 2,
+          f"a task.create job after the change is {task['status']} needing {task.get('required_approvals')} approvals")
+
+    def changed_event():
+        return next((event for event in run.api.audit(operator, "policy.changed", workspace=workspace)
+                     if event["actor"]["id"] == ADMIN and event["target"]["id"] == "task.create"), None)
+    wait_until("a policy.changed audit event by the admin", changed_event)
+
+    # API keys: create one (its secret shown once), use it, revoke it.
+    b.click_and_wait('main a[href$="/admin/keys"]')
+    keys_path = f"/console/w/{workspace}/admin/keys"
+    check(b.path == keys_path and b.status() == 200, f"the API keys link led to {b.path} ({b.status()})")
+    check(any("admin operator" in row.text for row in b.finds("#keys tr[data-key]")), "the keys list lacks the operator's key")
+    # A scope she does not hold herself is not hers to give: the form does not offer it,
+    # and a form that asks for it anyway (edited in the browser) is refused.
+    check(not b.finds('#create-key input[name=scopes][value="audit:export"]'), "the form offers audit:export, which she lacks")
+    b.find("#key-name").send_keys(f"audit exporter {run.tag}")
+    b.find('#create-key input[name=scopes][value="jobs:read"]').click()
+    b.driver.execute_script(
+        "var box = document.createElement('input'); box.type = 'hidden'; box.name = 'scopes'; box.value = 'audit:export';"
+        "document.getElementById('create-key').appendChild(box);")
+    b.click_and_wait("#create-key-button")
+    check(b.status() == 403 and not b.finds("#secret-value"),
+          f"a key with audit:export, which she lacks, answered {b.status()}: {b.body_text()[:300]!r}")
+    check(run.api.status("GET", f"/v1/workspaces/{workspace}/jobs", operator) == 200, "the operator's key stopped working")
+    keys = run.api.call("GET", f"/v1/workspaces/{workspace}/api-keys?limit=100", operator)["items"]
+    check(not any(key["name"] == f"audit exporter {run.tag}" for key in keys), f"the refused key was made: {keys}")
+
+    b.go(keys_path)
+    name = f"reporting bot {run.tag}"
+    b.find("#key-name").send_keys(name)
+    b.find('#create-key input[name=scopes][value="jobs:read"]').click()
+    b.click_and_wait("#create-key-button")
+    check(b.status() == 200, f"creating a key answered {b.status()}: {b.body_text()[:400]!r}")
+    secret = b.text("#secret-value").strip()
+    check(secret.startswith("gk_"), f"#secret-value is {secret!r}")
+    check(name in b.text("#new-secret h2"), f"the secret's heading is {b.text('#new-secret h2')!r}")
+    rows = [row for row in b.finds("#keys tr[data-key]") if name in row.text]
+    check(len(rows) == 1, f"the keys list has {len(rows)} rows named {name!r}")
+    key_id = rows[0].get_attribute("data-key")
+    cells = [cell.text for cell in rows[0].find_elements(By.TAG_NAME, "td")]
+    check(cells[1] == "jobs:read" and cells[4] == "active", f"the new key's row is {cells}")
+    check("no-store" in ((b.received(keys_path) or {}).get("headers", {}).get("cache-control", "")),
+          "the page with the secret may be cached")
+    b.shot("keys-secret")
+
+    run.api.call("GET", f"/v1/workspaces/{workspace}/jobs", secret)
+    run.api.call("POST", f"/v1/workspaces/{workspace}/jobs", secret,
+                 {"action": "task.create", "params": {"title": "not allowed"}}, {"Idempotency-Key": f"browser-{uuid.uuid4()}"},
+                 expect=(403,))
+
+    b.go(keys_path)
+    check(b.status() == 200, f"the keys page answered {b.status()}")
+    check(secret not in b.driver.page_source and not b.finds("#secret-value"), "the keys page shows the secret again")
+    check(b.finds(f'tr[data-key="{key_id}"]'), f"the keys list lost {key_id}")
+    b.click_and_wait(f"#revoke-{key_id}")
+    check(b.path == f"{keys_path}?revoked={key_id}", f"revoking led to {b.path}")
+    check(b.flash() == f"Key {key_id} is revoked.", f"the flash after revoking says {b.flash()!r}")
+    state = b.find(f'tr[data-key="{key_id}"]').find_elements(By.TAG_NAME, "td")[4].text
+    check(state == "revoked", f"the revoked key's state is {state!r}")
+    check(not b.finds(f"#revoke-{key_id}") and not b.finds(f"#rotate-{key_id}"), "a revoked key still offers rotate and revoke")
+    # At once: the console drops the key from this server's key cache as it revokes it.
+    answered = run.api.status("GET", f"/v1/workspaces/{workspace}/jobs", secret)
+    check(answered == 401, f"the API answered the revoked key with {answered}, not 401")
+
+    b.click_and_wait('main a[href$="/admin/dead-letters"]')
+    check(b.status() == 200 and b.text("h1") == "Dead letters", f"the dead letters page: {b.status()} {b.text('h1')!r}")
+    check(b.finds("#dead-letters") and "No dead letter." in b.body_text(), "a new workspace's dead letters page is not empty")
+
+    # A reviewer is no admin: no Admin link, and the admin pages are refused.
+    reviewer = run.signed_in()
+    reviewer.go(queue_path())
+    check("Admin" not in reviewer.nav_links(), f"the reviewer's header offers the admin pages: {reviewer.nav_links()}")
+    for path in (f"/console/w/{WORKSPACE}/admin/policies", f"/console/w/{WORKSPACE}/admin/keys",
+                 f"/console/w/{WORKSPACE}/admin/dead-letters"):
+        reviewer.go(path)
+        check(reviewer.status() == 403, f"the reviewer opened {path}: {reviewer.status()}, not 403")
+
+
 def main(argv):
     if argv[:1] == ["--list"]:
         for function in SCENARIOS:
@@ -1011,6 +1428,16 @@ def main(argv):
     chosen = [names[name] for name in argv] if argv else SCENARIOS
 
     run = Run()
+    try:
+        passed, failed = run_scenarios(run, chosen)
+    finally:
+        run.close()
+    print(f"browser test: {len(passed)} scenarios passed, {len(failed)} failed"
+          + (f" ({', '.join(failed)})" if failed else "") + f"; {run.shot_count} screenshots", file=sys.stderr)
+    return 1 if failed else 0
+
+
+def run_scenarios(run, chosen):
     passed, failed = [], []
     for function in chosen:
         name = function.__name__
@@ -1029,9 +1456,7 @@ def main(argv):
             continue
         print(f"ok   {name} ({time.monotonic() - start:.1f} s): {function.__doc__.strip()}", file=sys.stderr)
         passed.append(name)
-    print(f"browser test: {len(passed)} scenarios passed, {len(failed)} failed"
-          + (f" ({', '.join(failed)})" if failed else "") + f"; {run.shot_count} screenshots", file=sys.stderr)
-    return 1 if failed else 0
+    return passed, failed
 
 
 if __name__ == "__main__":

@@ -56,9 +56,17 @@ struct ConsoleController: Sendable {
             return ConsolePages.redirect(to: "/console/signin?refused=\(refusal.rawValue)")
         case .success(let (sessionID, identity)):
             let headers: HTTPFields = [.setCookie: ConsoleCookie.set(sessionID, maxAge: signIn.settings.absoluteLimit, request: request)]
-            let only = identity.memberships.count == 1 ? identity.memberships.keys.first : nil
-            return ConsolePages.redirect(to: only.map { "/console/w/\($0)/approvals" } ?? "/console", headers: headers)
+            return ConsolePages.redirect(to: Self.landing(identity), headers: headers)
         }
+    }
+
+    /// Where a sign-in lands: the queue of a reviewer's only workspace, else the list
+    /// of workspaces (whose links go where each person's scopes allow).
+    static func landing(_ identity: ConsoleIdentity) -> String {
+        guard identity.memberships.count == 1, let (workspace, scopes) = identity.memberships.first,
+              scopes.contains(.approvalsRead)
+        else { return "/console" }
+        return "/console/w/\(workspace)/approvals"
     }
 
     static func isSameOrigin(_ origin: String, request: Request) -> Bool {
@@ -72,8 +80,14 @@ struct ConsoleController: Sendable {
 
     @Sendable func home(_ request: Request, context: AppRequestContext) async throws -> Response {
         guard let session = context.consoleSession else { return ConsolePages.redirect(to: "/console/signin") }
-        let workspaces = session.identity.memberships.keys.sorted().map { id in
-            ["id": id, "scopes": (session.identity.memberships[id] ?? []).map(\.rawValue).sorted().joined(separator: ", ")]
+        let workspaces = session.identity.memberships.keys.sorted().map { id -> [String: Any] in
+            let scopes = session.identity.memberships[id] ?? []
+            var sections: [[String: String]] = []
+            if scopes.contains(.approvalsRead) { sections.append(["name": "Queue", "path": "approvals"]) }
+            if scopes.contains(.auditRead) { sections.append(["name": "Audit", "path": "audit"]) }
+            if scopes.contains(.policiesAdmin) { sections.append(["name": "Policies", "path": "admin/policies"]) }
+            if scopes.contains(.keysAdmin) { sections.append(["name": "API keys", "path": "admin/keys"]) }
+            return ["id": id, "scopes": scopes.map(\.rawValue).sorted().joined(separator: ", "), "sections": sections]
         }
         return pages.html(
             "console-workspaces",

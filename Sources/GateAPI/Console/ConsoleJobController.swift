@@ -47,7 +47,7 @@ struct ConsoleJobController: Sendable {
             "attempts": job.attempts, "approval_id": approvalID, "summary": ConsoleViews.summary(action: job.action, params: job.params),
             "submitter": "\(job.submittedByType):\(job.submittedBy)", "acts_for": job.actsFor,
             "created_at": RFC3339.format(job.createdAt), "result": job.result.map(\.prettyText),
-            "events": events.map(ConsoleAuditController.row),
+            "events": events.map(ConsoleAuditController.row), "has_deliveries": !deliveries.isEmpty,
             "deliveries": deliveries.map { delivery in
                 consoleView([
                     "event": delivery.event, "url": delivery.url, "status": delivery.status, "attempts": delivery.attempts,

@@ -29,17 +29,20 @@ struct ConsoleKeysController: Sendable {
     func page(_ context: AppRequestContext, secret: [String: String]? = nil, flash: [String: String]? = nil) async throws -> Response {
         let workspace = try context.requireWorkspace()
         let records = try await reads.list(workspaceID: workspace, limit: 200, after: nil)
+        // What the rules let this person do: keys within their own scopes (KeyAdministrationRules).
+        let own = context.principal?.workspaces[workspace] ?? []
         var view = ConsoleViews.common(context, title: "API keys", outboxEnabled: outboxEnabled)
         view["nav_admin"] = true
         view["keys"] = records.map { key in
             consoleView([
                 "id": key.id, "name": key.name, "scopes": key.scopes.map(\.rawValue).sorted().joined(separator: ", "),
                 "acts_for": key.actsFor, "created_at": RFC3339.format(key.createdAt),
-                "last_used": key.lastUsedAt.map(RFC3339.format) ?? "never", "active": key.revokedAt == nil,
+                "last_used": key.lastUsedAt.map(RFC3339.format) ?? "never",
+                "manageable": key.revokedAt == nil && key.scopes.isSubset(of: own),
                 "state": key.revokedAt != nil ? "revoked" : key.expiresAt.map { $0 <= Date() ? "expired" : "active" } ?? "active",
             ])
         }
-        view["grantable"] = Scope.grantableToKeys.map(\.rawValue).sorted().map { ["scope": $0] }
+        view["grantable"] = Scope.grantableToKeys.intersection(own).map(\.rawValue).sorted().map { ["scope": $0] }
         view["secret"] = secret
         view["flash"] = flash
         // The secret is on this page only: no cache, and not kept in the browser's history.

@@ -19,6 +19,7 @@ struct ConsoleErrorPages: RouterMiddleware {
         }
     }
 
+    /// The error page; signed in, with the person and the sign-out form in its header.
     static func page(_ problem: Problem, context: Context, pages: ConsolePages) -> Response {
         var headers = problem.headers
         headers[.contentType] = nil
@@ -28,6 +29,7 @@ struct ConsoleErrorPages: RouterMiddleware {
                 "title": problem.title, "heading": heading(problem.status), "detail": problem.detail,
                 "status": String(problem.status.code), "request_id": context.requestID,
                 "back": "/console", "back_label": "Back to the console",
+                "subject": context.consoleSession?.identity.subject, "csrf": context.consoleSession?.csrfToken,
             ]),
             status: problem.status, headers: headers)
     }
@@ -51,6 +53,7 @@ struct ConsoleErrorPages: RouterMiddleware {
 struct ConsoleSessionMiddleware: RouterMiddleware {
     typealias Context = AppRequestContext
     let signIn: ConsoleSignIn
+    let pages: ConsolePages
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard let sessionID = ConsoleCookie.sessionID(request), let session = try await signIn.session(sessionID) else {
@@ -62,6 +65,10 @@ struct ConsoleSessionMiddleware: RouterMiddleware {
         context.principal = session.identity.principal
         context.consoleSession = session
         context.consoleSessionID = sessionID
-        return try await next(request, context)
+        do {
+            return try await next(request, context)
+        } catch {
+            return ConsoleErrorPages.page(ProblemMiddleware.problem(for: error, logger: context.logger), context: context, pages: pages)
+        }
     }
 }

@@ -76,7 +76,6 @@ struct ConsoleOIDCController: Sendable {
         var headers = HTTPFields()
         headers.append(HTTPField(name: .setCookie, value: ConsoleCookie.set(sessionID, maxAge: signIn.settings.absoluteLimit, request: request)))
         headers.append(HTTPField(name: .setCookie, value: "\(Self.stateCookie(state))=; Path=/console/callback; Max-Age=0; HttpOnly; SameSite=Lax"))
-        let only = identity.memberships.count == 1 ? identity.memberships.keys.first : nil
-        return ConsolePages.redirect(to: only.map { "/console/w/\($0)/approvals" } ?? "/console", headers: headers)
+        return ConsolePages.redirect(to: ConsoleController.landing(identity), headers: headers)
     }
 }

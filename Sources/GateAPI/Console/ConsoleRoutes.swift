@@ -17,7 +17,7 @@ func addConsoleRoutes(
     let signIn = ConsoleSignIn(
         store: TimedConsoleSessions(store: services.consoleSessions, timeout: config.databaseTimeout), settings: config.console.signIn)
     let console = router.group("console").add(middleware: ConsoleErrorPages(pages: pages))
-    let signedIn = console.group().add(middleware: ConsoleSessionMiddleware(signIn: signIn))
+    let signedIn = console.group().add(middleware: ConsoleSessionMiddleware(signIn: signIn, pages: pages))
     ConsoleController(pages: pages, signIn: signIn, identityProvider: config.console.oidc != nil).addRoutes(to: console, signedIn: signedIn)
     if let oidc = config.console.oidc {
         ConsoleOIDCController(
