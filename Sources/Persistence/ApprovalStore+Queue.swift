@@ -67,10 +67,16 @@ extension ApprovalStore {
         return entries
     }
 
-    /// How many approvals of the workspace wait for a decision (the queue's heading).
-    public func pendingCount(workspaceID: String) async throws -> Int {
+    /// How many approvals of the workspace wait for a decision (the queue's heading),
+    /// counted up to `cap` + 1: a full count grows with the queue and runs on every page
+    /// load and live refresh (bench/RESULTS.md "Console queue page"); past the cap the
+    /// page says "1,000+".
+    public func pendingCount(workspaceID: String, cap: Int = 1000) async throws -> Int {
         let rows = try await client.query(
-            "SELECT count(*)::int FROM approvals WHERE workspace_id = \(workspaceID) AND status = 'pending'", logger: logger)
+            """
+            SELECT count(*)::int FROM (
+                SELECT 1 FROM approvals WHERE workspace_id = \(workspaceID) AND status = 'pending' LIMIT \(cap + 1)) pending
+            """, logger: logger)
         for try await count in rows.decode(Int.self) { return count }
         return 0
     }

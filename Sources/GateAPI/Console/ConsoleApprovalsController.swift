@@ -65,7 +65,7 @@ struct ConsoleApprovalsController: Sendable {
         var view = common(context, title: "Queue")
         view["nav_queue"] = true
         view["rows"] = entries.prefix(Self.pageSize).map { ConsoleViews.row($0, now: now) }
-        view["total"] = total
+        view["total"] = total > 1000 ? "1,000+" : String(total)
         view["next"] = next.map { "/console/w/\(workspace)/approvals?" + parameters.adding("after", $0) }
         view["refresh_url"] = "/console/w/\(workspace)/approvals?" + parameters.adding("fragment", "rows")
         view["actions"] = ActionName.allCases.map { ["name": $0.rawValue, "selected": $0.rawValue == filter.action] }

@@ -5,6 +5,7 @@ import NIOCore
 import Testing
 
 @testable import GateAPI
+@testable import Persistence
 
 /// Deciding in the console: the API's use case and rules, a CSRF token on every form,
 /// refusals explained in words and audited with the person as actor.
@@ -148,6 +149,20 @@ import Testing
             let remote = try await rita.get(client, "/console/w/acme/approvals/\(approvalID)/html?images=remote")
             #expect(remote.headers[.contentSecurityPolicy]?.contains("img-src data: https: http:") == true)
             #expect(String(buffer: frame.body) == "<p>Hi</p><script>alert(1)</script><img src=\"https://tracker.example/p.gif\">")
+        }
+    }
+
+    @Test func theQueueCountsUpToItsCap() async throws {
+        try await AuthFixture.with { fixture, client in
+            try await fixture.allowBothActions(client)
+            for _ in 0..<3 { _ = try await fixture.pendingEmail(client) }
+            let counts = try await fixture.db.withClient { client in
+                let store = ApprovalStore(client: client, logger: TestEnvironment.logger)
+                return (try await store.pendingCount(workspaceID: "acme", cap: 2), try await store.pendingCount(workspaceID: "acme"))
+            }
+            #expect(counts.0 == 3 && counts.1 == 3, "cap 2 counts 3 (more than the cap), the default cap counts all 3")
+            let page = String(buffer: try await fixture.consoleBrowser(client).get(client, "/console/w/acme/approvals").body)
+            #expect(page.contains(#"id="pending-count">3<"#))
         }
     }
 }
