@@ -45,23 +45,14 @@ CREATE TABLE dev_outbox (
 );
 CREATE INDEX dev_outbox_by_workspace ON dev_outbox (workspace_id, created_at DESC, job_id);
 
--- The console's live queue: a new or decided approval is announced as
--- '<workspace>:approvals' on the job events channel, once per workspace and statement
--- for inserts (submissions are inserted in batches), once per transaction and workspace
--- for status changes (Postgres folds identical notifications).
-CREATE FUNCTION approvals_notify_inserted() RETURNS trigger AS $$
-BEGIN
-    PERFORM pg_notify('gateapi_jobs', w.workspace_id || ':approvals') FROM (SELECT DISTINCT workspace_id FROM inserted) w;
-    RETURN NULL;
-END;
-$$ LANGUAGE plpgsql;
-
-CREATE TRIGGER approvals_notify_inserted
-    AFTER INSERT ON approvals
-    REFERENCING NEW TABLE AS inserted
-    FOR EACH STATEMENT
-    EXECUTE FUNCTION approvals_notify_inserted();
-
+-- The console's live queue: a decided approval is announced as '<workspace>:approvals'
+-- on the job events channel (a vote's transaction already notifies for its job, so this
+-- adds no commit-time lock of its own; Postgres folds identical notifications). A new
+-- approval is not announced from here: a NOTIFY in every submission's transaction
+-- serialises their commits on the notification queue's lock (a quarter of the gated
+-- submissions' statement throughput, bench/RESULTS.md "Console queue page"); the
+-- replica that inserts it tells its own viewers in memory, and the others' pages
+-- refresh on a timer.
 CREATE FUNCTION approvals_notify_status() RETURNS trigger AS $$
 BEGIN
     PERFORM pg_notify('gateapi_jobs', NEW.workspace_id || ':approvals');

@@ -15,9 +15,15 @@ public protocol PolicyLookup: Sendable {
     func find(workspaceID: String, action: String) async throws -> Policy?
 }
 
-/// Told of every job that can run now, so executors start without waiting for a poll.
+/// Told of every job that can run now, so executors start without waiting for a poll,
+/// and of every job that now waits for a person (the console's live queue).
 public protocol RunnableJobSignal: Sendable {
     func jobBecameRunnable(_ job: JobRecord)
+    func jobAwaitsApproval(_ job: JobRecord)
+}
+
+extension RunnableJobSignal {
+    public func jobAwaitsApproval(_ job: JobRecord) {}
 }
 
 /// Where a request's audit rows go when nothing else is written with them (refusals).

@@ -93,6 +93,7 @@ public struct SubmitJob: Sendable {
                 await claims.complete(workspace: workspace, key: key, payloadHash: job.payloadHash, jobID: job.id)
             }
             if job.status == .queued { runnable.jobBecameRunnable(job) }
+            if job.status == .pendingApproval { runnable.jobAwaitsApproval(job) }
             return .created(job)
         case .existing(let job):
             // The claim now names the job that holds the key, whatever this request

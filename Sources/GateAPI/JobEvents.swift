@@ -21,8 +21,8 @@ final class JobEvents: Sendable {
         subscribe(key: Self.key(workspace: workspace, job: job))
     }
 
-    /// Announced when an approval of the workspace is requested or decided (migration
-    /// 0020): the console's live queue.
+    /// Announced when an approval of the workspace is decided (migration 0020) or, in
+    /// this replica, requested (`jobAwaitsApproval`): the console's live queue.
     static func approvalsKey(workspace: String) -> String { workspace + approvalsSuffix }
     static let approvalsSuffix = ":approvals"
 
@@ -140,4 +140,7 @@ final class JobSignal: Sendable {
 /// This replica's executors start at once; the others find the job when they next poll.
 extension JobEvents: RunnableJobSignal {
     func jobBecameRunnable(_ job: JobRecord) { publish(Self.runnableKey) }
+    /// This replica's open queue pages refresh at once; the other replicas' on their timer
+    /// (a NOTIFY per submission would serialise the submissions' commits: migration 0020).
+    func jobAwaitsApproval(_ job: JobRecord) { publish(Self.approvalsKey(workspace: job.workspaceID)) }
 }

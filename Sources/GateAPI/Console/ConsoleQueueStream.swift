@@ -9,10 +9,11 @@ import ServiceLifecycle
 /// checks as any page. Fed by the approvals triggers of migration 0020.
 extension ConsoleApprovalsController {
     /// At most one `queue` event a second, however fast approvals arrive (a burst of
-    /// submissions is one refresh), and one a minute regardless, in case a notification
-    /// was lost while the listener reconnected.
+    /// submissions is one refresh), and one every 10 s regardless: approvals submitted
+    /// through another replica are announced only there (migration 0020), and a
+    /// notification may be lost while the listener reconnects.
     static let coalesceInterval = Duration.seconds(1)
-    static let refreshInterval = Duration.seconds(60)
+    static let refreshInterval = Duration.seconds(10)
 
     @Sendable func stream(_ request: Request, context: AppRequestContext) async throws -> Response {
         let workspace = try context.requireWorkspace()
@@ -32,7 +33,7 @@ extension ConsoleApprovalsController {
                 try await writer.write(ByteBuffer(string: "retry: 5000\n: connected\n\n"))
                 var lastRefresh = ContinuousClock.now
                 while !Task.isShuttingDownGracefully, !gone.withLockedValue({ $0 }) {
-                    let changed = await JobsController.waitForChange(subscription.signal, upTo: JobsController.keepAliveInterval)
+                    let changed = await JobsController.waitForChange(subscription.signal, upTo: Self.refreshInterval)
                     if gone.withLockedValue({ $0 }) || Task.isShuttingDownGracefully { break }
                     if changed || ContinuousClock.now - lastRefresh >= Self.refreshInterval {
                         try await writer.write(ByteBuffer(string: "event: queue\ndata: changed\n\n"))
