@@ -38,12 +38,24 @@ struct MethodNotAllowedMiddleware: RouterMiddleware {
         }
     }
 
+    /// The methods of the most specific templates that match: as the router does, a
+    /// literal component wins over a parameter at the first place they differ, so
+    /// `approvals/bulk` (POST) is not also `approvals/{id}` (GET).
     func allowedMethods(path: String) -> [String] {
         let components = path.split(separator: "/")
-        var allowed = Set<String>()
-        for template in templates where template.components.count == components.count {
-            if zip(template.components, components).allSatisfy({ $0.0 == nil || $0.0 == $0.1 }) { allowed.formUnion(template.methods) }
+        let matching = templates.filter { template in
+            template.components.count == components.count
+                && zip(template.components, components).allSatisfy { $0.0 == nil || $0.0 == $0.1 }
+        }.map { (parameters: $0.components.map { $0 == nil }, methods: $0.methods) }
+        let mostSpecific = matching.filter { candidate in
+            !matching.contains { Self.moreSpecific($0.parameters, than: candidate.parameters) }
         }
-        return allowed.sorted()
+        return Set(mostSpecific.flatMap(\.methods)).sorted()
+    }
+
+    /// Whether `a` has a literal where `b` has a parameter at the first place they differ.
+    static func moreSpecific(_ a: [Bool], than b: [Bool]) -> Bool {
+        for (x, y) in zip(a, b) where x != y { return !x }
+        return false
     }
 }

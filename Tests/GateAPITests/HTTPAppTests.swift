@@ -56,6 +56,12 @@ import Testing
             #expect(jobs.headers[.allow] == "GET, POST")
             let job = try await client.execute(uri: "/v1/workspaces/acme/jobs/job_x", method: .put)
             #expect(job.headers[.allow] == "GET")
+            // A literal segment wins over a parameter, as in the router: `approvals/bulk`
+            // serves POST only, not also the GET of `approvals/{id}`.
+            let bulk = try await client.execute(uri: "/v1/workspaces/acme/approvals/bulk", method: .options)
+            #expect(bulk.status == .methodNotAllowed && bulk.headers[.allow] == "POST")
+            let approval = try await client.execute(uri: "/v1/workspaces/acme/approvals/apr_x", method: .options)
+            #expect(approval.headers[.allow] == "GET")
             // Paths the API does not serve are still 404, whatever the method.
             #expect(try await client.execute(uri: "/v1/workspaces/acme/nothing", method: .patch).status == .notFound)
             #expect(try await client.execute(uri: "/v1/workspaces/acme/jobs/job_x/extra", method: .get).status == .notFound)
