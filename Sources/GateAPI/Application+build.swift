@@ -268,12 +268,14 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
         longOperations: ConcurrencyLimit(config.auditExportConcurrency, perKey: config.limits.auditExportsPerWorkspace),
         exportIdleTimeout: config.limits.auditExportIdleTimeout, exportMaxDuration: config.limits.auditExportMaxDuration)
     auditController.addRoutes(to: workspace)
+    // The console's templates, parsed once: its routes and the 405 page share them.
+    let consolePages = ConsolePages()
     addConsoleRoutes(
-        to: router, config: config, services: services, vote: vote,
+        to: router, pages: consolePages, config: config, services: services, vote: vote,
         approvalReads: TimedApprovalReads(approvals: services.approvals, jobs: jobReads, timeout: timeout), jobReads: jobReads,
         auditController: auditController, admin: ConsoleAdministration(changePolicy: changePolicy, keys: keys, requeue: requeue),
         audit: audit, denials: denials, limiter: limiter)
     // Last: it wraps only the not-found answer, and needs every route.
-    router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes, consolePages: ConsolePages()))
+    router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes, consolePages: consolePages))
     return router
 }

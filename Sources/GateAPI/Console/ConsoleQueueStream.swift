@@ -66,9 +66,13 @@ struct URLQuery: Sendable {
         return copy.text
     }
 
-    var text: String {
+    var text: String { items.map { "\($0.0)=\(Self.encoded($0.1))" }.joined(separator: "&") }
+
+    /// Everything but RFC 3986's unreserved characters percent-encoded (also what
+    /// `application/x-www-form-urlencoded` credentials need, RFC 6749 §2.3.1).
+    static func encoded(_ text: String) -> String {
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~")
-        return items.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: allowed) ?? "")" }.joined(separator: "&")
+        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? ""
     }
 }

@@ -7,13 +7,12 @@ import Persistence
 /// then the API's workspace checks (membership 404, scopes 403, rate limits) and use
 /// cases, with every answer a page (`ConsoleErrorPages`).
 func addConsoleRoutes(
-    to router: Router<AppRequestContext>, config: AppConfig, services: AppServices, vote: VoteOnApproval,
+    to router: Router<AppRequestContext>, pages: ConsolePages, config: AppConfig, services: AppServices, vote: VoteOnApproval,
     approvalReads: TimedApprovalReads, jobReads: TimedJobReads, auditController: AuditController, admin: ConsoleAdministration,
     audit: SecurityAudit,
     denials: BudgetedDenialAudit, limiter: RateLimiter
 ) {
     let outboxEnabled = config.console.emailDelivery == .outbox
-    let pages = ConsolePages()
     let signIn = ConsoleSignIn(
         store: TimedConsoleSessions(store: services.consoleSessions, timeout: config.databaseTimeout), settings: config.console.signIn)
     let console = router.group("console").add(middleware: ConsoleErrorPages(pages: pages))

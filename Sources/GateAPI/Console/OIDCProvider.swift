@@ -120,7 +120,7 @@ final class OIDCProvider: Sendable {
         request.headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
         request.headers.add(name: "Accept", value: "application/json")
         // client_secret_basic (RFC 6749 §2.3.1: both parts form-encoded first).
-        let credentials = "\(Self.formEncoded(settings.clientID)):\(Self.formEncoded(settings.clientSecret))"
+        let credentials = "\(URLQuery.encoded(settings.clientID)):\(URLQuery.encoded(settings.clientSecret))"
         request.headers.add(name: "Authorization", value: "Basic " + Data(credentials.utf8).base64EncodedString())
         request.body = .bytes(ByteBuffer(string: form.text))
         let idToken: String
@@ -148,12 +148,6 @@ final class OIDCProvider: Sendable {
               !person.containsControlCharacters
         else { throw OIDCFailure.idToken(.missingSubject) }
         return Principal(kind: .user, id: person, workspaces: principal.workspaces)
-    }
-
-    static func formEncoded(_ text: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "-._~")
-        return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text
     }
 }
 
