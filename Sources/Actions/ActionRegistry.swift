@@ -24,19 +24,32 @@ public struct ValidatedAction: Sendable {
     }
     /// Recipient domains and count, for policy constraints.
     public let recipients: [EmailAddress]
+    /// The files a message carries (described; for policy constraints).
+    public var files: [EmailAttachment] {
+        if case .gmailSend(let email) = typed { return email.files }
+        return []
+    }
+    /// The files' bytes, for submitted params (stored beside the job).
+    public var contents: AttachmentContents {
+        if case .gmailSend(let email) = typed { return email.contents }
+        return AttachmentContents()
+    }
 }
 
 /// The registry of actions GateAPI knows. Which of them may run in a workspace is
 /// data (the policy table), not code.
 public enum ActionRegistry {
-    public static func validate(action name: String, params: JSONValue) -> Result<ValidatedAction, ValidationFailure> {
+    /// `form`: `.submitted` for a request's params, `.stored` for a job's (see `GmailSend.ParamsForm`).
+    public static func validate(action name: String, params: JSONValue, form: GmailSend.ParamsForm)
+        -> Result<ValidatedAction, ValidationFailure>
+    {
         guard let action = ActionName(rawValue: name) else {
             let known = ActionName.allCases.map(\.rawValue).joined(separator: ", ")
             return .failure(ValidationFailure([FieldError(field: "action", message: "unknown action; known: \(known)")]))
         }
         switch action {
         case .gmailSend:
-            return GmailSend.parse(params).map { email in
+            return GmailSend.parse(params, form: form).map { email in
                 make(.gmailSend(email), params: email.normalized, recipients: email.recipients)
             }
         case .taskCreate:

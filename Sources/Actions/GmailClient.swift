@@ -50,13 +50,25 @@ public struct GmailClient: Sendable {
     }
 
     /// Sends `raw` (the whole message, CRLF line endings) as the authenticated user.
-    public func send(raw: String, accessToken: String) async throws -> GmailSentMessage {
-        var request = HTTPClientRequest(url: "\(configuration.baseURL)/gmail/v1/users/me/messages/send")
-        request.method = .POST
-        request.headers = headers(accessToken)
-        request.headers.add(name: "Content-Type", value: "application/json")
-        // base64url is JSON-safe, so no escaping is needed.
-        request.body = .bytes(ByteBuffer(string: #"{"raw":"\#(Self.base64URL(Data(raw.utf8)))"}"#))
+    /// Small messages go as JSON (`{"raw": base64url}`); with `upload`, as a media
+    /// upload of the message itself (`uploadType=media`, `message/rfc822`), the way
+    /// Gmail takes messages of up to 35 MB — the path for messages with files.
+    public func send(raw: String, accessToken: String, upload: Bool = false) async throws -> GmailSentMessage {
+        var request: HTTPClientRequest
+        if upload {
+            request = HTTPClientRequest(url: "\(configuration.baseURL)/upload/gmail/v1/users/me/messages/send?uploadType=media")
+            request.method = .POST
+            request.headers = headers(accessToken)
+            request.headers.add(name: "Content-Type", value: "message/rfc822")
+            request.body = .bytes(ByteBuffer(string: raw))
+        } else {
+            request = HTTPClientRequest(url: "\(configuration.baseURL)/gmail/v1/users/me/messages/send")
+            request.method = .POST
+            request.headers = headers(accessToken)
+            request.headers.add(name: "Content-Type", value: "application/json")
+            // base64url is JSON-safe, so no escaping is needed.
+            request.body = .bytes(ByteBuffer(string: #"{"raw":"\#(Self.base64URL(Data(raw.utf8)))"}"#))
+        }
         let response = try await GoogleHTTP.perform(
             request, client: httpClient, timeout: configuration.requestTimeout, service: Self.service)
         guard response.status == 200 else { throw Self.classify(response) }

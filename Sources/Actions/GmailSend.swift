@@ -1,7 +1,9 @@
 import GateCore
 
 /// `gmail.send` params: `to` (1–100), `cc`, `bcc`, `subject`, `text`, optional `html`,
-/// optional `reply_to`. Total recipients are at most 100.
+/// optional `reply_to`, `attachments` and `inline` images (at most 10 files, the
+/// encoded message within Gmail's 25 MB; `GmailSend+Attachments`). Total recipients
+/// are at most 100.
 public struct GmailSend: Sendable, Equatable {
     public static let maxRecipients = 100
     public static let maxBodyCharacters = 512 * 1024
@@ -13,11 +15,45 @@ public struct GmailSend: Sendable, Equatable {
     public let subject: String
     public let text: String
     public let html: String?
+    public let attachments: [EmailAttachment]
+    /// Images the HTML shows by `cid:`.
+    public let inline: [EmailAttachment]
+    /// The files' bytes: from the submission, or read back for the executor
+    /// (`withContents`). Rendering needs every file's bytes.
+    public let contents: AttachmentContents
+
+    public var files: [EmailAttachment] { inline + attachments }
+
+    public init(
+        to: [EmailAddress], cc: [EmailAddress] = [], bcc: [EmailAddress] = [], replyTo: EmailAddress? = nil, subject: String,
+        text: String, html: String? = nil, attachments: [EmailAttachment] = [], inline: [EmailAttachment] = [],
+        contents: AttachmentContents = AttachmentContents()
+    ) {
+        self.to = to
+        self.cc = cc
+        self.bcc = bcc
+        self.replyTo = replyTo
+        self.subject = subject
+        self.text = text
+        self.html = html
+        self.attachments = attachments
+        self.inline = inline
+        self.contents = contents
+    }
+
+    /// The same message with the files' bytes, once they match what was hashed.
+    public func withContents(_ stored: AttachmentContents) -> Result<GmailSend, AttachmentMismatch> {
+        stored.verified(for: files).map { verified in
+            GmailSend(
+                to: to, cc: cc, bcc: bcc, replyTo: replyTo, subject: subject, text: text, html: html,
+                attachments: attachments, inline: inline, contents: verified)
+        }
+    }
 
     public var recipients: [EmailAddress] { to + cc + bcc }
 
     /// Validates params as submitted, or as stored (the executor re-parses what was approved).
-    public static func parse(_ params: JSONValue) -> Result<GmailSend, ValidationFailure> {
+    public static func parse(_ params: JSONValue, form: ParamsForm) -> Result<GmailSend, ValidationFailure> {
         var reader: ParamReader
         switch ParamReader.object(params, path: "params") {
         case .success(let object): reader = object
@@ -35,12 +71,21 @@ public struct GmailSend: Sendable, Equatable {
         let subject = reader.string("subject", required: true, maxLength: 500)
         let text = reader.string("text", required: true, maxLength: maxBodyCharacters, singleLine: false)
         let html = reader.string("html", required: false, maxLength: maxBodyCharacters, singleLine: false)
+        var contents = AttachmentContents()
+        let (attachments, inline) = files(&reader, form: form, contents: &contents)
+        for index in unreferencedInline(inline, html: html) {
+            reader.fail("inline", index: index, "is not shown by html: it must contain cid:\(inline[index].contentID!)")
+        }
         reader.rejectUnknownFields()
         if let to, to.count + cc.count + bcc.count > maxRecipients {
             reader.fail("to", "to, cc and bcc together must have at most \(maxRecipients) recipients")
         }
         guard reader.errors.isEmpty, let to, let subject, let text else { return .failure(ValidationFailure(reader.errors)) }
-        return .success(GmailSend(to: to, cc: cc, bcc: bcc, replyTo: replyTo, subject: subject, text: text, html: html))
+        let email = GmailSend(
+            to: to, cc: cc, bcc: bcc, replyTo: replyTo, subject: subject, text: text, html: html, attachments: attachments,
+            inline: inline, contents: contents)
+        if let tooLarge = email.sizeError() { return .failure(ValidationFailure([tooLarge])) }
+        return .success(email)
     }
 
     private static func addresses(_ reader: inout ParamReader, _ key: String, required: Bool) -> [EmailAddress]? {
@@ -64,6 +109,8 @@ public struct GmailSend: Sendable, Equatable {
         if !bcc.isEmpty { object["bcc"] = .array(bcc.map { .string($0.text) }) }
         if let replyTo { object["reply_to"] = .string(replyTo.text) }
         if let html { object["html"] = .string(html) }
+        if !attachments.isEmpty { object["attachments"] = .array(attachments.map(\.json)) }
+        if !inline.isEmpty { object["inline"] = .array(inline.map(\.json)) }
         return .object(object)
     }
 
@@ -80,6 +127,9 @@ public struct GmailSend: Sendable, Equatable {
         if !bcc.isEmpty { object["bcc"] = .array(bcc.map { .string($0.text) }) }
         if let replyTo { object["reply_to"] = .string(replyTo.text) }
         if let html { object["html"] = .string(html) }
+        if !attachments.isEmpty { object["attachments"] = .array(attachments.map(\.json)) }
+        if !inline.isEmpty { object["inline"] = .array(inline.map(\.json)) }
+        if !files.isEmpty { object["message_bytes"] = .integer(MIMEMessage(email: self).encodedSizeAfterEachFile().last ?? 0) }
         return .object(object)
     }
 }

@@ -122,7 +122,7 @@ public struct GmailSender: Sendable {
             sent = try await withFreshTokenOn401(workspaceID, credentials) { token in
                 // With a token in hand, just before the request leaves.
                 try await beforeSending()
-                return try await client.send(raw: raw, accessToken: token)
+                return try await client.send(raw: raw, accessToken: token, upload: !email.files.isEmpty)
             }
         } catch let failure as ExecutionFailure where failure.isRetryable && Self.maybeSentCodes.contains(failure.code) {
             let wait = max(failure.retryAfter ?? .zero, configuration.maybeSentRetryDelay)

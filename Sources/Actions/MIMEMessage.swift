@@ -37,28 +37,117 @@ public struct MIMEMessage: Sendable {
     /// safe, and no body line can look like a boundary: `-` is not in base64's
     /// alphabet). `boundary` should be 1–70 characters of RFC 2046 `bchars`; other
     /// characters are dropped (an empty result becomes `gateapi-boundary`).
+    /// Every file's bytes must be in `email.contents` (a missing one renders empty,
+    /// which `GmailSend.withContents` rules out before anything is sent).
     public func render(date: Date, messageID: String, boundary: String) -> String {
-        var lines = headers(date: date, messageID: messageID).map { "\($0.name): \($0.value)" }
-        if let html = email.html {
-            let boundary = Self.safeBoundary(boundary)
-            lines.append("Content-Type: multipart/alternative; boundary=\"\(boundary)\"")
-            lines.append("")
-            // Plain text first: in multipart/alternative the last part is the preferred one.
-            for (type, body) in [("text/plain", email.text), ("text/html", html)] {
-                lines.append("--\(boundary)")
-                lines.append("Content-Type: \(type); charset=UTF-8")
-                lines.append("Content-Transfer-Encoding: base64")
-                lines.append("")
-                lines.append(Self.base64Lines(body))
+        var out = ""
+        for segment in segments(date: date, messageID: messageID, boundary: boundary) {
+            switch segment {
+            case .line(let line): out += line
+            case .file(let file): out += Self.base64Lines(email.contents[file.sha256] ?? Data())
             }
-            lines.append("--\(boundary)--")
-        } else {
-            lines.append("Content-Type: text/plain; charset=UTF-8")
-            lines.append("Content-Transfer-Encoding: base64")
-            lines.append("")
-            lines.append(Self.base64Lines(email.text))
+            out += "\r\n"
         }
-        return lines.joined(separator: "\r\n") + "\r\n"
+        return out
+    }
+
+    /// The encoded size in bytes of the message (with Date and Message-ID) before any
+    /// file and after each one, in the order the message carries them (inline images,
+    /// then attachments): the last is the whole message. Computed from the files'
+    /// sizes, without their bytes.
+    public func encodedSizeAfterEachFile() -> [Int] {
+        // The longest Message-ID a job can have (its id at a 253-character domain), so
+        // the size is never under what is sent.
+        let messageID = "job_\(String(repeating: "0", count: 26))@\(String(repeating: "d", count: 253))"
+        let sample = segments(
+            date: Date(timeIntervalSince1970: 0), messageID: messageID, boundary: "gateapi-alt-\(String(repeating: "0", count: 32))")
+        var structure = 0
+        var files: [Int] = []
+        for segment in sample {
+            switch segment {
+            case .line(let line): structure += line.utf8.count + 2
+            case .file(let file):
+                let encoded = (file.size + 2) / 3 * 4
+                let lines = max(1, (encoded + 75) / 76)
+                files.append(encoded + 2 * (lines - 1) + 2)
+            }
+        }
+        var sizes = [structure]
+        for size in files { sizes.append(sizes.last! + size) }
+        return sizes
+    }
+
+    /// A line of the message, or a file's base64 lines (rendered, or only counted).
+    enum Segment {
+        case line(String)
+        case file(EmailAttachment)
+    }
+
+    /// A MIME entity: a body with its own header lines, or a multipart of entities.
+    indirect enum Entity {
+        case leaf(headers: [String], body: Segment)
+        case multipart(subtype: String, boundary: String, parts: [Entity])
+    }
+
+    func segments(date: Date?, messageID: String?, boundary: String) -> [Segment] {
+        var out = headers(date: date, messageID: messageID).map { Segment.line("\($0.name): \($0.value)") }
+        append(entity(boundary: Self.safeBoundary(boundary)), to: &out)
+        return out
+    }
+
+    /// Text, or text and HTML as alternatives (plain text first: in multipart/alternative
+    /// the last part is the preferred one); the HTML with its inline images as
+    /// multipart/related; all of it first in multipart/mixed when there are attachments.
+    /// Nested boundaries differ in their first characters, so none is a prefix of another.
+    private func entity(boundary: String) -> Entity {
+        let base = String(boundary.prefix(68))
+        var body = Self.text("text/plain", email.text)
+        if let html = email.html {
+            var htmlEntity = Self.text("text/html", html)
+            if !email.inline.isEmpty {
+                htmlEntity = .multipart(
+                    subtype: "related", boundary: "r." + base, parts: [htmlEntity] + email.inline.map(Self.file))
+            }
+            body = .multipart(subtype: "alternative", boundary: email.files.isEmpty ? boundary : base, parts: [body, htmlEntity])
+        }
+        guard !email.attachments.isEmpty else { return body }
+        return .multipart(subtype: "mixed", boundary: "m." + base, parts: [body] + email.attachments.map(Self.file))
+    }
+
+    private static func text(_ type: String, _ text: String) -> Entity {
+        .leaf(
+            headers: ["Content-Type: \(type); charset=UTF-8", "Content-Transfer-Encoding: base64"],
+            body: .line(base64Lines(text)))
+    }
+
+    private static func file(_ file: EmailAttachment) -> Entity {
+        // Text files were checked to be UTF-8 (`AttachmentTypes`); saying so keeps
+        // clients from guessing another charset.
+        let charset = file.contentType.hasPrefix("text/") ? "; charset=UTF-8" : ""
+        var headers = [
+            "Content-Type: \(file.contentType)\(charset);\r\n " + MIMEParameter.encode("name", file.filename),
+            "Content-Disposition: \(file.isInline ? "inline" : "attachment");\r\n " + MIMEParameter.encode("filename", file.filename),
+            "Content-Transfer-Encoding: base64",
+        ]
+        if let contentID = file.contentID { headers.append("Content-ID: <\(contentID)>") }
+        return .leaf(headers: headers, body: .file(file))
+    }
+
+    private func append(_ entity: Entity, to out: inout [Segment]) {
+        switch entity {
+        case .leaf(let headers, let body):
+            out += headers.map(Segment.line)
+            out.append(.line(""))
+            out.append(body)
+        case .multipart(let subtype, let boundary, let parts):
+            out.append(.line("Content-Type: multipart/\(subtype); boundary=\"\(boundary)\""))
+            out.append(.line(""))
+            for part in parts {
+                out.append(.line("--\(boundary)"))
+                append(part, to: &out)
+            }
+            out.append(.line("--\(boundary)--"))
+        }
     }
 
     /// RFC 2046 §5.1.1: 1–70 of `bchars`, not ending in a space.
@@ -72,15 +161,22 @@ public struct MIMEMessage: Sendable {
     /// Text bodies in canonical form (RFC 2045 §6.8, RFC 2046 §4.1.1): line breaks
     /// become CRLF before base64, whatever the agent sent (LF, CR or CRLF).
     static func base64Lines(_ text: String) -> String {
-        let encoded = Data(canonicalLineBreaks(text).utf8).base64EncodedString()
-        var lines: [Substring] = []
-        var index = encoded.startIndex
-        while index < encoded.endIndex {
-            let end = encoded.index(index, offsetBy: 76, limitedBy: encoded.endIndex) ?? encoded.endIndex
-            lines.append(encoded[index..<end])
+        base64Lines(Data(canonicalLineBreaks(text).utf8))
+    }
+
+    /// Base64 in lines of 76 characters (RFC 2045 §6.8), joined by CRLF.
+    static func base64Lines(_ data: Data) -> String {
+        let encoded = Array(data.base64EncodedString().utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(encoded.count + encoded.count / 38)
+        var index = 0
+        while index < encoded.count {
+            if index > 0 { out += [13, 10] }
+            let end = min(index + 76, encoded.count)
+            out += encoded[index..<end]
             index = end
         }
-        return lines.joined(separator: "\r\n")
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func canonicalLineBreaks(_ text: String) -> String {

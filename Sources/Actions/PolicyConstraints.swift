@@ -1,14 +1,26 @@
 import GateCore
 
 /// Per-action limits an admin can put on a policy, checked at submission (and again
-/// at execution). `gmail.send`: `allowed_recipient_domains`, `max_recipients`.
+/// at execution). `gmail.send`: `allowed_recipient_domains`, `max_recipients`,
+/// `max_attachments` (files, inline images included; 0 forbids files),
+/// `max_attachment_bytes` (each file's size), `allowed_attachment_types` (`type/subtype`
+/// or `type/*`, narrowing `AttachmentTypes.allowed`).
 public struct PolicyConstraints: Sendable, Equatable {
     public var allowedRecipientDomains: [String]?
     public var maxRecipients: Int?
+    public var maxAttachments: Int?
+    public var maxAttachmentBytes: Int?
+    public var allowedAttachmentTypes: [String]?
 
-    public init(allowedRecipientDomains: [String]? = nil, maxRecipients: Int? = nil) {
+    public init(
+        allowedRecipientDomains: [String]? = nil, maxRecipients: Int? = nil, maxAttachments: Int? = nil,
+        maxAttachmentBytes: Int? = nil, allowedAttachmentTypes: [String]? = nil
+    ) {
         self.allowedRecipientDomains = allowedRecipientDomains
         self.maxRecipients = maxRecipients
+        self.maxAttachments = maxAttachments
+        self.maxAttachmentBytes = maxAttachmentBytes
+        self.allowedAttachmentTypes = allowedAttachmentTypes
     }
 
     /// Parses the `constraints` object of a policy for `action`; unknown keys and
@@ -33,6 +45,26 @@ public struct PolicyConstraints: Sendable, Equatable {
                 constraints.allowedRecipientDomains = parsed
             case (.gmailSend, "max_recipients", .integer(let n)) where (1...GmailSend.maxRecipients).contains(n):
                 constraints.maxRecipients = n
+            case (.gmailSend, "max_attachments", .integer(let n)) where (0...GmailSend.maxFiles).contains(n):
+                constraints.maxAttachments = n
+            case (.gmailSend, "max_attachment_bytes", .integer(let n)) where (1...GmailSend.maxMessageBytes).contains(n):
+                constraints.maxAttachmentBytes = n
+            case (.gmailSend, "allowed_attachment_types", .array(let types)):
+                var parsed: [String] = []
+                for (index, type) in types.enumerated() {
+                    guard case .string(let text) = type, AttachmentTypes.isPattern(text.lowercased()) else {
+                        errors.append(FieldError(field: "constraints.\(key)[\(index)]", message: "must be a media type like application/pdf or image/*"))
+                        continue
+                    }
+                    parsed.append(text.lowercased())
+                }
+                constraints.allowedAttachmentTypes = parsed
+            case (.gmailSend, "max_attachments", _):
+                errors.append(FieldError(field: "constraints.\(key)", message: "must be a whole number from 0 to \(GmailSend.maxFiles)"))
+            case (.gmailSend, "max_attachment_bytes", _):
+                errors.append(FieldError(field: "constraints.\(key)", message: "must be a whole number of bytes from 1 to \(GmailSend.maxMessageBytes)"))
+            case (.gmailSend, "allowed_attachment_types", _):
+                errors.append(FieldError(field: "constraints.\(key)", message: "must be an array of media types"))
             case (.gmailSend, "allowed_recipient_domains", _):
                 errors.append(FieldError(field: "constraints.\(key)", message: "must be an array of domain names"))
             case (.gmailSend, "max_recipients", _):
@@ -48,6 +80,9 @@ public struct PolicyConstraints: Sendable, Equatable {
         var object: [String: JSONValue] = [:]
         if let allowedRecipientDomains { object["allowed_recipient_domains"] = .array(allowedRecipientDomains.map { .string($0) }) }
         if let maxRecipients { object["max_recipients"] = .integer(maxRecipients) }
+        if let maxAttachments { object["max_attachments"] = .integer(maxAttachments) }
+        if let maxAttachmentBytes { object["max_attachment_bytes"] = .integer(maxAttachmentBytes) }
+        if let allowedAttachmentTypes { object["allowed_attachment_types"] = .array(allowedAttachmentTypes.map { .string($0) }) }
         return .object(object)
     }
 
@@ -63,6 +98,24 @@ public struct PolicyConstraints: Sendable, Equatable {
                 if !allowed.contains(where: { domain == $0 || domain.hasSuffix(".\($0)") }) {
                     return "recipient domain \(domain) is not allowed by the policy"
                 }
+            }
+        }
+        return fileViolation(of: action.files)
+    }
+
+    /// Names the file and its type, never its content (refusals are audited).
+    private func fileViolation(of files: [EmailAttachment]) -> String? {
+        if let maxAttachments, files.count > maxAttachments {
+            return maxAttachments == 0
+                ? "the policy allows no attachments; the message has \(files.count)"
+                : "\(files.count) files; the policy allows at most \(maxAttachments)"
+        }
+        for file in files {
+            if let maxAttachmentBytes, file.size > maxAttachmentBytes {
+                return "\(file.filename) (\(file.contentType)) is \(file.size) bytes; the policy allows at most \(maxAttachmentBytes) per file"
+            }
+            if let allowed = allowedAttachmentTypes, !allowed.contains(where: { AttachmentTypes.pattern($0, matches: file.contentType) }) {
+                return "\(file.filename) is \(file.contentType), which the policy does not allow"
             }
         }
         return nil

@@ -94,6 +94,49 @@ struct ParamReader {
         }
     }
 
+    /// The raw value of `key` (marked as read), for fields a caller checks itself.
+    mutating func value(_ key: String) -> JSONValue? {
+        read.insert(key)
+        if case .null? = object[key] { return nil }
+        return object[key]
+    }
+
+    /// An array of objects, each read by a reader of its own whose errors name
+    /// `path.key[index]`; hand each back with `absorb`.
+    mutating func objects(_ key: String, count: ClosedRange<Int>) -> [ParamReader]? {
+        read.insert(key)
+        switch object[key] {
+        case nil, .null?:
+            return nil
+        case .array(let items)?:
+            guard items.count <= count.upperBound else {
+                fail(key, "must have at most \(count.upperBound) items, got \(items.count)")
+                return nil
+            }
+            var readers: [ParamReader] = []
+            for (index, item) in items.enumerated() {
+                guard case .object(let members) = item else {
+                    fail(key, index: index, "must be a JSON object")
+                    continue
+                }
+                readers.append(ParamReader(object: members, path: "\(path).\(key)[\(index)]"))
+            }
+            return readers.count == items.count ? readers : nil
+        default:
+            fail(key, "must be an array of objects")
+            return nil
+        }
+    }
+
+    /// Takes over a nested reader's errors (unknown fields included).
+    mutating func absorb(_ nested: inout ParamReader) {
+        nested.rejectUnknownFields()
+        errors += nested.errors
+    }
+
+    /// The reader's own path (`params.attachments[2]`), for messages about the whole item.
+    var itemPath: String { path }
+
     /// Errors for every field nobody read: a typo must not be ignored silently.
     mutating func rejectUnknownFields() {
         for key in object.keys.sorted() where !read.contains(key) {

@@ -1,3 +1,4 @@
+import Actions
 import Approvals
 import Foundation
 import GateCore
@@ -103,21 +104,24 @@ public struct JobKey: Sendable, Hashable {
     }
 }
 
-/// One submission to store: the job, the ids it will have, and who asked (its audit rows' actor).
+/// One submission to store: the job, the ids it will have, who asked (its audit rows'
+/// actor), and the bytes of the files its params describe (stored with it, atomically).
 public struct JobInsert: Sendable {
     public var job: NewJob
     public var id: String
     public var approvalID: String
     public var actor: AuditActor
+    public var files: AttachmentContents
 
     public init(
         _ job: NewJob, id: String = SortableID.make(prefix: "job"),
-        approvalID: String = SortableID.make(prefix: "apr"), actor: AuditActor
+        approvalID: String = SortableID.make(prefix: "apr"), actor: AuditActor, files: AttachmentContents = AttachmentContents()
     ) {
         self.job = job
         self.id = id
         self.approvalID = approvalID
         self.actor = actor
+        self.files = files
     }
 }
 

@@ -1,3 +1,5 @@
+import Actions
+import Foundation
 /// Where submissions are stored and found again (Persistence implements it; the server
 /// wraps it in its dependency timeout). Each call is one atomic step.
 public protocol JobSubmissionStore: Sendable {
@@ -31,4 +33,13 @@ extension RunnableJobSignal {
 /// first row, and makes client-sent text storable.
 public protocol AuditTrail: Sendable {
     func record(_ event: AuditEvent) async throws
+}
+
+/// The bytes of a job's files (`gmail.send` attachments and inline images), which its
+/// params describe by SHA-256 and which were stored with it.
+public protocol JobAttachmentReading: Sendable {
+    /// Every file of job `jobID` in `workspaceID` (empty when it has none or is unknown there).
+    func contents(workspaceID: String, jobID: String) async throws -> AttachmentContents
+    /// One file's bytes, or nil.
+    func content(workspaceID: String, jobID: String, sha256: String) async throws -> Data?
 }

@@ -22,7 +22,7 @@ extension SubmitJob {
                 errors: [FieldError(field: "action", message: "is required and must be a string")])
         }
         let callbackURL = try await callbackURL(body["callback_url"], refusals: refusals)
-        switch ActionRegistry.validate(action: actionName, params: body["params"] ?? .null) {
+        switch ActionRegistry.validate(action: actionName, params: body["params"] ?? .null, form: .submitted) {
         case .success(let action):
             return ValidRequest(key: key, action: action, callbackURL: callbackURL)
         case .failure(let failure):

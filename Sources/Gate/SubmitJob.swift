@@ -77,7 +77,9 @@ public struct SubmitJob: Sendable {
                 .queueFull(retryAfterSeconds: full.retryAfterSeconds), reason: full.reason, detail: full.detail,
                 action: request.action.action.rawValue)
         }
-        let insert = JobInsert(Self.newJob(request, policy: policy, submission: submission), id: jobID, actor: submission.actor)
+        let insert = JobInsert(
+            Self.newJob(request, policy: policy, submission: submission), id: jobID, actor: submission.actor,
+            files: request.action.contents)
         let outcome: JobInsertOutcome
         do {
             outcome = try await store.insert(insert)

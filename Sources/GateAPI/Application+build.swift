@@ -49,6 +49,10 @@ struct AppServices: Sendable {
     let consoleSessions: ConsoleSessionStore
     /// `EMAIL_DELIVERY=outbox` only: where `gmail.send` messages are kept instead of sent.
     let outbox: DevOutboxStore
+    /// The bytes of `gmail.send` files.
+    let jobAttachments: JobAttachmentStore
+    /// Submissions whose bodies may be larger than `MAX_BODY_BYTES` (files), at once in this replica.
+    let largeSubmissions: ConcurrencyLimit
 
     init(config: AppConfig, logger: Logger) async throws {
         postgres = PostgresClient(configuration: config.database, backgroundLogger: logger)
@@ -90,6 +94,8 @@ struct AppServices: Sendable {
         eventWaiters = ConcurrencyLimit(config.limits.eventWaitersPerReplica, perKey: config.limits.eventWaitersPerPrincipal)
         consoleSessions = ConsoleSessionStore(client: postgres, logger: logger)
         outbox = DevOutboxStore(client: postgres, logger: logger)
+        jobAttachments = JobAttachmentStore(client: postgres, logger: logger)
+        largeSubmissions = ConcurrencyLimit(config.limits.largeSubmissionsPerReplica, perKey: config.limits.largeSubmissionsPerReplica)
         switch config.console.emailDelivery {
         case .outbox:
             email = OutboxDelivery(outbox: outbox, configuration: config.gmail.sender)
@@ -158,7 +164,8 @@ func buildApplication(config: AppConfig, services: AppServices, logger: Logger) 
     if config.executor.concurrency > 0 {
         background.append(
             JobExecutor(
-                store: services.execution, policies: services.policies, email: services.email, events: services.events,
+                store: services.execution, policies: services.policies, email: services.email,
+                attachments: TimedJobAttachments(store: services.jobAttachments, timeout: .seconds(30)), events: services.events,
                 settings: config.executor, metrics: services.executionMetrics, name: ExecutorName.make(), logger: logger))
     }
     let named: [any Service] = ([services.postgres, services.redis] + background).map {
@@ -188,7 +195,10 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
     router.add(middleware: RequestIDMiddleware())
     router.add(middleware: HTTPMetricsMiddleware(metrics: services.metrics))
     router.add(middleware: ProblemMiddleware())
-    router.add(middleware: BodyLimitMiddleware(maxBodyBytes: config.maxBodyBytes, bodyReadTimeout: config.limits.httpReadTimeout))
+    router.add(
+        middleware: BodyLimitMiddleware(
+            maxBodyBytes: config.maxBodyBytes, maxSubmissionBodyBytes: config.limits.maxSubmissionBodyBytes,
+            bodyReadTimeout: config.limits.httpReadTimeout))
 
     HealthController(
         postgres: services.postgres, redis: services.redis, metrics: services.metrics,
@@ -233,7 +243,8 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
         waiters: services.eventWaiters, submitJob: submitJob,
         cancelJob: CancelJob(store: TimedJobCancellation(store: services.approvals, timeout: config.databaseTimeout)),
         idempotency: IdempotencyGuard(redis: services.redis, ttlSeconds: config.idempotencyTTLSeconds, keyPrefix: config.redisKeyPrefix),
-        audit: audit
+        audit: audit,
+        largeBodies: JobsController.LargeBodies(slots: services.largeSubmissions, smallBodyBytes: config.maxBodyBytes)
     ).addRoutes(to: workspace, submissions: submissions)
 
     let metrics = services.gateMetrics
@@ -243,7 +254,8 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
         }
     }
     ApprovalsController(
-        reads: TimedApprovalReads(approvals: services.approvals, jobs: jobReads, timeout: timeout), vote: vote, audit: audit
+        reads: TimedApprovalReads(approvals: services.approvals, jobs: jobReads, timeout: timeout), vote: vote, audit: audit,
+        files: TimedJobAttachments(store: services.jobAttachments, timeout: max(timeout, .seconds(30)))
     ).addRoutes(to: workspace)
 
 

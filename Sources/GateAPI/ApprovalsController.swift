@@ -13,12 +13,15 @@ struct ApprovalsController: Sendable {
     let reads: TimedApprovalReads
     let vote: VoteOnApproval
     let audit: SecurityAudit
+    let files: any JobAttachmentReading
     var bulk: DecideInBulk { DecideInBulk(vote: vote) }
+    var download: DownloadApprovalFile { DownloadApprovalFile(approvals: reads, files: files) }
 
     func addRoutes(to workspace: RouterGroup<AppRequestContext>) {
         let read = workspace.group("approvals").add(middleware: RequireScope(.approvalsRead, audit: audit))
         read.get(use: list)
         read.get("{id}", use: get)
+        read.get("{id}/attachments/{sha256}", use: file)
         let decide = workspace.group("approvals").add(middleware: RequireScope(.approvalsDecide, audit: audit))
         decide.post("{id}/approve", use: approve)
         decide.post("{id}/reject", use: reject)
@@ -84,12 +87,24 @@ struct ApprovalsController: Sendable {
         guard SortableID.isWellFormed(id, prefix: "apr") else { throw Problem(.notFound, detail: "no approval \(id) in this workspace") }
         guard let (approval, job) = try await reads.findWithJob(workspaceID: workspace, id: id) else { throw Problem(.notFound, detail: "no approval \(id) in this workspace") }
         let preview: JSONValue?
-        if case .success(let validated) = ActionRegistry.validate(action: job.action, params: job.params) {
+        if case .success(let validated) = ActionRegistry.validate(action: job.action, params: job.params, form: .stored) {
             preview = validated.preview
         } else {
             preview = nil
         }
         return JSONResponse(body: ApprovalView(approval: approval, preview: preview))
+    }
+
+    /// One file of the message the approval would send (named by the SHA-256 its
+    /// preview lists), as a download.
+    @Sendable func file(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let workspace = try context.requireWorkspace()
+        let id = try context.parameters.require("id")
+        let sha256 = try context.parameters.require("sha256")
+        guard SortableID.isWellFormed(id, prefix: "apr"),
+            let file = try await download(workspace: workspace, approvalID: id, sha256: sha256)
+        else { throw Problem(.notFound, detail: "no file \(sha256) in approval \(id) of this workspace") }
+        return FileDownload.response(file)
     }
 
     struct ApproveBody: Decodable {

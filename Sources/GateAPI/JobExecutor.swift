@@ -34,6 +34,8 @@ struct JobExecutor: Service {
     let store: ExecutionStore
     let policies: PolicyStore
     let email: any EmailDelivery
+    /// The bytes of `gmail.send` files, checked against the approved hashes before sending.
+    let attachments: any JobAttachmentReading
     let events: JobEvents
     let settings: ExecutorSettings
     let metrics: ExecutionMetrics
@@ -44,10 +46,11 @@ struct JobExecutor: Service {
     let outcomes: ExecutionOutcomeBatcher
 
     init(
-        store: ExecutionStore, policies: PolicyStore, email: any EmailDelivery, events: JobEvents, settings: ExecutorSettings,
-        metrics: ExecutionMetrics, name: String, logger: Logger
+        store: ExecutionStore, policies: PolicyStore, email: any EmailDelivery, attachments: any JobAttachmentReading,
+        events: JobEvents, settings: ExecutorSettings, metrics: ExecutionMetrics, name: String, logger: Logger
     ) {
         (self.store, self.policies, self.email, self.events) = (store, policies, email, events)
+        self.attachments = attachments
         (self.settings, self.metrics, self.name, self.logger) = (settings, metrics, name, logger)
         // Timed like a single record: a batch whose statement never returns must not
         // hold its slot (and every later outcome) for good.
@@ -208,7 +211,7 @@ struct JobExecutor: Service {
     /// policy must still allow them; then the action runs.
     func perform(_ claim: ExecutionClaim) async throws -> (JSONValue, NewTask?) {
         let job = claim.job
-        guard case .success(let validated) = ActionRegistry.validate(action: job.action, params: job.params) else {
+        guard case .success(let validated) = ActionRegistry.validate(action: job.action, params: job.params, form: .stored) else {
             throw ExecutionFailure.permanent("invalid_params", "the stored params are no longer valid")
         }
         let gated = job.expiresAt != nil
@@ -235,7 +238,17 @@ struct JobExecutor: Service {
                 id: id, title: task.title, description: task.description, dueAt: task.dueAt, assignee: task.assignee,
                 labels: task.labels)
             return (["task_id": .string(id)], newTask)
-        case .gmailSend(let message):
+        case .gmailSend(var message):
+            if !message.files.isEmpty {
+                let stored = try await attachments.contents(workspaceID: job.workspaceID, jobID: job.id)
+                switch message.withContents(stored) {
+                case .success(let complete): message = complete
+                case .failure(let mismatch):
+                    throw ExecutionFailure.permanent(
+                        "attachment_mismatch",
+                        "\(mismatch.filename) is missing or no longer hashes to the approved SHA-256; nothing was sent")
+                }
+            }
             // After any earlier attempt the message may already be out: never send twice.
             // Whether one let a send leave is recorded before each send, and survives
             // requeues, which restart the attempt count.

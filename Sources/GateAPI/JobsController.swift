@@ -25,6 +25,30 @@ struct JobsController: Sendable {
     let cancelJob: CancelJob
     let idempotency: IdempotencyGuard
     let audit: SecurityAudit
+    let largeBodies: LargeBodies
+
+    /// Bodies over `MAX_BODY_BYTES` (submissions with files) are read a few at a time,
+    /// so their memory stays bounded: a declared one past the free slots gets 503 with
+    /// `Retry-After`; a chunked one without a slot is held to `MAX_BODY_BYTES`.
+    struct LargeBodies: Sendable {
+        let slots: ConcurrencyLimit
+        let smallBodyBytes: Int
+
+        func reserve(_ request: Request, context: inout AppRequestContext) throws -> ConcurrencyLimit.Slot? {
+            let declared = request.headers[.contentLength].flatMap(Int.init)
+            if let declared, declared <= smallBodyBytes { return nil }
+            if let slot = slots.acquire() { return slot }
+            guard declared == nil else {
+                var problem = Problem(
+                    .serviceUnavailable,
+                    detail: "too many large submissions are being received at once; retry shortly")
+                problem.headers[.retryAfter] = "2"
+                throw problem
+            }
+            context.maxUploadSize = min(context.maxUploadSize, smallBodyBytes)
+            return nil
+        }
+    }
 
     /// `submissions` defers its rate-limit charge to the idempotency claim.
     func addRoutes(to workspace: RouterGroup<AppRequestContext>, submissions: RouterGroup<AppRequestContext>) {
@@ -40,10 +64,14 @@ struct JobsController: Sendable {
     @Sendable func submit(_ request: Request, context: AppRequestContext) async throws -> Response {
         let principal = try context.requirePrincipal()
         let workspace = try context.requireWorkspace()
+        var context = context
+        let slot = try largeBodies.reserve(request, context: &context)
         let submission = JobSubmission(
             workspace: workspace, principal: principal, actor: SecurityAudit.actor(principal, context: context),
             body: try await request.decodeJSON(as: JSONValue.self, context: context),
             idempotencyKey: request.headers[.idempotencyKey])
+        // Held until the submission is stored: its bytes are in memory until then.
+        defer { withExtendedLifetime(slot) {} }
         let claims = ChargedIdempotencyClaims(keys: idempotency, charge: context.rateLimit, logger: context.logger)
         switch try await Self.rendering({
             try await submitJob(submission, claims: claims, audit: RequestAuditTrail(audit: audit, context: context))

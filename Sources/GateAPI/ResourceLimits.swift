@@ -32,6 +32,12 @@ struct ResourceLimits: Sendable {
     /// queued jobs, or with its oldest due job waiting past
     /// `WORKSPACE_MAX_QUEUE_AGE_SECONDS`, automatic submissions get 429 (0: no limit).
     var workspaceQueue = QueueLimits(maxQueued: QueueLimits.defaultMaxQueued, maxAgeSeconds: nil)
+    /// A job submission's body may be up to `MAX_SUBMISSION_BODY_BYTES` (files travel
+    /// in it as base64) — other requests keep `MAX_BODY_BYTES` — and at most
+    /// `LARGE_SUBMISSIONS_PER_REPLICA` bodies over `MAX_BODY_BYTES` are read at once,
+    /// which bounds the memory they take (bench/RESULTS.md "Attachments").
+    var maxSubmissionBodyBytes = 30 << 20
+    var largeSubmissionsPerReplica = 4
     /// How often each replica samples the queues it answers from (`QUEUE_SAMPLE_INTERVAL_MS`).
     var queueSampleInterval = Duration.seconds(1)
 }

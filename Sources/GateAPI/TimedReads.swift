@@ -1,3 +1,4 @@
+import Actions
 import Approvals
 import Auth
 import Foundation
@@ -25,7 +26,7 @@ struct TimedJobReads: PostgresTimed {
     }
 }
 
-struct TimedApprovalReads: PostgresTimed {
+struct TimedApprovalReads: PostgresTimed, ApprovalWithJobLookup {
     let approvals: ApprovalStore
     let jobs: TimedJobReads
     let timeout: Duration
@@ -98,5 +99,19 @@ struct TimedOutboxReads: PostgresTimed {
 
     func find(workspaceID: String, jobID: String) async throws -> OutboxMessage? {
         try await timed { try await outbox.find(workspaceID: workspaceID, jobID: jobID) }
+    }
+}
+
+/// Files of `gmail.send` jobs: up to 25 MB a read, so a longer limit than a row's.
+struct TimedJobAttachments: PostgresTimed, JobAttachmentReading {
+    let store: JobAttachmentStore
+    let timeout: Duration
+
+    func contents(workspaceID: String, jobID: String) async throws -> AttachmentContents {
+        try await timed { try await store.contents(workspaceID: workspaceID, jobID: jobID) }
+    }
+
+    func content(workspaceID: String, jobID: String, sha256: String) async throws -> Data? {
+        try await timed { try await store.content(workspaceID: workspaceID, jobID: jobID, sha256: sha256) }
     }
 }

@@ -15,7 +15,12 @@ struct TimedJobSubmissions: JobSubmissionStore, PostgresTimed {
     let timeout: Duration
 
     func insert(_ insert: JobInsert) async throws -> JobInsertOutcome {
-        try await timed { try await inserts.insert(insert) }
+        // Files make a statement of megabytes: written alone, under a longer timeout
+        // (the bytes must reach Postgres), never in a batch with small submissions.
+        if !insert.files.bytes.isEmpty {
+            return try await timed(max(timeout, .seconds(60))) { try await jobs.insert(insert) }
+        }
+        return try await timed { try await inserts.insert(insert) }
     }
 
     func find(workspaceID: String, id: String) async throws -> JobRecord? {

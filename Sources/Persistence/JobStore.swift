@@ -33,6 +33,7 @@ public struct JobStore: Sendable {
     /// A statement that met the history purge freeing its key is written again
     /// (`TransactionConflict`, migration 0017).
     public func insert(_ insert: JobInsert) async throws -> InsertOutcome {
+        if !insert.files.bytes.isEmpty { return try await insertWithFiles(insert) }
         let query = Self.insertQuery(insert.job, actor: insert.actor, id: insert.id, approvalID: insert.approvalID)
         let created = try await TransactionConflict.retrying {
             var created: JobRecord?
@@ -53,6 +54,15 @@ public struct JobStore: Sendable {
     /// freed one of its keys while it ran (migration 0017), is written again (`TransactionConflict`).
     public func insert(_ inserts: [JobInsert]) async throws -> [Result<InsertOutcome, any Error>] {
         if inserts.count == 1 { return [.success(try await insert(inserts[0]))] }
+        // Submissions with files are written alone (`insertWithFiles`); the batcher's
+        // callers send them past it, and this keeps their bytes if one gets here.
+        if inserts.contains(where: { !$0.files.bytes.isEmpty }) {
+            var outcomes: [Result<InsertOutcome, any Error>] = []
+            for one in inserts {
+                do { outcomes.append(.success(try await insert(one))) } catch { outcomes.append(.failure(error)) }
+            }
+            return outcomes
+        }
         let statement = BatchInsertStatement(input: Self.batchInput(inserts))
         let created = try await TransactionConflict.retrying {
             var created: [String: JobRecord] = [:]
@@ -79,7 +89,7 @@ public struct JobStore: Sendable {
 
     /// What holds `job`'s key, which an insert just found taken: a job, or the record
     /// the history purge left of one.
-    private func existing(_ job: NewJob) async throws -> InsertOutcome {
+    func existing(_ job: NewJob) async throws -> InsertOutcome {
         if let existing = try await find(workspaceID: job.workspaceID, idempotencyKey: job.idempotencyKey) {
             return .existing(existing)
         }

@@ -38,7 +38,7 @@ import Testing
 @Suite struct ActionValidationTests {
     func errors(_ action: String, _ json: String) throws -> [String] {
         let params = try JSONDecoder().decode(JSONValue.self, from: Data(json.utf8))
-        switch ActionRegistry.validate(action: action, params: params) {
+        switch ActionRegistry.validate(action: action, params: params, form: .submitted) {
         case .success: return []
         case .failure(let failure): return failure.errors.map(\.field)
         }
@@ -65,7 +65,7 @@ import Testing
     @Test func taskCreateValidatesAndNormalizes() throws {
         let params = try JSONDecoder().decode(
             JSONValue.self, from: Data(#"{"title":"Ship","due_at":"2026-12-01T10:00:00.5+01:00","labels":["a","b"]}"#.utf8))
-        guard case .success(let validated) = ActionRegistry.validate(action: "task.create", params: params) else {
+        guard case .success(let validated) = ActionRegistry.validate(action: "task.create", params: params, form: .submitted) else {
             Issue.record("valid task refused")
             return
         }
@@ -83,7 +83,7 @@ import Testing
         let params = try JSONDecoder().decode(
             JSONValue.self,
             from: Data(#"{"to":["Zoë <zoe@example.com>","b@example.com"],"bcc":["c@example.com"],"subject":"Grüße","text":"Hallo","html":"<p>Hallo</p>"}"#.utf8))
-        guard case .success(let validated) = ActionRegistry.validate(action: "gmail.send", params: params),
+        guard case .success(let validated) = ActionRegistry.validate(action: "gmail.send", params: params, form: .submitted),
             case .object(let preview) = validated.preview, case .array(let headers)? = preview["headers"]
         else {
             Issue.record("no preview")
@@ -100,7 +100,7 @@ import Testing
     @Test func constraintsLimitDomainsAndRecipients() throws {
         let params = try JSONDecoder().decode(
             JSONValue.self, from: Data(#"{"to":["a@acme.com","b@mail.acme.com"],"cc":["c@gmail.com"],"subject":"s","text":"t"}"#.utf8))
-        guard case .success(let action) = ActionRegistry.validate(action: "gmail.send", params: params) else { return }
+        guard case .success(let action) = ActionRegistry.validate(action: "gmail.send", params: params, form: .submitted) else { return }
         let domains = try PolicyConstraints.parse(["allowed_recipient_domains": ["acme.com"]], for: .gmailSend).get()
         #expect(domains.violation(of: action) == "recipient domain gmail.com is not allowed by the policy")
         let wider = try PolicyConstraints.parse(["allowed_recipient_domains": ["acme.com", "gmail.com"]], for: .gmailSend).get()

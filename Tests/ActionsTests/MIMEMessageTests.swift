@@ -7,7 +7,7 @@ import Testing
 
 /// `gmail.send` params through the same validation as a submission.
 func gmailSend(_ params: [String: JSONValue]) throws -> GmailSend {
-    try GmailSend.parse(.object(params)).get()
+    try GmailSend.parse(.object(params), form: .submitted).get()
 }
 
 /// Every message GateAPI renders must read back, with a strict reader, to what was

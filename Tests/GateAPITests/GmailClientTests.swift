@@ -111,7 +111,7 @@ import Testing
         email = try GmailSend.parse([
             "to": ["Zoë <zoe@example.com>"], "bcc": ["audit@example.com"], "subject": "Résumé – 請求書 🚀",
             "text": "Hallo", "html": "<p>Hallo</p>",
-        ]).get()
+        ], form: .submitted).get()
     }
 
     func sender(_ google: FakeGoogle, timeout: Duration = .seconds(10), domain: String = "gateapi.invalid") -> GmailSender {

@@ -92,7 +92,7 @@ import Actions
 enum ActionRegistryHash {
     static func of(_ body: JSONValue) -> String {
         guard case .object(let members) = body, case .string(let action)? = members["action"],
-            case .success(let validated) = ActionRegistry.validate(action: action, params: members["params"] ?? .null)
+            case .success(let validated) = ActionRegistry.validate(action: action, params: members["params"] ?? .null, form: .submitted)
         else { return "" }
         return validated.payloadHash
     }

@@ -24,6 +24,11 @@ public struct MIMEReader: Sendable {
         /// The decoded body; text parts as Swift strings with `\n` line breaks.
         public var body: String
         public var parts: [Part]
+        /// The decoded bytes of a leaf part (attachments are not text).
+        public var bytes: [UInt8] = []
+
+        /// Every leaf part, depth first.
+        public var leaves: [Part] { parts.isEmpty ? [self] : parts.flatMap(\.leaves) }
     }
 
     public struct Failure: Error, CustomStringConvertible {
@@ -120,10 +125,12 @@ public struct MIMEReader: Sendable {
         default:
             throw Failure("unknown Content-Transfer-Encoding \(encoding)")
         }
+        guard contentType.hasPrefix("text/") else {
+            return Part(headers: headers, contentType: contentType, parameters: parameters, body: "", parts: [], bytes: bytes)
+        }
         let charset = parameters["charset"]?.lowercased() ?? "us-ascii"
-        var decoded = try decodeCharset(bytes, charset: charset)
-        if contentType.hasPrefix("text/") { decoded = decoded.replacingOccurrences(of: "\r\n", with: "\n") }
-        return Part(headers: headers, contentType: contentType, parameters: parameters, body: decoded, parts: [])
+        let decoded = try decodeCharset(bytes, charset: charset).replacingOccurrences(of: "\r\n", with: "\n")
+        return Part(headers: headers, contentType: contentType, parameters: parameters, body: decoded, parts: [], bytes: bytes)
     }
 
     /// RFC 5322 §2.2.3: a line starting with WSP continues the previous one; unfolding

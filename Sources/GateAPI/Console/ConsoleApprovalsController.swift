@@ -122,7 +122,7 @@ struct ConsoleApprovalsController: Sendable {
     /// reviewer asked for remote images, and it is framed only by the console.
     @Sendable func emailHTML(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (_, job) = try await load(context)
-        guard case .success(let validated) = ActionRegistry.validate(action: job.action, params: job.params),
+        guard case .success(let validated) = ActionRegistry.validate(action: job.action, params: job.params, form: .stored),
               case .gmailSend(let email) = validated.typed, let html = email.html
         else { throw Problem(.notFound, detail: "This job has no HTML body.") }
         let images = request.uri.queryParameters.get("images") == "remote" ? "img-src data: https: http:" : "img-src data:"

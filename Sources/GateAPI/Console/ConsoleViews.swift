@@ -71,7 +71,7 @@ enum ConsoleViews {
 
     /// The approval page's preview: the email's header lines and bodies, or the task.
     static func preview(of job: JobRecord) -> [String: Any] {
-        guard case .success(let validated) = ActionRegistry.validate(action: job.action, params: job.params) else { return [:] }
+        guard case .success(let validated) = ActionRegistry.validate(action: job.action, params: job.params, form: .stored) else { return [:] }
         switch validated.typed {
         case .gmailSend(let email):
             let message = MIMEMessage(email: email)

@@ -173,6 +173,7 @@ final class FakeGoogle: Sendable {
         let router = Router()
         router.post("/token") { request, _ in try await handle(request, state: state, endpoint: .token) }
         router.post("/gmail/v1/users/me/messages/send") { request, _ in try await handle(request, state: state, endpoint: .send) }
+        router.post("/upload/gmail/v1/users/me/messages/send") { request, _ in try await handle(request, state: state, endpoint: .send) }
         router.get("/gmail/v1/users/me/messages") { request, _ in try await handle(request, state: state, endpoint: .list) }
 
         var logger = Logger(label: "fake-google")
@@ -298,6 +299,7 @@ final class FakeGoogle: Sendable {
 
     private static func send(_ request: RecordedRequest, state: NIOLockedValueBox<State>) -> Response {
         guard authorized(request, state: state) else { return unauthorized }
+        if request.path.hasPrefix("/upload/") { return upload(request, state: state) }
         guard let object = (try? JSONSerialization.jsonObject(with: Data(request.body.utf8))) as? [String: Any],
             let encoded = object["raw"] as? String
         else { return badRequest("'raw' RFC822 payload message string or uploading message via /upload/* URL required") }
@@ -305,6 +307,23 @@ final class FakeGoogle: Sendable {
         guard encoded.allSatisfy({ $0.isLetter && $0.isASCII || $0.isNumber && $0.isASCII || $0 == "-" || $0 == "_" || $0 == "=" }),
             let data = Data(base64Encoded: base64(fromURL: encoded)), let raw = String(data: data, encoding: .utf8)
         else { return badRequest("Invalid value for ByteString") }
+        return accept(raw, request: request, state: state)
+    }
+
+    /// `uploadType=media`: the body is the message itself (`message/rfc822`), up to
+    /// 35 MB, as Gmail's media upload takes it; its lines must be CRLF-terminated and
+    /// within RFC 5322's 998 octets.
+    private static func upload(_ request: RecordedRequest, state: NIOLockedValueBox<State>) -> Response {
+        guard request.query["uploadType"] == "media" else { return badRequest("Invalid uploadType") }
+        guard request.headers["content-type"] == "message/rfc822" else { return badRequest("Media type not supported") }
+        guard request.body.utf8.count <= 35 << 20 else { return json(413, #"{"error":{"code":413,"message":"Request Too Large"}}"#) }
+        for line in request.body.utf8.split(separator: 10, omittingEmptySubsequences: false).dropLast() {
+            guard line.last == 13, line.count - 1 <= 998 else { return badRequest("Invalid RFC 5322 line") }
+        }
+        return accept(request.body, request: request, state: state)
+    }
+
+    private static func accept(_ raw: String, request: RecordedRequest, state: NIOLockedValueBox<State>) -> Response {
         let message: MIMEReader
         do { message = try MIMEReader(raw) } catch { return badRequest("Invalid RFC 5322 message: \(error)") }
         let recipients = (try? ["To", "Cc", "Bcc"].flatMap(message.addresses)) ?? []
