@@ -100,25 +100,38 @@ public struct PolicyConstraints: Sendable, Equatable {
                 }
             }
         }
-        return fileViolation(of: action.files)
+        return fileViolation(of: action.files)?.message
     }
 
-    /// Names the file and its type, never its content (refusals are audited).
-    private func fileViolation(of files: [EmailAttachment]) -> String? {
+    /// Names the file and its type, never its content (refusals are audited). The file
+    /// is the one that broke a limit (the first past `max_attachments`).
+    func fileViolation(of files: [EmailAttachment]) -> (message: String, file: EmailAttachment)? {
         if let maxAttachments, files.count > maxAttachments {
-            return maxAttachments == 0
-                ? "the policy allows no attachments; the message has \(files.count)"
-                : "\(files.count) files; the policy allows at most \(maxAttachments)"
+            return (
+                maxAttachments == 0
+                    ? "the policy allows no attachments; the message has \(files.count)"
+                    : "\(files.count) files; the policy allows at most \(maxAttachments)",
+                files[maxAttachments]
+            )
         }
         for file in files {
             if let maxAttachmentBytes, file.size > maxAttachmentBytes {
-                return "\(file.filename) (\(file.contentType)) is \(file.size) bytes; the policy allows at most \(maxAttachmentBytes) per file"
+                return ("\(file.filename) (\(file.contentType)) is \(file.size) bytes; the policy allows at most \(maxAttachmentBytes) per file", file)
             }
             if let allowed = allowedAttachmentTypes, !allowed.contains(where: { AttachmentTypes.pattern($0, matches: file.contentType) }) {
-                return "\(file.filename) is \(file.contentType), which the policy does not allow"
+                return ("\(file.filename) is \(file.contentType), which the policy does not allow", file)
             }
         }
         return nil
+    }
+
+    /// The file that makes `action` break the stored constraints, when the violation
+    /// `refusal` reported is about a file.
+    public static func violatingFile(stored: JSONValue, of action: ValidatedAction, violation: String) -> EmailAttachment? {
+        guard case .success(let constraints) = parse(stored, for: action.action),
+            let found = constraints.fileViolation(of: action.files), found.message == violation
+        else { return nil }
+        return found.file
     }
 
     /// What stops `action` under a policy's stored constraints.

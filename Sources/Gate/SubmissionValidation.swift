@@ -29,7 +29,7 @@ extension SubmitJob {
             throw try await refusals(
                 .invalid, reason: "validation_failed",
                 detail: failure.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; "), errors: failure.errors,
-                action: actionName)
+                action: actionName, files: RefusedFile.named(by: failure.errors, in: body["params"]))
         }
     }
 

@@ -156,7 +156,11 @@ public struct SubmitJob: Sendable {
         }
         switch PolicyConstraints.refusal(stored: policy.constraints, of: request) {
         case .violated(let violation)?:
-            throw try await refusals(.forbidden, reason: "policy_constraint", detail: violation, action: action)
+            let file = PolicyConstraints.violatingFile(stored: policy.constraints, of: request, violation: violation).map {
+                RefusedFile(filename: $0.filename, contentType: $0.contentType, problem: violation)
+            }
+            throw try await refusals(
+                .forbidden, reason: "policy_constraint", detail: violation, action: action, files: file.map { [$0] } ?? [])
         case .unreadable?:
             throw try await refusals(
                 .forbidden, reason: "policy_constraint",

@@ -34,8 +34,9 @@ struct JobsController: Sendable {
         let slots: ConcurrencyLimit
         let smallBodyBytes: Int
 
-        func reserve(_ request: Request, context: inout AppRequestContext) throws -> ConcurrencyLimit.Slot? {
-            let declared = request.headers[.contentLength].flatMap(Int.init)
+        /// A slot for a body of `declared` bytes (nil: chunked), or nil when it needs
+        /// none; lowers `maxUploadSize` for a chunked body that gets none.
+        func reserve(declared: Int?, maxUploadSize: inout Int) throws -> ConcurrencyLimit.Slot? {
             if let declared, declared <= smallBodyBytes { return nil }
             if let slot = slots.acquire() { return slot }
             guard declared == nil else {
@@ -45,7 +46,7 @@ struct JobsController: Sendable {
                 problem.headers[.retryAfter] = "2"
                 throw problem
             }
-            context.maxUploadSize = min(context.maxUploadSize, smallBodyBytes)
+            maxUploadSize = min(maxUploadSize, smallBodyBytes)
             return nil
         }
     }
@@ -65,7 +66,8 @@ struct JobsController: Sendable {
         let principal = try context.requirePrincipal()
         let workspace = try context.requireWorkspace()
         var context = context
-        let slot = try largeBodies.reserve(request, context: &context)
+        let slot = try largeBodies.reserve(
+            declared: request.headers[.contentLength].flatMap(Int.init), maxUploadSize: &context.maxUploadSize)
         let submission = JobSubmission(
             workspace: workspace, principal: principal, actor: SecurityAudit.actor(principal, context: context),
             body: try await request.decodeJSON(as: JSONValue.self, context: context),
