@@ -44,7 +44,7 @@ import Testing
             let cases: [(String, HTTPResponse.Status, String?)] = [
                 (#"{"action":"gmail.send","params":{"to":["not-an-address"],"subject":"s","text":"t"}}"#, .unprocessableContent, "params.to[0]"),
                 (#"{"action":"gmail.send","params":{"to":["a@example.com"],"subject":"x\r\nBcc: spy@evil.com","text":"t"}}"#, .unprocessableContent, "params.subject"),
-                (#"{"action":"gmail.send","params":{"to":["a@example.com"],"subject":"s","text":"t","attachments":[]}}"#, .unprocessableContent, "params.attachments"),
+                (#"{"action":"gmail.send","params":{"to":["a@example.com"],"subject":"s","text":"t","attachment":[]}}"#, .unprocessableContent, "params.attachment"),
                 (#"{"action":"fax.send","params":{}}"#, .unprocessableContent, "action"),
                 (#"{"action":"task.create","params":{"title":"x"},"priority":1}"#, .unprocessableContent, "priority"),
                 (#"{"action":"task.create","params":{"title":"x"},"callback_url":"ftp://x"}"#, .unprocessableContent, "callback_url"),

@@ -18,6 +18,8 @@ struct ConsoleApprovalsController: Sendable {
     let waiters: ConcurrencyLimit
     let audit: SecurityAudit
     let outboxEnabled: Bool
+    let download: DownloadApprovalFile
+    let files: any JobAttachmentReading
 
     static let pageSize = 50
 
@@ -27,6 +29,7 @@ struct ConsoleApprovalsController: Sendable {
         read.get("stream", use: stream)
         read.get("{id}", use: approval)
         read.get("{id}/html", use: emailHTML)
+        read.get("{id}/attachments/{sha256}", use: file)
         let decide = workspace.group("approvals").add(middleware: RequireScope(.approvalsDecide, audit: audit))
         decide.post("{id}/approve", use: approve)
         decide.post("{id}/reject", use: reject)
@@ -126,12 +129,39 @@ struct ConsoleApprovalsController: Sendable {
               case .gmailSend(let email) = validated.typed, let html = email.html
         else { throw Problem(.notFound, detail: "This job has no HTML body.") }
         let images = request.uri.queryParameters.get("images") == "remote" ? "img-src data: https: http:" : "img-src data:"
+        let shown = try await Self.inliningImages(of: email, in: html, files: files, job: job)
         var headers: HTTPFields = [.contentType: "text/html; charset=utf-8"]
         ConsolePages.securityHeaders(
             &headers, csp: "sandbox; default-src 'none'; style-src 'unsafe-inline'; \(images); frame-ancestors 'self'; form-action 'none'")
         headers[.xFrameOptions] = "SAMEORIGIN"
         headers[.referrerPolicy] = "no-referrer"
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: html)))
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: shown)))
+    }
+
+    /// The HTML with each `cid:` reference to an inline image replaced by the image as a
+    /// `data:` URL, so the reviewer sees the images the recipient will (the frame's CSP
+    /// allows `data:` images only). Inline parts are raster images (`AttachmentTypes.inline`).
+    static func inliningImages(of email: GmailSend, in html: String, files: any JobAttachmentReading, job: JobRecord) async throws -> String {
+        guard !email.inline.isEmpty else { return html }
+        let stored = try await files.contents(workspaceID: job.workspaceID, jobID: job.id)
+        guard case .success(let complete) = email.withContents(stored) else { return html }
+        var shown = html
+        for image in email.inline {
+            guard let id = image.contentID, let bytes = complete.contents[image.sha256] else { continue }
+            let url = "data:\(image.contentType);base64,\(bytes.base64EncodedString())"
+            shown = shown.replacingOccurrences(of: "cid:\(id)", with: url, options: .caseInsensitive)
+        }
+        return shown
+    }
+
+    /// One file of the message, as a download (the API's `FileDownload`).
+    @Sendable func file(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let workspace = try context.requireWorkspace()
+        let id = try context.parameters.require("id")
+        let sha256 = try context.parameters.require("sha256")
+        guard SortableID.isWellFormed(id, prefix: "apr"), let file = try await download(workspace: workspace, approvalID: id, sha256: sha256)
+        else { throw Problem(.notFound, detail: "This approval has no such file.") }
+        return FileDownload.response(file)
     }
 
     @Sendable func approve(_ request: Request, context: AppRequestContext) async throws -> Response {

@@ -23,13 +23,15 @@ func addConsoleRoutes(
             provider: OIDCProvider(settings: oidc, logger: Logger(label: "gateapi.console")), signIn: signIn, publicURL: config.console.publicURL
         ).addRoutes(to: console)
     }
+    let attachmentReads = TimedJobAttachments(store: services.jobAttachments, timeout: max(config.databaseTimeout, .seconds(30)))
     let workspace = signedIn.group("w/{ws}")
         .add(middleware: WorkspacePathMiddleware())
         .add(middleware: WorkspaceAccessMiddleware(denials: denials, workspaces: services.workspaces, timeout: config.databaseTimeout))
         .add(middleware: RateLimitMiddleware(limiter: limiter))
     ConsoleApprovalsController(
         pages: pages, reads: approvalReads, vote: vote, events: services.events, waiters: services.eventWaiters, audit: audit,
-        outboxEnabled: config.console.emailDelivery == .outbox
+        outboxEnabled: config.console.emailDelivery == .outbox,
+        download: DownloadApprovalFile(approvals: approvalReads, files: attachmentReads), files: attachmentReads
     ).addRoutes(to: workspace)
     ConsoleJobController(
         pages: pages, jobs: jobReads, approvals: services.approvals, webhooks: WebhookStore(client: services.postgres, logger: Logger(label: "gateapi.console")),

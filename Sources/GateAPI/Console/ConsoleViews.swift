@@ -78,10 +78,25 @@ enum ConsoleViews {
             return ["email": consoleView([
                 "headers": message.headers(date: nil, messageID: nil).map { "\($0.name): \($0.value)" },
                 "text": email.text, "has_html": email.html != nil,
+                "files": email.files.map { file in
+                    consoleView([
+                        "filename": file.filename, "content_type": file.contentType, "sha256": file.sha256,
+                        "size": byteCount(file.size), "content_id": file.contentID,
+                    ])
+                },
+                "has_files": !email.files.isEmpty,
+                "message_size": email.files.isEmpty ? nil : byteCount(MIMEMessage(email: email).encodedSizeAfterEachFile().last ?? 0),
             ])]
         case .taskCreate:
             return ["task": validated.preview.prettyText]
         }
+    }
+
+    /// `5.2 MB`, `830 kB`, `412 bytes` (decimal units, as Gmail states its limit).
+    static func byteCount(_ bytes: Int) -> String {
+        if bytes >= 1_000_000 { return String(format: "%.1f MB", Double(bytes) / 1_000_000) }
+        if bytes >= 1_000 { return "\(bytes / 1_000) kB" }
+        return "\(bytes) bytes"
     }
 
     /// What the API's vote refusals mean, in words for the person who was refused.

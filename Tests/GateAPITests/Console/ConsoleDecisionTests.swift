@@ -152,6 +152,30 @@ import Testing
         }
     }
 
+    @Test func filesAreListedDownloadableAndInlineImagesShownInTheFrame() async throws {
+        try await AuthFixture.with { fixture, client in
+            try await fixture.allowBothActions(client)
+            let job = try await fixture.submit(client, key: UUID().uuidString, body: try GmailAttachmentTests.invoice)
+            let jobID = try #require(job.json["id"] as? String, "\(String(buffer: job.body))")
+            let approvalID = try await fixture.approvalID(of: jobID)
+            let rita = try await fixture.consoleBrowser(client)
+            let page = String(buffer: try await rita.get(client, "/console/w/acme/approvals/\(approvalID)").body)
+            let pdfSHA = GmailAttachmentTests.sha(GmailAttachmentTests.pdf)
+            #expect(page.contains(#"<a href="/console/w/acme/approvals/\#(approvalID)/attachments/\#(pdfSHA)" download class="file-link">invoice.pdf</a>"#))
+            #expect(page.contains("(inline image, cid:logo)") && page.contains("70 kB") && page.contains("Überweisungen"))
+            let download = try await rita.get(client, "/console/w/acme/approvals/\(approvalID)/attachments/\(pdfSHA)")
+            #expect(download.status == .ok && Data(download.body.readableBytesView) == GmailAttachmentTests.pdf)
+            #expect(download.headers[.contentDisposition] == #"attachment; filename="invoice.pdf"; filename*=UTF-8''invoice.pdf"#)
+            #expect(download.headers[.xContentTypeOptions] == "nosniff")
+            let missing = try await rita.get(client, "/console/w/acme/approvals/\(approvalID)/attachments/\(String(repeating: "a", count: 64))")
+            #expect(missing.status == .notFound)
+            // The frame shows the logo as the recipient will, from the stored bytes.
+            let frame = String(buffer: try await rita.get(client, "/console/w/acme/approvals/\(approvalID)/html").body)
+            #expect(frame.contains(#"<img src="data:image/png;base64,\#(GmailAttachmentTests.png.base64EncodedString())" alt="ACME">"#))
+            #expect(!frame.contains("cid:logo"))
+        }
+    }
+
     @Test func theQueueCountsUpToItsCap() async throws {
         try await AuthFixture.with { fixture, client in
             try await fixture.allowBothActions(client)
