@@ -63,6 +63,8 @@ def before_call(context, case, kwargs):
     if not isinstance(case.body, dict):
         return
     if _is(case, "post", JOBS):
+        if not _is_negative(case):
+            _files(case)
         _idempotency(case)
     elif _is_negative(case):
         return
@@ -84,6 +86,58 @@ def before_call(context, case, kwargs):
         # Constraints exist for gmail.send only; the path, not the body, names the action.
         if case.body.get("constraints"):
             case.body["constraints"] = {}
+
+
+# A file's bytes must be what its type says, and its name's extension must not name
+# another type (422 otherwise): the document lists the types, but cannot tie bytes or
+# names to them. Valid requests get a small file of each declared type, a name with
+# that type's extension, at most 10 files in all, and HTML that shows every inline image.
+_SAMPLES = {
+    "application/pdf": ("pdf", b"%PDF-1.7\n%%EOF\n"),
+    "text/csv": ("csv", b"a,b\n1,2\n"), "text/plain": ("txt", b"hello\n"), "text/calendar": ("ics", b"BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n"),
+    "application/json": ("json", b"{}"),
+    "image/png": ("png", b"\x89PNG\r\n\x1a\n" + bytes(16)), "image/jpeg": ("jpg", b"\xff\xd8\xff\xe0" + bytes(16)),
+    "image/gif": ("gif", b"GIF89a" + bytes(16)), "image/webp": ("webp", b"RIFF\x10\x00\x00\x00WEBPVP8 " + bytes(8)),
+    "application/zip": ("zip", b"PK\x05\x06" + bytes(18)),
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document": ("docx", b"PK\x03\x04" + bytes(26)),
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": ("xlsx", b"PK\x03\x04" + bytes(26)),
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation": ("pptx", b"PK\x03\x04" + bytes(26)),
+    "application/vnd.oasis.opendocument.text": ("odt", b"PK\x03\x04" + bytes(26)),
+    "application/vnd.oasis.opendocument.spreadsheet": ("ods", b"PK\x03\x04" + bytes(26)),
+    "application/vnd.oasis.opendocument.presentation": ("odp", b"PK\x03\x04" + bytes(26)),
+    "application/msword": ("doc", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(16)),
+    "application/vnd.ms-excel": ("xls", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(16)),
+    "application/vnd.ms-powerpoint": ("ppt", b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(16)),
+}
+
+
+def _files(case):
+    params = case.body.get("params")
+    if case.body.get("action") != "gmail.send" or not isinstance(params, dict):
+        return
+    count = 0
+    for key in ("inline", "attachments"):
+        items = params.get(key)
+        if not isinstance(items, list):
+            continue
+        kept = []
+        for item in items:
+            if not isinstance(item, dict) or count >= 10:
+                continue
+            kind = str(item.get("content_type", "")).lower()
+            extension, data = _SAMPLES.get(kind, _SAMPLES["image/png" if key == "inline" else "application/pdf"])
+            item["filename"] = f"file-{count}.{extension}"
+            item["content_base64"] = __import__("base64").b64encode(data).decode()
+            if key == "inline":
+                item["content_id"] = f"img{count}"
+            kept.append(item)
+            count += 1
+        params[key] = kept
+    cids = [item["content_id"] for item in params.get("inline") or [] if isinstance(item, dict)]
+    if cids:
+        shown = "".join(f'<img src="cid:{cid}">' for cid in cids)
+        html = params.get("html") if isinstance(params.get("html"), str) else ""
+        params["html"] = html[:524288 - len(shown)] + shown
 
 
 def _idempotency(case):

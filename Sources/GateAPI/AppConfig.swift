@@ -269,7 +269,7 @@ extension ResourceLimits {
         limits.authFailuresPerMinute = try env.int("AUTH_FAILURES_PER_MINUTE", default: 60, in: 1...1_000_000)
         limits.authFailuresBurst = try env.int("AUTH_FAILURES_BURST", default: 20, in: 1...1_000_000)
         limits.maxSubmissionBodyBytes = try env.int("MAX_SUBMISSION_BODY_BYTES", default: 30 << 20, in: 1024...(256 << 20))
-        limits.largeSubmissionsPerReplica = try env.int("LARGE_SUBMISSIONS_PER_REPLICA", default: 4, in: 1...1000)
+        limits.largeSubmissionsPerReplica = try env.int("LARGE_SUBMISSIONS_PER_REPLICA", default: 2, in: 1...1000)
         limits.metricsToken = try env.secret("METRICS_TOKEN", minimumBytes: 16)
         let maxQueued = try env.int("WORKSPACE_MAX_QUEUED_JOBS", default: QueueLimits.defaultMaxQueued, in: 0...100_000_000)
         let maxQueueAge = try env.int("WORKSPACE_MAX_QUEUE_AGE_SECONDS", default: 0, in: 0...31_536_000)

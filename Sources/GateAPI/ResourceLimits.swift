@@ -37,7 +37,7 @@ struct ResourceLimits: Sendable {
     /// `LARGE_SUBMISSIONS_PER_REPLICA` bodies over `MAX_BODY_BYTES` are read at once,
     /// which bounds the memory they take (bench/RESULTS.md "Attachments").
     var maxSubmissionBodyBytes = 30 << 20
-    var largeSubmissionsPerReplica = 4
+    var largeSubmissionsPerReplica = 2
     /// How often each replica samples the queues it answers from (`QUEUE_SAMPLE_INTERVAL_MS`).
     var queueSampleInterval = Duration.seconds(1)
 }

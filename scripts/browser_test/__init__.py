@@ -37,6 +37,8 @@ The package, a module an idea:
                 the numbered screenshots, and the main loop over the scenarios
   identity.py   who gets in: sign_in, sign_out, foreign_workspace, oidc_sign_in
   review.py     deciding one approval: approve, reject, refusals, live_update
+  files.py      attachments: a gmail.send with files, previewed, downloaded, approved and
+                read back from the outbox by Python's email package
   bulk.py       bulk_approve
   records.py    compliance (the audit log and its exports) and admin (policies, API keys)
   __main__.py   the scenarios in the order they run

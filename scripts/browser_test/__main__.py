@@ -2,7 +2,7 @@
 order they run and --list names them."""
 import sys
 
-from . import bulk, identity, records, review
+from . import bulk, files, identity, records, review
 from .harness import main
 
 SCENARIOS = [
@@ -11,6 +11,7 @@ SCENARIOS = [
     review.reject,
     review.refusals,
     review.live_update,
+    files.attachments,
     identity.sign_out,
     identity.foreign_workspace,
     identity.oidc_sign_in,

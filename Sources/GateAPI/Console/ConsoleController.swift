@@ -12,9 +12,11 @@ struct ConsoleController: Sendable {
     /// Whether the sign-in page offers the identity provider (`OIDC_ISSUER` is set).
     let identityProvider: Bool
 
-    func addRoutes(to console: RouterGroup<AppRequestContext>, signedIn: RouterGroup<AppRequestContext>) {
+    func addRoutes(
+        to console: RouterGroup<AppRequestContext>, signedIn: RouterGroup<AppRequestContext>, throttled: RouterGroup<AppRequestContext>
+    ) {
         console.get("signin", use: signInPage)
-        console.post("signin", use: redeem)
+        throttled.post("signin", use: redeem)
         console.get("assets/console.css") { _, _ in Self.asset(PackageResources.console_css, type: "text/css; charset=utf-8") }
         console.get("assets/console.js") { _, _ in Self.asset(PackageResources.console_js, type: "text/javascript; charset=utf-8") }
         signedIn.get(use: home)
@@ -24,7 +26,6 @@ struct ConsoleController: Sendable {
     static func asset(_ bytes: [UInt8], type: String) -> Response {
         var headers: HTTPFields = [.contentType: type, .cacheControl: "public, max-age=300"]
         ConsolePages.securityHeaders(&headers)
-        headers[.cacheControl] = "public, max-age=300"
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
     }
 

@@ -19,9 +19,11 @@ struct ConsoleOIDCController: Sendable {
     /// state's first characters, so sign-ins started in two tabs do not overwrite each other.
     static func stateCookie(_ state: some StringProtocol) -> String { "gateapi_oidc_" + state.prefix(8) }
 
-    func addRoutes(to console: RouterGroup<AppRequestContext>) {
-        console.get("oidc/start", use: start)
-        console.get("callback", use: callback)
+    /// `throttled` spends the address's sign-in budget on refusals; the start, which writes
+    /// a row for anyone, on every request.
+    func addRoutes(to throttled: RouterGroup<AppRequestContext>, failures: AuthFailureThrottle) {
+        throttled.group().add(middleware: ConsoleSignInThrottle(failures: failures, everyAttempt: true)).get("oidc/start", use: start)
+        throttled.get("callback", use: callback)
     }
 
     func redirectURI(_ request: Request) -> String {

@@ -1,5 +1,6 @@
 import Actions
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Persistence
 
@@ -15,6 +16,7 @@ struct ConsoleOutboxController: Sendable {
         let read = workspace.group("outbox").add(middleware: RequireScope(.jobsRead, .approvalsRead, audit: audit))
         read.get(use: list)
         read.get("{job}", use: message)
+        read.get("{job}/message.eml", use: eml)
     }
 
     func common(_ context: AppRequestContext, title: String) -> [String: Any?] {
@@ -45,5 +47,22 @@ struct ConsoleOutboxController: Sendable {
             "at": RFC3339.format(message.createdAt), "raw": message.raw,
         ]) { $1 }
         return pages.html("console-outbox-message", consoleView(view))
+    }
+
+    /// The message byte for byte (`message/rfc822`), to open in a mail client: how its
+    /// attachments and inline images look to a recipient.
+    @Sendable func eml(_ request: Request, context: AppRequestContext) async throws -> Response {
+        let workspace = try context.requireWorkspace()
+        let job = try context.parameters.require("job")
+        guard let message = try await outbox.find(workspaceID: workspace, jobID: job) else {
+            throw Problem(.notFound, detail: "The outbox has no message of that job.")
+        }
+        var headers = HTTPFields()
+        headers[.contentType] = "message/rfc822"
+        headers[.contentDisposition] = "attachment; filename=\"\(message.jobID).eml\""
+        headers[.xContentTypeOptions] = "nosniff"
+        headers[.contentSecurityPolicy] = "default-src 'none'; sandbox"
+        headers[.cacheControl] = "private, no-store"
+        return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: ByteBuffer(string: message.raw)))
     }
 }

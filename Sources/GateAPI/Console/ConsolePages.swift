@@ -47,7 +47,9 @@ struct ConsolePages: Sendable {
         // Not no-referrer: with it, Chromium sends `Origin: null` on the console's own form
         // posts, and the sign-in's origin check would refuse them. Other sites get nothing.
         fields[.referrerPolicy] = "same-origin"
-        fields[.cacheControl] = "no-store"
+        // Pages are per person and change with every decision; the style sheet and script
+        // say their own (a few minutes), which this must not override.
+        if fields[.cacheControl] == nil { fields[.cacheControl] = "no-store" }
         if fields[.xFrameOptions] == nil { fields[.xFrameOptions] = "DENY" }
     }
 

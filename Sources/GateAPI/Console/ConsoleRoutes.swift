@@ -17,11 +17,14 @@ func addConsoleRoutes(
         store: TimedConsoleSessions(store: services.consoleSessions, timeout: config.databaseTimeout), settings: config.console.signIn)
     let console = router.group("console").add(middleware: ConsoleErrorPages(pages: pages))
     let signedIn = console.group().add(middleware: ConsoleSessionMiddleware(signIn: signIn, pages: pages))
-    ConsoleController(pages: pages, signIn: signIn, identityProvider: config.console.oidc != nil).addRoutes(to: console, signedIn: signedIn)
+    // The doors before sign-in that cost a statement: a budget per client address.
+    let throttled = console.group().add(middleware: ConsoleSignInThrottle(failures: services.authFailures))
+    ConsoleController(pages: pages, signIn: signIn, identityProvider: config.console.oidc != nil)
+        .addRoutes(to: console, signedIn: signedIn, throttled: throttled)
     if let oidc = config.console.oidc {
         ConsoleOIDCController(
             provider: OIDCProvider(settings: oidc, logger: Logger(label: "gateapi.console")), signIn: signIn, publicURL: config.console.publicURL
-        ).addRoutes(to: console)
+        ).addRoutes(to: throttled, failures: services.authFailures)
     }
     let attachmentReads = TimedJobAttachments(store: services.jobAttachments, timeout: max(config.databaseTimeout, .seconds(30)))
     let workspace = signedIn.group("w/{ws}")

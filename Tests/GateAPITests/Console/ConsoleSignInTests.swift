@@ -44,6 +44,33 @@ import Testing
         }
     }
 
+    @Test func pagesAreNeverCachedButTheStyleSheetAndScriptAreForAFewMinutes() async throws {
+        try await AuthFixture.with { fixture, client in
+            let page = try await client.execute(uri: "/console/signin", method: .get)
+            #expect(page.headers[.cacheControl] == "no-store")
+            for asset in ["/console/assets/console.css", "/console/assets/console.js"] {
+                let response = try await client.execute(uri: asset, method: .get)
+                #expect(response.status == .ok && response.headers[.cacheControl] == "public, max-age=300", "\(asset)")
+                #expect(response.headers[.xContentTypeOptions] == "nosniff")
+            }
+        }
+    }
+
+    @Test func guessingLinksRunsOutOfTheAddresssBudget() async throws {
+        try await AuthFixture.with(environment: ["AUTH_FAILURES_BURST": "3", "AUTH_FAILURES_PER_MINUTE": "1"]) { fixture, client in
+            let good = try await fixture.consoleLink(sub: "rita", scopes: ["acme": ["approvals:read"]])
+            for _ in 0..<3 {
+                let guess = try await fixture.redeem(client, link: "gsl_" + String(repeating: "b", count: 32))
+                #expect(guess.headers[.location]?.hasPrefix("/console/signin?refused=") == true)
+            }
+            // Out of tokens: refused before the link is looked up, even a good one, as a page.
+            let blocked = try await fixture.redeem(client, link: good)
+            #expect(blocked.status == .tooManyRequests && blocked.headers[.retryAfter] != nil)
+            #expect(blocked.headers[.contentType]?.hasPrefix("text/html") == true)
+            #expect(try await fixture.count("SELECT count(*) FROM console_sign_in_links WHERE used_at IS NOT NULL") == 0)
+        }
+    }
+
     @Test func theCookieIsSecureExceptOnLoopback() {
         func cookie(_ authority: String) -> String {
             let request = Request(
