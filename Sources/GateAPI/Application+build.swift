@@ -51,6 +51,7 @@ struct AppServices: Sendable {
     let outbox: DevOutboxStore
     /// The bytes of `gmail.send` files.
     let jobAttachments: JobAttachmentStore
+    let reviewerDirectory: ReviewerDirectoryStore
     /// Submissions whose bodies may be larger than `MAX_BODY_BYTES` (files), at once in this replica.
     let largeSubmissions: ConcurrencyLimit
 
@@ -95,6 +96,7 @@ struct AppServices: Sendable {
         consoleSessions = ConsoleSessionStore(client: postgres, logger: logger)
         outbox = DevOutboxStore(client: postgres, logger: logger)
         jobAttachments = JobAttachmentStore(client: postgres, logger: logger)
+        reviewerDirectory = ReviewerDirectoryStore(client: postgres, logger: logger)
         largeSubmissions = ConcurrencyLimit(config.limits.largeSubmissionsPerReplica, perKey: config.limits.largeSubmissionsPerReplica)
         switch config.console.emailDelivery {
         case .outbox:
@@ -231,6 +233,11 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
         defaultApprovalTimeoutSeconds: config.approvalTimeoutSeconds)
     PoliciesController(
         reads: TimedPolicyReads(store: services.policies, timeout: timeout), changePolicy: changePolicy, cache: services.policyCache,
+        audit: audit
+    ).addRoutes(to: workspace)
+    ReviewersController(
+        directory: ManageReviewerDirectory(
+            store: TimedReviewerDirectory(store: services.reviewerDirectory, timeout: timeout)),
         audit: audit
     ).addRoutes(to: workspace)
     let submitJob = SubmitJob(

@@ -244,3 +244,25 @@ struct TimedConsoleSessions: ConsoleSessionStoring, PostgresTimed {
         try await timed { try await store.endSession(idHash: idHash, actor: actor) }
     }
 }
+
+/// The reviewer directory as the server runs it: each call under the dependency timeout.
+struct TimedReviewerDirectory: ReviewerDirectoryStoring, PostgresTimed {
+    let store: ReviewerDirectoryStore
+    let timeout: Duration
+
+    func put(workspaceID: String, entry: DirectoryEntry, actor: AuditActor) async throws -> DirectoryEntry {
+        try await timed { try await store.put(workspaceID: workspaceID, entry: entry, actor: actor) }
+    }
+
+    func remove(workspaceID: String, person: String, actor: AuditActor) async throws -> Bool {
+        try await timed { try await store.remove(workspaceID: workspaceID, person: person, actor: actor) }
+    }
+
+    func list(workspaceID: String) async throws -> [DirectoryEntry] {
+        try await timed { try await store.list(workspaceID: workspaceID) }
+    }
+
+    func find(workspaceID: String, person: String) async throws -> DirectoryEntry? {
+        try await timed { try await store.find(workspaceID: workspaceID, person: person) }
+    }
+}

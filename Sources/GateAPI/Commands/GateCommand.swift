@@ -12,7 +12,7 @@ struct GateCommand: AsyncParsableCommand {
         abstract: "GateAPI: a human-in-the-loop gated job API for AI agents.",
         subcommands: [
             ServeCommand.self, MigrateCommand.self, WorkspaceCommand.self, KeysCommand.self, CredentialsCommand.self,
-            TokenCommand.self, AuditCommand.self, WebhookSecretsCommand.self, ConsoleCommand.self,
+            TokenCommand.self, AuditCommand.self, WebhookSecretsCommand.self, ConsoleCommand.self, ReviewersCommand.self,
         ],
         defaultSubcommand: ServeCommand.self
     )
