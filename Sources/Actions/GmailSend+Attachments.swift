@@ -144,7 +144,12 @@ extension GmailSend {
     }
 
     /// The first file at which the encoded message passes Gmail's limit, as a field error.
+    /// Every gmail.send submission passes here, so a message without files is measured
+    /// only when its bodies could come near the limit: under 16 MB of UTF-8 together
+    /// (at most one added CR per line break, 2 × 512 Ki of them) their base64 lines stay
+    /// below 24 MB. Characters are graphemes, so 512 Ki of them can still be many MB.
     func sizeError() -> FieldError? {
+        guard !files.isEmpty || text.utf8.count + (html?.utf8.count ?? 0) > 16_000_000 else { return nil }
         let sizes = MIMEMessage(email: self).encodedSizeAfterEachFile()
         guard let total = sizes.last, total > Self.maxMessageBytes else { return nil }
         let files = filesWithPaths

@@ -71,6 +71,14 @@ enum SampleFiles {
         #expect(real.utf8.count < sizes.last!)
     }
 
+    @Test func bodiesAloneCanPassTheLimitAndAreRefused() {
+        // 512 Ki characters, but each a 25-byte grapheme (a family emoji): 12.8 MB a body.
+        let heavy = String(repeating: "👨‍👩‍👧‍👦", count: 512 * 1024)
+        let found = errors(["to": ["a@example.com"], "subject": "s", "text": .string(heavy), "html": .string(heavy)])
+        #expect(found.map(\.field) == ["params"])
+        #expect(found.first?.message.contains("before any file; Gmail's limit is 25000000") == true)
+    }
+
     @Test func messagesWithoutFilesRenderAsBefore() throws {
         let email = try gmailSend(["to": ["a@example.com"], "subject": "s", "text": "t", "html": "<p>h</p>"])
         let raw = MIMEMessage(email: email).render(date: date, messageID: "m@x", boundary: "b1")
