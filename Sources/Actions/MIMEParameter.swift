@@ -3,7 +3,7 @@
 /// (`filename*=UTF-8''r%C3%A9sum%C3%A9.pdf`), in numbered continuations
 /// (`filename*0*=…; filename*1*=…`) when one line would pass 78 characters. The
 /// value is one header's tail: callers start it on a folded line.
-enum MIMEParameter {
+public enum MIMEParameter {
     /// Whole continuation lines stay within 78 characters with the fold's space.
     static let maxSectionCharacters = 60
     /// A parameter alone on a folded line (a space before, `;` after) within 78.
@@ -28,6 +28,12 @@ enum MIMEParameter {
         }
         sections.append(current)
         return sections.enumerated().map { "\(name)*\($0.offset)*=\($0.element)" }.joined(separator: ";\r\n ")
+    }
+
+    /// `UTF-8''…`: the value as an RFC 2231 / RFC 8187 extended value (HTTP's
+    /// `Content-Disposition: attachment; filename*=` uses the same encoding).
+    public static func extendedValue(_ value: String) -> String {
+        "UTF-8''" + percentEncoded(value).joined()
     }
 
     /// RFC 2231 `attribute-char`s stay; every other UTF-8 byte becomes `%XX`. One element per character written.

@@ -1,3 +1,4 @@
+import Actions
 import Foundation
 import Gate
 import HTTPTypes
@@ -24,16 +25,6 @@ enum FileDownload {
         let fallback = String(String.UnicodeScalarView(filename.unicodeScalars.map { scalar in
             scalar.isASCII && scalar.value >= 0x20 && scalar.value < 0x7F && scalar != "\"" && scalar != "\\" ? scalar : "_"
         }))
-        let kept = Set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$&+-.^_`|~".utf8)
-        let encoded = filename.utf8.map { byte in
-            kept.contains(byte) ? String(UnicodeScalar(byte)) : "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
-        }.joined()
-        return "attachment; filename=\"\(fallback)\"; filename*=UTF-8''\(encoded)"
-    }
-}
-
-extension String {
-    fileprivate func leftPadded(to width: Int) -> String {
-        count >= width ? self : String(repeating: "0", count: width - count) + self
+        return "attachment; filename=\"\(fallback)\"; filename*=\(MIMEParameter.extendedValue(filename))"
     }
 }

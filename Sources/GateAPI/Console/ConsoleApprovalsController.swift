@@ -141,13 +141,15 @@ struct ConsoleApprovalsController: Sendable {
     /// The HTML with each `cid:` reference to an inline image replaced by the image as a
     /// `data:` URL, so the reviewer sees the images the recipient will (the frame's CSP
     /// allows `data:` images only). Inline parts are raster images (`AttachmentTypes.inline`).
+    /// Only the inline images are read, each checked against its SHA-256 (the message's
+    /// attachments, up to 25 MB, are not needed to show the HTML).
     static func inliningImages(of email: GmailSend, in html: String, files: any JobAttachmentReading, job: JobRecord) async throws -> String {
-        guard !email.inline.isEmpty else { return html }
-        let stored = try await files.contents(workspaceID: job.workspaceID, jobID: job.id)
-        guard case .success(let complete) = email.withContents(stored) else { return html }
         var shown = html
         for image in email.inline {
-            guard let id = image.contentID, let bytes = complete.contents[image.sha256] else { continue }
+            guard let id = image.contentID,
+                let bytes = try await files.content(workspaceID: job.workspaceID, jobID: job.id, sha256: image.sha256),
+                EmailAttachment.sha256(of: bytes) == image.sha256
+            else { continue }
             let url = "data:\(image.contentType);base64,\(bytes.base64EncodedString())"
             shown = shown.replacingOccurrences(of: "cid:\(id)", with: url, options: .caseInsensitive)
         }
