@@ -55,7 +55,11 @@ public struct GmailClient: Sendable {
     /// Gmail takes messages of up to 35 MB — the path for messages with files.
     public func send(raw: String, accessToken: String, upload: Bool = false) async throws -> GmailSentMessage {
         var request: HTTPClientRequest
+        var timeout = configuration.requestTimeout
         if upload {
+            // A message of up to 25 MB must be able to leave: the limit grows by a second
+            // per megabyte (an uplink of 8 Mbit/s), within ACTION_TIMEOUT_SECONDS.
+            timeout += .seconds(raw.utf8.count / 1_000_000)
             request = HTTPClientRequest(url: "\(configuration.baseURL)/upload/gmail/v1/users/me/messages/send?uploadType=media")
             request.method = .POST
             request.headers = headers(accessToken)
@@ -70,7 +74,7 @@ public struct GmailClient: Sendable {
             request.body = .bytes(ByteBuffer(string: #"{"raw":"\#(Self.base64URL(Data(raw.utf8)))"}"#))
         }
         let response = try await GoogleHTTP.perform(
-            request, client: httpClient, timeout: configuration.requestTimeout, service: Self.service)
+            request, client: httpClient, timeout: timeout, service: Self.service)
         guard response.status == 200 else { throw Self.classify(response) }
         struct Sent: Decodable {
             let id: String
