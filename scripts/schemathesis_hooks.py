@@ -82,10 +82,29 @@ def before_call(context, case, kwargs):
         seen = set()
         case.body["approvals"] = [a for a in case.body["approvals"]
                                   if not (isinstance(a, dict) and (a.get("id") in seen or seen.add(a.get("id"))))] or case.body["approvals"][:1]
-    elif _is(case, "put", POLICY) and (case.path_parameters or {}).get("action") == "task.create":
+    elif _is(case, "put", POLICY):
         # Constraints exist for gmail.send only; the path, not the body, names the action.
-        if case.body.get("constraints"):
+        if (case.path_parameters or {}).get("action") == "task.create" and case.body.get("constraints"):
             case.body["constraints"] = {}
+        _notifications(case.body)
+
+
+# A policy's reminders come in ascending order, and its escalation before its timeout
+# (the body's, else the server's default of a day): rules between values.
+def _notifications(body):
+    rules = body.get("notifications")
+    if not isinstance(rules, dict):
+        return
+    if isinstance(rules.get("remind_at"), list):
+        rules["remind_at"] = sorted(rules["remind_at"], key=lambda x: x if isinstance(x, (int, float)) else 0)
+    timeout = body.get("approval_timeout_seconds", 86400)
+    after = rules.get("escalate_after_seconds")
+    if isinstance(after, int) and isinstance(timeout, int) and after >= timeout:
+        if timeout > 1:
+            rules["escalate_after_seconds"] = timeout - 1
+        else:
+            rules.pop("escalate_after_seconds", None)
+            rules.pop("escalate_to", None)
 
 
 # A file's bytes must be what its type says, and its name's extension must not name

@@ -9,10 +9,10 @@ public protocol PolicyStoring: Sendable {
 
 /// Replacing a workspace's policy for one action (SPEC §2 Policy): the allowlist entry
 /// and how the action is gated. Absent fields take their defaults (enabled, approval
-/// required, the server's approval timeout, one approval, no constraints); every bad
+/// required, the server's approval timeout, one approval, no constraints, notifications to every reviewer); every bad
 /// field is reported at once (`ValidationFailure`), and nothing is written.
 public struct ChangePolicy: Sendable {
-    public static let fields: Set<String> = ["enabled", "approval", "approval_timeout_seconds", "required_approvals", "constraints"]
+    public static let fields: Set<String> = ["enabled", "approval", "approval_timeout_seconds", "required_approvals", "constraints", "notifications"]
 
     let store: any PolicyStoring
     let defaultApprovalTimeoutSeconds: Int
@@ -58,10 +58,17 @@ public struct ChangePolicy: Sendable {
             case .failure(let failure): errors += failure.errors
             }
         }
+        var notifications = NotificationRules()
+        if let raw = body["notifications"] {
+            switch NotificationRules.parse(raw, timeoutSeconds: timeout) {
+            case .success(let parsed): notifications = parsed
+            case .failure(let failure): errors += failure.errors
+            }
+        }
         guard errors.isEmpty else { return .failure(ValidationFailure(errors)) }
         return .success(
             Policy(
                 action: action.rawValue, enabled: enabled, approval: approval, approvalTimeoutSeconds: timeout,
-                requiredApprovals: required, constraints: constraints))
+                requiredApprovals: required, constraints: constraints, notifications: notifications))
     }
 }

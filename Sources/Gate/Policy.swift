@@ -14,11 +14,13 @@ public struct Policy: Sendable, Equatable {
     public var approvalTimeoutSeconds: Int
     public var requiredApprovals: Int
     public var constraints: JSONValue
+    /// Who hears of its approvals and when (issue 27).
+    public var notifications: NotificationRules
     public var updatedAt: Date?
 
     public init(
         action: String, enabled: Bool, approval: Approval, approvalTimeoutSeconds: Int, requiredApprovals: Int,
-        constraints: JSONValue, updatedAt: Date? = nil
+        constraints: JSONValue, notifications: NotificationRules = NotificationRules(), updatedAt: Date? = nil
     ) {
         self.action = action
         self.enabled = enabled
@@ -26,6 +28,7 @@ public struct Policy: Sendable, Equatable {
         self.approvalTimeoutSeconds = approvalTimeoutSeconds
         self.requiredApprovals = requiredApprovals
         self.constraints = constraints
+        self.notifications = notifications
         self.updatedAt = updatedAt
     }
 
@@ -33,7 +36,7 @@ public struct Policy: Sendable, Equatable {
         [
             "action": .string(action), "enabled": .bool(enabled), "approval": .string(approval.rawValue),
             "approval_timeout_seconds": .integer(approvalTimeoutSeconds), "required_approvals": .integer(requiredApprovals),
-            "constraints": constraints,
+            "constraints": constraints, "notifications": notifications.json,
         ]
     }
 }

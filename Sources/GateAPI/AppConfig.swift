@@ -64,6 +64,8 @@ struct AppConfig: Sendable {
     var limits: ResourceLimits
     /// The reviewer console and the development outbox.
     var console: ConsoleSettings
+    /// Telling reviewers of approvals: email, Slack, decision links (issue 27).
+    var notifications: NotificationSettings
 
     /// Reads the configuration from `environment`; the error names the first bad variable.
     static func load(from environment: [String: String]) throws(ConfigError) -> AppConfig {
@@ -197,9 +199,14 @@ struct AppConfig: Sendable {
         let auditExportConcurrency = try env.int("AUDIT_EXPORT_CONCURRENCY", default: 2, in: 1...100)
         let limits = try ResourceLimits.load(env, auditExportConcurrency: auditExportConcurrency)
 
+        let host = env.string("HOST", default: "127.0.0.1")
+        let port = try env.int("PORT", default: 8080, in: 0...65535)
+        let console = try ConsoleSettings.load(env)
+        // Links in notifications point where people reach the console.
+        let notifications = try NotificationSettings.load(env, publicURL: console.publicURL ?? "http://\(host):\(port)")
         return AppConfig(
-            host: env.string("HOST", default: "127.0.0.1"),
-            port: try env.int("PORT", default: 8080, in: 0...65535),
+            host: host,
+            port: port,
             databaseURL: databaseURL,
             database: database,
             databaseRoles: databaseRoles,
@@ -239,7 +246,8 @@ struct AppConfig: Sendable {
             authDenialAuditPerMinute: try env.int("AUTH_DENIAL_AUDIT_PER_MINUTE", default: 60, in: 1...1_000_000),
             authDenialAuditBurst: try env.int("AUTH_DENIAL_AUDIT_BURST", default: 30, in: 1...1_000_000),
             limits: limits,
-            console: try ConsoleSettings.load(env)
+            console: console,
+            notifications: notifications
         )
     }
 }

@@ -52,6 +52,10 @@ struct AppServices: Sendable {
     /// The bytes of `gmail.send` files.
     let jobAttachments: JobAttachmentStore
     let reviewerDirectory: ReviewerDirectoryStore
+    /// Approvals' notices and notification messages; decision links (issue 27).
+    let notifications: NotificationStore
+    let decisionLinks: DecisionLinkStore
+    let notificationMetrics: NotificationMetrics
     /// Submissions whose bodies may be larger than `MAX_BODY_BYTES` (files), at once in this replica.
     let largeSubmissions: ConcurrencyLimit
 
@@ -97,6 +101,9 @@ struct AppServices: Sendable {
         outbox = DevOutboxStore(client: postgres, logger: logger)
         jobAttachments = JobAttachmentStore(client: postgres, logger: logger)
         reviewerDirectory = ReviewerDirectoryStore(client: postgres, logger: logger)
+        notifications = NotificationStore(client: postgres, logger: logger)
+        decisionLinks = DecisionLinkStore(client: postgres, logger: logger)
+        notificationMetrics = NotificationMetrics(registry: metrics.registry)
         largeSubmissions = ConcurrencyLimit(config.limits.largeSubmissionsPerReplica, perKey: config.limits.largeSubmissionsPerReplica)
         switch config.console.emailDelivery {
         case .outbox:
@@ -155,6 +162,11 @@ func buildApplication(config: AppConfig, services: AppServices, logger: Logger) 
                     store: WebhookStore(client: services.postgres, logger: logger), settings: config.webhooks,
                     secrets: config.gmail.secrets, resolver: .system, interval: .milliseconds(250), logger: logger))
         }
+        background.append(
+            ApprovalNotifier(
+                store: services.notifications, links: decideByLink(config: config, services: services), email: services.email,
+                slack: config.notifications.slack.map { SlackClient(settings: $0) }, settings: config.notifications,
+                metrics: services.notificationMetrics, logger: logger))
         background.append(AuditSealer(
                 store: services.auditLog, interval: config.auditSealInterval, gateMetrics: services.gateMetrics, logger: logger))
         background.append(
@@ -289,6 +301,15 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
     auditController.addRoutes(to: workspace)
     // The console's templates, parsed once: its routes and the 405 page share them.
     let consolePages = ConsolePages()
+    let decide = decideByLink(config: config, services: services, vote: vote)
+    DecisionLinkController(pages: consolePages, decide: decide, publicURL: config.notifications.publicURL).addRoutes(
+        to: router.group("decide")
+            .add(middleware: ConsoleErrorPages(pages: consolePages))
+            .add(middleware: ConsoleSignInThrottle(failures: services.authFailures)))
+    if let slack = config.notifications.slack {
+        SlackInteractionsController(settings: slack, decide: decide, metrics: services.notificationMetrics, logger: Logger(label: "gateapi.slack"))
+            .addRoutes(to: router)
+    }
     addConsoleRoutes(
         to: router, pages: consolePages, config: config, services: services, vote: vote,
         approvalReads: TimedApprovalReads(approvals: services.approvals, jobs: jobReads, timeout: timeout), jobReads: jobReads,
@@ -297,4 +318,21 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
     // Last: it wraps only the not-found answer, and needs every route.
     router.add(middleware: MethodNotAllowedMiddleware(routes: router.routes, consolePages: consolePages))
     return router
+}
+
+/// Deciding from a notification's link or Slack button: the same vote as the API's,
+/// cast as the link's person.
+func decideByLink(config: AppConfig, services: AppServices, vote: VoteOnApproval? = nil) -> DecideByLink {
+    let timeout = config.databaseTimeout
+    let policies = services.policyCache
+    return DecideByLink(
+        links: TimedDecisionLinks(store: services.decisionLinks, timeout: timeout),
+        approvals: TimedApprovalReads(
+            approvals: services.approvals, jobs: TimedJobReads(lookups: services.jobLookups, jobs: services.jobs, timeout: timeout),
+            timeout: timeout),
+        vote: vote ?? VoteOnApproval(store: TimedApprovalVoting(store: services.approvals, timeout: timeout)),
+        directory: TimedReviewerDirectory(store: services.reviewerDirectory, timeout: timeout),
+        policies: { workspace, action in
+            try await policies.find(workspaceID: workspace, action: action)?.notifications ?? NotificationRules()
+        })
 }

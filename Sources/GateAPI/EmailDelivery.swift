@@ -13,6 +13,11 @@ protocol EmailDelivery: Sendable {
         _ email: GmailSend, job: JobRecord, attempt: Int, checkAlreadySent: Bool, mayHaveDelivered: Bool,
         beforeSending: @Sendable () async throws -> Void
     ) async throws -> JSONValue
+
+    /// Sends a notification about `job` (issue 27) from the same account; `key` names
+    /// the message for good (its Message-ID), so a retry finds one an earlier attempt
+    /// sent instead of sending it twice. Returns the provider's message id.
+    func sendNotification(_ email: GmailSend, job: JobRecord, key: String, attempt: Int) async throws -> String
 }
 
 /// `gmail.send` through the workspace's own Gmail account: its sealed credentials
@@ -27,21 +32,7 @@ struct GmailDelivery: EmailDelivery {
         _ email: GmailSend, job: JobRecord, attempt: Int, checkAlreadySent: Bool, mayHaveDelivered: Bool,
         beforeSending: @Sendable () async throws -> Void
     ) async throws -> JSONValue {
-        // Missing configuration is retryable: the job waits in the dead letters until an
-        // admin sets credentials and requeues it.
-        guard let secrets else {
-            throw ExecutionFailure.retryable("gmail_not_configured", "SECRETS_KEY is not set on this server")
-        }
-        guard let stored = try await credentials.find(workspaceID: job.workspaceID) else {
-            throw ExecutionFailure.retryable("gmail_not_configured", "the workspace has no Gmail credentials")
-        }
-        let opened: GoogleCredentials
-        do {
-            opened = try GoogleCredentials.open(stored.sealed, with: secrets, workspaceID: job.workspaceID)
-        } catch {
-            throw ExecutionFailure.retryable(
-                "gmail_credentials_unreadable", "the stored Gmail credentials cannot be opened with SECRETS_KEY; set them again")
-        }
+        let opened = try await credentials(of: job.workspaceID)
         let sent = try await sender.send(
             email, workspaceID: job.workspaceID, credentials: opened, jobID: job.id, attempt: attempt,
             checkAlreadySent: checkAlreadySent, mayHaveDelivered: mayHaveDelivered, beforeSending: beforeSending)
@@ -49,6 +40,31 @@ struct GmailDelivery: EmailDelivery {
             "message_id": .string(sent.messageID), "thread_id": sent.threadID.map(JSONValue.string) ?? .null,
             "rfc822_message_id": .string(sent.rfc822MessageID), "already_sent": .bool(sent.alreadySent),
         ]
+    }
+
+    func sendNotification(_ email: GmailSend, job: JobRecord, key: String, attempt: Int) async throws -> String {
+        let opened = try await credentials(of: job.workspaceID)
+        return try await sender.send(
+            email, workspaceID: job.workspaceID, credentials: opened, jobID: key, attempt: attempt, checkAlreadySent: attempt > 1
+        ).messageID
+    }
+
+    /// The workspace's credentials, opened for one attempt.
+    private func credentials(of workspaceID: String) async throws -> GoogleCredentials {
+        // Missing configuration is retryable: the job waits in the dead letters until an
+        // admin sets credentials and requeues it.
+        guard let secrets else {
+            throw ExecutionFailure.retryable("gmail_not_configured", "SECRETS_KEY is not set on this server")
+        }
+        guard let stored = try await credentials.find(workspaceID: workspaceID) else {
+            throw ExecutionFailure.retryable("gmail_not_configured", "the workspace has no Gmail credentials")
+        }
+        do {
+            return try GoogleCredentials.open(stored.sealed, with: secrets, workspaceID: workspaceID)
+        } catch {
+            throw ExecutionFailure.retryable(
+                "gmail_credentials_unreadable", "the stored Gmail credentials cannot be opened with SECRETS_KEY; set them again")
+        }
     }
 }
 
@@ -67,11 +83,20 @@ struct OutboxDelivery: EmailDelivery {
         let raw = MIMEMessage(email: email).render(date: Date(), messageID: messageID, boundary: GmailSender.boundary(jobID: job.id))
         try await beforeSending()
         let kept = try await outbox.keep(
-            jobID: job.id, workspaceID: job.workspaceID, messageID: messageID, recipients: email.recipients.map(\.address),
+            outboxID: job.id, jobID: job.id, workspaceID: job.workspaceID, messageID: messageID, recipients: email.recipients.map(\.address),
             subject: email.subject, raw: raw)
         return [
             "message_id": .string("outbox:\(job.id)"), "thread_id": .null, "rfc822_message_id": .string("<\(messageID)>"),
             "already_sent": .bool(!kept), "outbox": .bool(true),
         ]
+    }
+
+    func sendNotification(_ email: GmailSend, job: JobRecord, key: String, attempt: Int) async throws -> String {
+        let messageID = GmailSender.messageID(jobID: key, domain: configuration.messageIDDomain)
+        let raw = MIMEMessage(email: email).render(date: Date(), messageID: messageID, boundary: GmailSender.boundary(jobID: key))
+        _ = try await outbox.keep(
+            outboxID: key, jobID: job.id, workspaceID: job.workspaceID, messageID: messageID,
+            recipients: email.recipients.map(\.address), subject: email.subject, raw: raw)
+        return "outbox:\(key)"
     }
 }

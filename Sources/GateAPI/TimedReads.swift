@@ -97,8 +97,8 @@ struct TimedOutboxReads: PostgresTimed {
         try await timed { try await outbox.list(workspaceID: workspaceID, limit: limit) }
     }
 
-    func find(workspaceID: String, jobID: String) async throws -> OutboxMessage? {
-        try await timed { try await outbox.find(workspaceID: workspaceID, jobID: jobID) }
+    func find(workspaceID: String, outboxID: String) async throws -> OutboxMessage? {
+        try await timed { try await outbox.find(workspaceID: workspaceID, outboxID: outboxID) }
     }
 }
 
@@ -113,5 +113,14 @@ struct TimedJobAttachments: PostgresTimed, JobAttachmentReading {
 
     func content(workspaceID: String, jobID: String, sha256: String) async throws -> Data? {
         try await timed { try await store.content(workspaceID: workspaceID, jobID: jobID, sha256: sha256) }
+    }
+}
+
+struct TimedNotificationReads: PostgresTimed {
+    let store: NotificationStore
+    let timeout: Duration
+
+    func deliveries(workspaceID: String, approvalID: String) async throws -> [DeliveryRecord] {
+        try await timed { try await store.deliveries(workspaceID: workspaceID, approvalID: approvalID) }
     }
 }

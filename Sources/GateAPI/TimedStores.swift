@@ -266,3 +266,24 @@ struct TimedReviewerDirectory: ReviewerDirectoryStoring, PostgresTimed {
         try await timed { try await store.find(workspaceID: workspaceID, person: person) }
     }
 }
+
+struct TimedDecisionLinks: DecisionLinkStoring, PostgresTimed {
+    let store: DecisionLinkStore
+    let timeout: Duration
+
+    func create(tokenHash: [UInt8], link: DecisionLink, deliveryID: Int64?) async throws {
+        try await timed { try await store.create(tokenHash: tokenHash, link: link, deliveryID: deliveryID) }
+    }
+
+    func find(tokenHash: [UInt8]) async throws -> DecisionLink? {
+        try await timed { try await store.find(tokenHash: tokenHash) }
+    }
+
+    func spend(tokenHash: [UInt8], via channel: String, actor: AuditActor) async throws -> DecisionLink? {
+        try await timed { try await store.spend(tokenHash: tokenHash, via: channel, actor: actor) }
+    }
+
+    func refuse(_ link: DecisionLink, because refusal: DecisionLinkRefusal, via channel: String, actor: AuditActor) async throws {
+        try await timed { try await store.refuse(link, because: refusal, via: channel, actor: actor) }
+    }
+}

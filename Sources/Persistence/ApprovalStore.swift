@@ -101,8 +101,18 @@ public struct ApprovalStore: ApprovalVotingStore, JobCancellationStore {
     /// The approval and its votes in one statement (one snapshot): a row per vote, or
     /// one row with NULL vote columns.
     public func ballot(workspaceID: String, id: String) async throws -> ApprovalBallot? {
+        try await Self.ballot(
+            client.execute(PreparedQuery<StateStatement>(Self.stateQuery(workspaceID: workspaceID, id: id)), logger: logger))
+    }
+
+    /// The same, inside a transaction of the caller's.
+    static func ballot(workspaceID: String, id: String, on connection: PostgresConnection, logger: Logger) async throws -> ApprovalBallot? {
+        try await ballot(connection.query(stateQuery(workspaceID: workspaceID, id: id), logger: logger))
+    }
+
+    static func ballot(_ rows: some AsyncSequence<PostgresRow, any Error>) async throws -> ApprovalBallot? {
         var state: ApprovalBallot?
-        for try await row in try await client.execute(PreparedQuery<StateStatement>(Self.stateQuery(workspaceID: workspaceID, id: id)), logger: logger) {
+        for try await row in rows {
             let cells = row.makeRandomAccess()
             if state == nil {
                 state = ApprovalBallot(

@@ -138,7 +138,9 @@ public struct JobStore: Sendable {
                 INSERT INTO approvals (id, workspace_id, job_id, action, status, payload_hash, required_approvals, expires_at)
                 SELECT \(approvalID), workspace_id, id, action, 'pending', payload_hash, required_approvals, expires_at
                 FROM job WHERE status = 'pending_approval'
-                RETURNING id
+                RETURNING id, workspace_id, job_id
+            ), notice AS (
+                \(unescaped: Self.requestedNotice)
             ), audit AS (
                 \(auditFrom: [
                     AuditFrom(source: "job", targetIDColumn: "id", event: submitted),
@@ -148,6 +150,17 @@ public struct JobStore: Sendable {
             SELECT \(unescaped: Self.columnNames) FROM job
             """
     }
+
+    /// A new approval's "requested" notice (issue 27; migration 0024), in the statement
+    /// that creates it, when anybody is to hear of it: a reviewer of the workspace who
+    /// takes notifications, or the job's callback. A workspace without a directory pays
+    /// one index probe, not a row (bench/RESULTS.md "Approval notices").
+    static let requestedNotice = """
+        INSERT INTO approval_notices (workspace_id, approval_id, kind)
+                SELECT approval.workspace_id, approval.id, 'requested' FROM approval JOIN job ON job.id = approval.job_id
+                WHERE job.callback_url IS NOT NULL
+                   OR EXISTS (SELECT FROM reviewers AS r WHERE r.workspace_id = approval.workspace_id AND r.notify)
+        """
 
     /// The details of a submission's audit rows (SPEC §4 Audit), alone or in a batch.
     static func submittedDetails(_ job: NewJob) -> [String: JSONValue] {
@@ -198,7 +211,9 @@ public struct JobStore: Sendable {
                 SELECT input.approval_id, job.workspace_id, job.id, job.action, 'pending', job.payload_hash,
                        job.required_approvals, job.expires_at
                 FROM job JOIN input ON input.id = job.id WHERE job.status = 'pending_approval'
-                RETURNING id, job_id
+                RETURNING id, workspace_id, job_id
+            ), notice AS (
+                \(requestedNotice)
             ), audit AS (
                 INSERT INTO audit_events (workspace_id, actor_type, actor_id, actor_ip, action, target_type, target_id, outcome,
                                           request_id, details)

@@ -14,7 +14,7 @@ public struct PolicyStore: PolicyStoring {
         self.logger = logger
     }
 
-    static let columns = "action, enabled, approval, approval_timeout_seconds, required_approvals, constraints::text, updated_at"
+    static let columns = "action, enabled, approval, approval_timeout_seconds, required_approvals, constraints::text, notifications::text, updated_at"
 
     public func list(workspaceID: String) async throws -> [Policy] {
         try await Self.policies(
@@ -42,12 +42,14 @@ public struct PolicyStore: PolicyStoring {
             ).first
             let rows = try await connection.query(
                 """
-                INSERT INTO policies (workspace_id, action, enabled, approval, approval_timeout_seconds, required_approvals, constraints, updated_at)
+                INSERT INTO policies (workspace_id, action, enabled, approval, approval_timeout_seconds, required_approvals, constraints,
+                                      notifications, updated_at)
                 VALUES (\(workspaceID), \(policy.action), \(policy.enabled), \(policy.approval.rawValue), \(policy.approvalTimeoutSeconds),
-                        \(policy.requiredApprovals), \(policy.constraints.jsonText)::jsonb, now())
+                        \(policy.requiredApprovals), \(policy.constraints.jsonText)::jsonb, \(policy.notifications.json.jsonText)::jsonb, now())
                 ON CONFLICT (workspace_id, action) DO UPDATE SET enabled = EXCLUDED.enabled, approval = EXCLUDED.approval,
                     approval_timeout_seconds = EXCLUDED.approval_timeout_seconds,
-                    required_approvals = EXCLUDED.required_approvals, constraints = EXCLUDED.constraints, updated_at = now()
+                    required_approvals = EXCLUDED.required_approvals, constraints = EXCLUDED.constraints,
+                    notifications = EXCLUDED.notifications, updated_at = now()
                 RETURNING \(unescaped: Self.columns)
                 """, logger: logger)
             guard let after = try await Self.policies(rows).first else { throw PolicyStoreError.notWritten }
@@ -62,8 +64,8 @@ public struct PolicyStore: PolicyStoring {
 
     static func policies(_ rows: PostgresRowSequence) async throws -> [Policy] {
         var result: [Policy] = []
-        for try await (action, enabled, approval, timeout, required, constraints, updatedAt) in rows.decode(
-            (String, Bool, String, Int, Int, String, Date).self)
+        for try await (action, enabled, approval, timeout, required, constraints, notifications, updatedAt) in rows.decode(
+            (String, Bool, String, Int, Int, String, String, Date).self)
         {
             result.append(
                 Policy(
@@ -72,6 +74,7 @@ public struct PolicyStore: PolicyStoring {
                     // Unreadable text becomes null, which no action accepts as constraints:
                     // the gate then refuses rather than run without them.
                     constraints: (try? JSONValue(parsing: constraints)) ?? .null,
+                    notifications: NotificationRules.stored((try? JSONValue(parsing: notifications)) ?? .null),
                     updatedAt: updatedAt))
         }
         return result

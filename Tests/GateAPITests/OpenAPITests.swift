@@ -34,9 +34,13 @@ import Testing
     }
 
     /// `METHOD /path` for every route of a router, path parameters as `{}`; the
-    /// reviewer console's pages (`/console`) are HTML for people, not part of the API.
+    /// reviewer console's pages (`/console`) and the decision links' pages (`/decide`)
+    /// are HTML for people, and Slack's callback (`/slack/interactions`, docs/api.md)
+    /// speaks Slack's protocol: none of them is part of the API.
     static func servedRoutes(_ router: Router<AppRequestContext>) -> Set<String> {
-        Set(router.routes.map { "\($0.method.rawValue) \(normalized($0.path.description))" }.filter { !$0.contains(" /console") })
+        Set(router.routes.map { "\($0.method.rawValue) \(normalized($0.path.description))" }.filter {
+            !$0.contains(" /console") && !$0.contains(" /decide/") && !$0.hasSuffix(" /slack/interactions")
+        })
     }
 
     /// `/v1/workspaces/{ws}/jobs/:id/` → `/v1/workspaces/{}/jobs/{}`: Hummingbird and

@@ -20,6 +20,8 @@ struct ConsoleApprovalsController: Sendable {
     let outboxEnabled: Bool
     let download: DownloadApprovalFile
     let files: any JobAttachmentReading
+    /// Who was told of the approval, and whether it reached them (issue 27).
+    let notifications: TimedNotificationReads
 
     static let pageSize = 50
 
@@ -84,13 +86,14 @@ struct ConsoleApprovalsController: Sendable {
 
     @Sendable func approval(_ request: Request, context: AppRequestContext) async throws -> Response {
         let (approval, job) = try await load(context)
+        let deliveries = try await notifications.deliveries(workspaceID: approval.workspaceID, approvalID: approval.id)
         return page(approval: approval, job: job, context: context, remoteImages: request.uri.queryParameters.get("images") == "remote",
-                    flash: Self.flash(request.uri.queryParameters.get("done")))
+                    flash: Self.flash(request.uri.queryParameters.get("done")), deliveries: deliveries)
     }
 
     func page(
         approval: ApprovalRecord, job: JobRecord, context: AppRequestContext, remoteImages: Bool = false,
-        flash: [String: String]?, status: HTTPResponse.Status = .ok
+        flash: [String: String]?, status: HTTPResponse.Status = .ok, deliveries: [DeliveryRecord] = []
     ) -> Response {
         var view = common(context, title: "\(approval.action) · approval")
         for (key, value) in ConsoleViews.preview(of: job) { view[key] = value }
@@ -107,6 +110,14 @@ struct ConsoleApprovalsController: Sendable {
             "reason": approval.reason, "reason_code": approval.reasonCode,
             "decidable": approval.status == .pending && context.principal?.has(.approvalsDecide, in: approval.workspaceID) == true,
             "reason_codes": ConsoleViews.reasonCodes, "remote_images": remoteImages, "flash": flash,
+            "notifications": deliveries.map { delivery in
+                consoleView([
+                    "kind": delivery.kind.rawValue, "person": delivery.person, "channel": delivery.channel.rawValue,
+                    "address": delivery.address, "status": delivery.status, "attempts": delivery.attempts, "error": delivery.lastError,
+                    "at": RFC3339.format(delivery.deliveredAt ?? delivery.createdAt),
+                ])
+            },
+            "has_notifications": !deliveries.isEmpty,
         ]) { $1 }
         return pages.html("console-approval", consoleView(view), status: status)
     }

@@ -27,6 +27,8 @@ struct ConsolePages: Sendable {
             ("console-keys", PackageResources.console_keys_mustache),
             ("console-dead-letters", PackageResources.console_dead_letters_mustache),
             ("console-outbox-message", PackageResources.console_outbox_message_mustache),
+            ("decide-confirm", PackageResources.decide_confirm_mustache),
+            ("decide-result", PackageResources.decide_result_mustache),
         ]
         for (name, bytes) in templates {
             // The templates are part of the binary: one that does not parse is a build defect.

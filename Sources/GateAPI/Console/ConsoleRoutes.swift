@@ -34,7 +34,8 @@ func addConsoleRoutes(
     ConsoleApprovalsController(
         pages: pages, reads: approvalReads, vote: vote, events: services.events, waiters: services.eventWaiters, audit: audit,
         outboxEnabled: config.console.emailDelivery == .outbox,
-        download: DownloadApprovalFile(approvals: approvalReads, files: attachmentReads), files: attachmentReads
+        download: DownloadApprovalFile(approvals: approvalReads, files: attachmentReads), files: attachmentReads,
+        notifications: TimedNotificationReads(store: services.notifications, timeout: config.databaseTimeout)
     ).addRoutes(to: workspace)
     ConsoleJobController(
         pages: pages, jobs: jobReads, approvals: services.approvals, webhooks: WebhookStore(client: services.postgres, logger: Logger(label: "gateapi.console")),
@@ -51,7 +52,9 @@ func addConsoleRoutes(
         cache: services.keyCache, audit: audit, outboxEnabled: outboxEnabled
     ).addRoutes(to: workspace)
     if outboxEnabled {
-        ConsoleOutboxController(pages: pages, outbox: TimedOutboxReads(outbox: services.outbox, timeout: config.databaseTimeout), audit: audit)
+        ConsoleOutboxController(
+            pages: pages, outbox: TimedOutboxReads(outbox: services.outbox, timeout: config.databaseTimeout), audit: audit,
+            publicURL: config.notifications.publicURL)
             .addRoutes(to: workspace)
     }
 }
