@@ -113,6 +113,7 @@ let package = Package(
                 .embedInCode("Resources/console/console-signin.mustache"),
                 .embedInCode("Resources/console/decide-confirm.mustache"),
                 .embedInCode("Resources/console/decide-result.mustache"),
+                .embedInCode("Resources/console/console-reviewers.mustache"),
                 .embedInCode("Resources/console/console-workspaces.mustache"),
                 .embedInCode("Resources/console/console-queue.mustache"),
                 .embedInCode("Resources/console/console-queue-rows.mustache"),

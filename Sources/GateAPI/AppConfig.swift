@@ -202,8 +202,10 @@ struct AppConfig: Sendable {
         let host = env.string("HOST", default: "127.0.0.1")
         let port = try env.int("PORT", default: 8080, in: 0...65535)
         let console = try ConsoleSettings.load(env)
-        // Links in notifications point where people reach the console.
-        let notifications = try NotificationSettings.load(env, publicURL: console.publicURL ?? "http://\(host):\(port)")
+        // Links in notifications point where people reach the console: its configured
+        // address, else the one Render gives the service, else this server's own.
+        let renderURL = env.optional("RENDER_EXTERNAL_URL").map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        let notifications = try NotificationSettings.load(env, publicURL: console.publicURL ?? renderURL ?? "http://\(host):\(port)")
         return AppConfig(
             host: host,
             port: port,

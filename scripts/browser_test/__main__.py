@@ -2,7 +2,7 @@
 order they run and --list names them."""
 import sys
 
-from . import bulk, files, identity, records, review
+from . import bulk, files, identity, notifications, records, review
 from .harness import main
 
 SCENARIOS = [
@@ -18,6 +18,7 @@ SCENARIOS = [
     bulk.bulk_approve,
     records.compliance,
     records.admin,
+    notifications.decision_link,
 ]
 
 sys.exit(main(SCENARIOS, sys.argv[1:]))

@@ -46,6 +46,7 @@ struct ConsoleAdminController: Sendable {
                 "action": action.rawValue, "allowed": policy?.enabled == true, "auto": policy?.approval == .auto,
                 "timeout": policy?.approvalTimeoutSeconds ?? 86400, "required": policy?.requiredApprovals ?? 1,
                 "constraints": policy.map { $0.constraints.prettyText } ?? "{}",
+                "notifications": policy.map { $0.notifications.json.prettyText } ?? "{}",
                 "updated_at": policy?.updatedAt.map(RFC3339.format),
             ])
         }
@@ -70,6 +71,12 @@ struct ConsoleAdminController: Sendable {
         let constraintsText = form["constraints"].flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 } ?? "{}"
         if let constraints = try? JSONValue(parsing: constraintsText) { body["constraints"] = constraints } else {
             errors.append("the constraints must be a JSON object")
+        }
+        // The form carries the whole policy (a PUT replaces it): notification rules left
+        // out would be reset.
+        let notificationsText = form["notifications"].flatMap { $0.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty ? nil : $0 } ?? "{}"
+        if let notifications = try? JSONValue(parsing: notificationsText) { body["notifications"] = notifications } else {
+            errors.append("the notifications must be a JSON object")
         }
         let before = try await policies.find(workspaceID: workspace, action: action)
         guard errors.isEmpty else { throw Problem(.unprocessableContent, detail: errors.joined(separator: "; ")) }

@@ -52,6 +52,7 @@ struct ConsoleOutboxController: Sendable {
             "text_lines": Self.textBody(of: message.raw).map { lines in
                 lines.map { line in ["segments": Self.segments(of: line, linking: publicURL)] }
             },
+            "has_text": Self.textBody(of: message.raw) != nil,
         ]) { $1 }
         return pages.html("console-outbox-message", consoleView(view))
     }

@@ -29,6 +29,7 @@ struct ConsolePages: Sendable {
             ("console-outbox-message", PackageResources.console_outbox_message_mustache),
             ("decide-confirm", PackageResources.decide_confirm_mustache),
             ("decide-result", PackageResources.decide_result_mustache),
+            ("console-reviewers", PackageResources.console_reviewers_mustache),
         ]
         for (name, bytes) in templates {
             // The templates are part of the binary: one that does not parse is a build defect.

@@ -51,6 +51,11 @@ func addConsoleRoutes(
         pages: pages, reads: TimedKeyReads(store: services.apiKeys, timeout: config.databaseTimeout), keys: admin.keys,
         cache: services.keyCache, audit: audit, outboxEnabled: outboxEnabled
     ).addRoutes(to: workspace)
+    ConsoleReviewersController(
+        pages: pages,
+        directory: ManageReviewerDirectory(store: TimedReviewerDirectory(store: services.reviewerDirectory, timeout: config.databaseTimeout)),
+        audit: audit, outboxEnabled: outboxEnabled
+    ).addRoutes(to: workspace)
     if outboxEnabled {
         ConsoleOutboxController(
             pages: pages, outbox: TimedOutboxReads(outbox: services.outbox, timeout: config.databaseTimeout), audit: audit,

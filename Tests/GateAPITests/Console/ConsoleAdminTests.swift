@@ -34,6 +34,47 @@ import Testing
         }
     }
 
+    @Test func theReviewerDirectoryIsKeptInTheConsoleAndPolicyFormsKeepNotificationRules() async throws {
+        try await AuthFixture.with { fixture, client in
+            try await fixture.allowBothActions(client)
+            let ada = try await fixture.consoleBrowser(client, sub: "ada", scopes: ["policies:admin", "approvals:read"])
+            let saved = try await ada.post(
+                client, "/console/w/acme/admin/reviewers",
+                [("person", "auth0|5f7c"), ("email", "rita@acme.example"), ("display_name", "Rita"), ("slack_user_id", "U024BE7LH"),
+                 ("groups", "finance, security"), ("notify", "on")])
+            #expect(saved.status == .seeOther, "\(String(buffer: saved.body))")
+            let page = String(buffer: try await ada.get(client, "/console/w/acme/admin/reviewers").body)
+            #expect(page.contains("auth0|5f7c") && page.contains("finance, security") && page.contains("U024BE7LH"))
+            #expect(page.contains(#"action="/console/w/acme/admin/reviewers/auth0%7C5f7c/remove""#))
+            let bad = try await ada.post(
+                client, "/console/w/acme/admin/reviewers", [("person", "sam"), ("email", "not an address"), ("groups", "Finance")])
+            #expect(bad.status == .unprocessableContent)
+            let badPage = String(buffer: bad.body)
+            #expect(badPage.contains("Nothing was saved") && badPage.contains("email") && badPage.contains("groups[0]"))
+            #expect(try await fixture.count("SELECT count(*)::int FROM reviewers") == 1)
+            let removed = try await ada.post(client, "/console/w/acme/admin/reviewers/auth0%7C5f7c/remove", [])
+            #expect(removed.status == .seeOther)
+            #expect(try await fixture.count("SELECT count(*)::int FROM reviewers") == 0)
+            let audited = try await fixture.count(
+                "SELECT count(*)::int FROM audit_events WHERE action IN ('reviewer.changed', 'reviewer.removed') AND actor_id = 'ada'")
+            #expect(audited == 2)
+            let reviewer = try await fixture.consoleBrowser(client)
+            #expect(try await reviewer.get(client, "/console/w/acme/admin/reviewers").status == .forbidden)
+
+            // The policy form carries the notification rules: saving it keeps them.
+            let withRules = try await ada.post(
+                client, "/console/w/acme/admin/policies/gmail.send",
+                [("enabled", "on"), ("approval", "required"), ("required_approvals", "1"), ("approval_timeout_seconds", "600"),
+                 ("constraints", "{}"), ("notifications", #"{"groups":["finance"],"remind_at":[0.5]}"#)])
+            #expect(withRules.status == .ok, "\(String(buffer: withRules.body))")
+            let form = String(buffer: try await ada.get(client, "/console/w/acme/admin/policies").body)
+            #expect(form.contains("&quot;remind_at&quot;"), "the policy page shows the rules to be posted again")
+            let stored = try await fixture.count(
+                "SELECT count(*)::int FROM policies WHERE action = 'gmail.send' AND notifications = '{\"groups\":[\"finance\"],\"remind_at\":[0.5]}'::jsonb")
+            #expect(stored == 1)
+        }
+    }
+
     @Test func aKeysSecretIsShownOnceAndRevokingStopsIt() async throws {
         try await AuthFixture.with { fixture, client in
             let kim = try await fixture.consoleBrowser(client, sub: "kim", scopes: ["keys:admin", "jobs:read", "jobs:write"])
