@@ -246,6 +246,42 @@ import Testing
         }
     }
 
+    @Test func notificationEmailsGoThroughTheWorkspacesGmailAndARefusedSendIsRetried() async throws {
+        let google = try await FakeGoogle.start()
+        do {
+            // Gmail's rate limit answers the first send; the retry finds nothing sent and sends.
+            google.enqueueSendResponses([.gmailError(429, reason: "rateLimitExceeded", retryAfter: "1")])
+            let environment = [
+                "SECRETS_KEY": GmailExecutionTests.secretsKey, "GMAIL_API_BASE_URL": google.gmailBaseURL, "GOOGLE_TOKEN_URL": google.tokenURL,
+                "NOTIFICATION_POLL_INTERVAL_MS": "50", "NOTIFICATION_RETRY_BASE_SECONDS": "1", "CONSOLE_PUBLIC_URL": "https://gate.example.com",
+            ]
+            try await AuthFixture.with(environment: environment) { fixture, client in
+                let stored = try await client.execute(
+                    uri: "/v1/workspaces/acme/gmail-credentials", method: .put, headers: bearer(fixture.adminKey),
+                    body: ByteBuffer(string: #"{"type":"access_token","access_token":"\#(google.validAccessToken)"}"#))
+                #expect(stored.status == .ok, "\(String(buffer: stored.body))")
+                try await Self.setUp(
+                    fixture, client,
+                    policy: #"{"approval":"required","approval_timeout_seconds":3600,"notifications":{"groups":["security"]}}"#)
+                let (_, approvalID) = try await Self.submit(fixture, client)
+                #expect(try await eventually(within: .seconds(15)) { google.sentMessages.count == 1 })
+                let sent = try #require(google.sentMessages.first)
+                #expect(try sent.message.addresses("To").map(\.address) == ["sec@acme.example"])
+                let text = try #require(sent.message.body("text/plain"))
+                #expect(text.contains("Approve: https://gate.example.com/decide/gdl_") && text.contains("Subject: Quarterly report"))
+                #expect(sent.messageID?.hasPrefix("ntf-") == true, "a notification's Message-ID names its delivery: \(sent.messageID ?? "-")")
+                #expect(google.sendRequests.count == 2 && google.listRequests.count == 1, "the retry first looked for an earlier send")
+                let delivered = try await fixture.count(
+                    "SELECT count(*)::int FROM notification_deliveries WHERE approval_id = '\(approvalID)' AND status = 'delivered' AND attempts = 2")
+                #expect(delivered == 1)
+            }
+        } catch {
+            await google.stop()
+            throw error
+        }
+        await google.stop()
+    }
+
     @Test func remindersAndEscalationFireOnceEachAcrossTwoReplicas() async throws {
         try await withFakeSlack { slack in
             let identity = try await TestIdentity.make()
