@@ -135,6 +135,11 @@ public struct DecideByLink: Sendable {
         }
         let ballot = try VoteOnApproval.checked(
             VoteOnApproval.Ballot(decision: link.decision, comment: comment, reasonCode: reasonCode, payloadHashSeen: link.payloadHash))
+        // A refusal is audited as whoever pressed the button or posted the form — a Slack
+        // member, or (a link) someone unknown — never as the person the link was for.
+        var refusedActor = actor
+        refusedActor.kind = slackUser == nil ? .anonymous : .user
+        refusedActor.id = slackUser.map { "slack:\($0)" }
         var actor = actor
         actor.kind = .user
         actor.id = link.person
@@ -153,11 +158,11 @@ public struct DecideByLink: Sendable {
             refusal = nil
         }
         if let refusal {
-            try await links.refuse(link, because: refusal, via: channel, actor: actor)
+            try await links.refuse(link, because: refusal, via: channel, actor: refusedActor)
             return .refused(refusal, link)
         }
         guard let spent = try await links.spend(tokenHash: Self.hash(token), via: channel, actor: actor) else {
-            try await links.refuse(link, because: .used, via: channel, actor: actor)
+            try await links.refuse(link, because: .used, via: channel, actor: refusedActor)
             return .refused(.used, link)
         }
         let reviewer = Reviewer(principal: "user:\(spent.person)", person: spent.person)

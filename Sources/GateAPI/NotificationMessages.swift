@@ -131,11 +131,12 @@ struct NotificationMessage {
     }
 
     func slackBlocks() -> JSONValue {
-        var preview = previewLines.joined(separator: "\n")
-        if preview.count > 2500 { preview = String(preview.prefix(2500)) + "\n… (the console shows the rest)" }
+        // A section's text is at most 3,000 characters, counted after escaping.
+        var preview = Self.mrkdwn(previewLines.joined(separator: "\n"))
+        if preview.count > 2800 { preview = String(preview.prefix(2800)) + "\n… (the console shows the rest)" }
         var blocks: [JSONValue] = [
             section("*\(Self.mrkdwn(headline))*\n\(Self.mrkdwn(whoAsks)) · \(Self.mrkdwn(votesSoFar)) · expires \(deadline)"),
-            section("```\(Self.mrkdwn(preview))```"),
+            section("```\(preview)```"),
         ]
         var buttons: [JSONValue] = []
         if let approve = links.approve, let reject = links.reject {

@@ -129,6 +129,7 @@ import Testing
                 #expect(try await fixture.count("SELECT count(*)::int FROM approval_votes WHERE approval_id = '\(approvalID)'") == 1)
                 let refused = try await fixture.auditRows(action: "decision_link.refused")
                 #expect(refused.map(\.2) == ["used", "wrong_person"], "\(refused)")
+                #expect(refused.map(\.0) == ["slack:URITA1", "slack:USTRANGER"], "a refusal names who pressed, not the link's person")
 
                 // Sam decides from the email: opening the link (twice, as a scanner would) decides nothing.
                 let samApprove = try #require(Self.link("Approve:", in: samText))
