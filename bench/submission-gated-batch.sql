@@ -1,9 +1,13 @@
 -- pgbench script: the statement GateAPI commits for a batch of gated (gmail.send)
--- submissions (Sources/Persistence/JobStore.swift `InsertStatement`, written by
+-- submissions (Sources/Persistence/JobStore.swift `BatchInsertStatement`, written by
 -- `JobInsertBatcher`): :n jobs, their approvals and both audit rows of each, in one
 -- statement and one commit. GateAPI binds the batch as one jsonb array; here the array
 -- is built from :n, :r and the client id (pgbench cannot bind strings it builds), and
 -- Postgres parses it on every execution as it does GateAPI's. jobs/s = tps × :n.
+-- The `notice` CTE (`JobStore.requestedNotice`, migration 0024) queues each approval's
+-- "requested" notice when the job has a callback (never here: callback_url is NULL) or
+-- the workspace has a reviewer with notify; without one it only probes `reviewers`.
+-- The same statement without it: submission-gated-batch-before-notices.sql.
 \set r random(0, 1000000000)
 WITH batch AS (
     SELECT jsonb_agg(jsonb_build_object(
@@ -30,7 +34,12 @@ WITH batch AS (
                       submitted_by, acts_for, callback_url, required_approvals, expires_at)
     SELECT id, workspace_id, action, params, payload_hash, status, idempotency_key, submitted_by_type,
            submitted_by, acts_for, callback_url, required_approvals, now() + make_interval(secs => approval_timeout)
-    FROM input ORDER BY ord
+    FROM input
+    WHERE NOT EXISTS (
+        SELECT FROM idempotency_records AS r
+        WHERE r.workspace_id = input.workspace_id AND r.idempotency_key = input.idempotency_key
+          AND r.expires_at > now())
+    ORDER BY workspace_id, idempotency_key, ord
     ON CONFLICT (workspace_id, idempotency_key) DO NOTHING
     RETURNING id, workspace_id, action, params::text, payload_hash, status, idempotency_key, submitted_by_type, submitted_by, acts_for, callback_url, required_approvals, expires_at, created_at, updated_at, status_reason, status_code, attempts, next_attempt_at, result::text
 ), approval AS (
@@ -38,7 +47,12 @@ WITH batch AS (
     SELECT input.approval_id, job.workspace_id, job.id, job.action, 'pending', job.payload_hash,
            job.required_approvals, job.expires_at
     FROM job JOIN input ON input.id = job.id WHERE job.status = 'pending_approval'
-    RETURNING id, job_id
+    RETURNING id, workspace_id, job_id
+), notice AS (
+    INSERT INTO approval_notices (workspace_id, approval_id, kind)
+    SELECT approval.workspace_id, approval.id, 'requested' FROM approval JOIN job ON job.id = approval.job_id
+    WHERE job.callback_url IS NOT NULL
+       OR EXISTS (SELECT FROM reviewers AS r WHERE r.workspace_id = approval.workspace_id AND r.notify)
 ), audit AS (
     INSERT INTO audit_events (workspace_id, actor_type, actor_id, actor_ip, action, target_type, target_id, outcome,
                               request_id, details)
