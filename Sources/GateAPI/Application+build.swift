@@ -307,7 +307,7 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
             .add(middleware: ConsoleErrorPages(pages: consolePages))
             .add(middleware: ConsoleSignInThrottle(failures: services.authFailures)))
     if let slack = config.notifications.slack {
-        SlackInteractionsController(settings: slack, decide: decide, metrics: services.notificationMetrics, logger: Logger(label: "gateapi.slack"))
+        SlackInteractionsController(settings: slack, slack: SlackClient(settings: slack), decide: decide, metrics: services.notificationMetrics, logger: Logger(label: "gateapi.slack"))
             .addRoutes(to: router)
     }
     addConsoleRoutes(

@@ -40,6 +40,22 @@ struct SlackClient: Sendable {
         _ = try await call("chat.update", ["channel": .string(parts[0]), "ts": .string(parts[1]), "text": .string(text), "blocks": blocks])
     }
 
+    /// Tells the member who pressed a button, privately, why nothing was decided, through
+    /// the interaction's `response_url`. Only a URL on Slack's hooks host (or this
+    /// deployment's Slack API host, for a stand-in) is called: the URL comes in a
+    /// request, and the server must not be made to post anywhere else.
+    func respondPrivately(to responseURL: String, text: String) async {
+        guard let url = URL(string: responseURL), url.scheme == "https" || url.host == URL(string: settings.apiURL)?.host,
+              let host = url.host, host == "hooks.slack.com" || host == URL(string: settings.apiURL)?.host
+        else { return }
+        var request = HTTPClientRequest(url: responseURL)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: "application/json; charset=utf-8")
+        let body: JSONValue = ["response_type": "ephemeral", "replace_original": false, "text": .string(text)]
+        request.body = .bytes(ByteBuffer(string: body.jsonText))
+        _ = try? await httpClient.execute(request, deadline: .now() + .seconds(Int64(settings.timeoutSeconds)))
+    }
+
     private func call(_ method: String, _ body: [String: JSONValue]) async throws -> JSONValue {
         var request = HTTPClientRequest(url: "\(settings.apiURL)/\(method)")
         request.method = .POST

@@ -16,6 +16,7 @@ import Prometheus
 /// its link used and decides nothing.
 struct SlackInteractionsController: Sendable {
     let settings: SlackSettings
+    let slack: SlackClient
     let decide: DecideByLink
     let metrics: NotificationMetrics
     let logger: Logger
@@ -62,13 +63,24 @@ struct SlackInteractionsController: Sendable {
         let token = link.split(separator: "/").last.map(String.init) ?? ""
         let actor = AuditActor(kind: .user, id: nil, ip: context.remoteIP, requestID: context.requestID)
         let outcome: String
+        var explanation: String?
         switch try await decide.confirm(token, comment: nil, reasonCode: nil, slackUser: slackUser, channel: "slack", actor: actor) {
-        case .refused(let refusal, _): outcome = "refused_\(refusal.rawValue)"
-        case .voted(.refused, _): outcome = "refused_vote"
+        case .refused(let refusal, _):
+            outcome = "refused_\(refusal.rawValue)"
+            explanation = DecisionLinkController.refusalPage(refusal).detail
+        case .voted(.refused(let refusal, let approval), _):
+            outcome = "refused_vote"
+            explanation = ConsoleViews.explain(refusal, approval: approval)
         case .voted(.repeated, _): outcome = "repeated"
         case .voted(.changed, _): outcome = "decided"
         }
         metrics.slackCallbacks(outcome: outcome)
+        // A decision shows in the message itself once it is updated; a refusal is told
+        // to the member who pressed, after Slack has its answer (it wants one in 3 s).
+        if let explanation, case .string(let responseURL)? = object["response_url"] {
+            let slack = self.slack
+            Task { await slack.respondPrivately(to: responseURL, text: "Nothing was decided: \(explanation)") }
+        }
         return Response(status: .ok)
     }
 

@@ -100,7 +100,7 @@ import Testing
                 let ritaPost = try #require(slack.posted.first { $0.channel == "URITA1" })
                 let ritaApprove = try #require(ritaPost.buttons["approve"])
                 #expect(ritaPost.buttons["reject"]?.hasPrefix("http://gate.test/decide/gdl_") == true)
-                let pressed = FakeSlack.interaction(user: "URITA1", value: ritaApprove)
+                let pressed = FakeSlack.interaction(user: "URITA1", value: ritaApprove, responseURL: slack.responseURL)
                 let answer = try await client.execute(
                     uri: "/slack/interactions", method: .post, headers: pressed.headers, body: ByteBuffer(string: pressed.body))
                 #expect(answer.status == .ok)
@@ -123,10 +123,15 @@ import Testing
                 let forged = FakeSlack.interaction(user: "USAM01", value: samSlackLink, secret: "another-apps-signing-secret-000")
                 #expect(try await client.execute(
                     uri: "/slack/interactions", method: .post, headers: forged.headers, body: ByteBuffer(string: forged.body)).status == .unauthorized)
-                let stranger = FakeSlack.interaction(user: "USTRANGER", value: samSlackLink)
+                let stranger = FakeSlack.interaction(user: "USTRANGER", value: samSlackLink, responseURL: slack.responseURL)
                 #expect(try await client.execute(
                     uri: "/slack/interactions", method: .post, headers: stranger.headers, body: ByteBuffer(string: stranger.body)).status == .ok)
                 #expect(try await fixture.count("SELECT count(*)::int FROM approval_votes WHERE approval_id = '\(approvalID)'") == 1)
+                // The replay and the stranger are told privately why nothing happened.
+                #expect(try await eventually { slack.responses.count == 2 })
+                let told = slack.responses.compactMap { $0.body["text"] as? String }
+                #expect(told.contains { $0.contains("Each link decides once") } && told.contains { $0.contains("sent to another reviewer") }, "\(told)")
+                #expect(slack.responses.allSatisfy { $0.body["response_type"] as? String == "ephemeral" })
                 let refused = try await fixture.auditRows(action: "decision_link.refused")
                 #expect(refused.map(\.2) == ["used", "wrong_person"], "\(refused)")
                 #expect(refused.map(\.0) == ["slack:URITA1", "slack:USTRANGER"], "a refusal names who pressed, not the link's person")

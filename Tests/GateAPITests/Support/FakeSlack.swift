@@ -56,6 +56,9 @@ final class FakeSlack: Sendable {
     var calls: [Call] { state.withLockedValue { $0.calls } }
     var posted: [Call] { calls.filter { $0.method == "chat.postMessage" } }
     var updated: [Call] { calls.filter { $0.method == "chat.update" } }
+    /// What was posted to interactions' `response_url`s (private answers to a member).
+    var responses: [Call] { calls.filter { $0.method == "response_url" } }
+    var responseURL: String { "http://127.0.0.1:\(port)/actions/T0001/1/abc" }
 
     /// The next calls answer `{"ok": false, "error": code}` (e.g. `ratelimited`).
     func failNext(_ codes: [String]) { state.withLockedValue { $0.failures += codes } }
@@ -68,12 +71,13 @@ final class FakeSlack: Sendable {
     /// Slack's interaction callback for `user` pressing the button `actionID` with `value`:
     /// the form body and its signature headers (signed with `secret` at `timestamp`).
     static func interaction(
-        user: String, actionID: String = "approve", value: String, secret: String = signingSecret, timestamp: Date = Date()
+        user: String, actionID: String = "approve", value: String, secret: String = signingSecret, timestamp: Date = Date(),
+        responseURL: String = "https://hooks.slack.com/actions/T0001/1/abc"
     ) -> (body: String, headers: HTTPFields) {
         let payload: [String: Any] = [
             "type": "block_actions", "user": ["id": user, "username": user, "team_id": "T0001"],
             "actions": [["action_id": actionID, "block_id": "approval", "type": "button", "value": value]],
-            "response_url": "https://hooks.slack.com/actions/T0001/1/abc",
+            "response_url": responseURL,
         ]
         let json = String(decoding: try! JSONSerialization.data(withJSONObject: payload), as: UTF8.self)
         let body = "payload=" + json.addingPercentEncoding(withAllowedCharacters: .alphanumerics)!
@@ -89,6 +93,12 @@ final class FakeSlack: Sendable {
     static func start() async throws -> FakeSlack {
         let state = NIOLockedValueBox(State())
         let router = Router()
+        router.post("/actions/**") { request, _ in
+            let body = try await request.body.collect(upTo: 1 << 20)
+            let json = (try? JSONSerialization.jsonObject(with: Data(buffer: body))) as? [String: Any] ?? [:]
+            state.withLockedValue { $0.calls.append(Call(method: "response_url", authorization: nil, body: json)) }
+            return Response(status: .ok)
+        }
         router.post("/api/{method}") { request, context in
             let method = try context.parameters.require("method")
             let body = try await request.body.collect(upTo: 1 << 20)
