@@ -119,14 +119,12 @@ final class FakeGoogle: Sendable {
     }
 
     private let state: NIOLockedValueBox<State>
-    private let server: Task<Void, Never>
-    private let services: ServiceGroup
+    private let server: LocalServer
 
-    private init(port: Int, state: NIOLockedValueBox<State>, server: Task<Void, Never>, services: ServiceGroup) {
+    private init(port: Int, state: NIOLockedValueBox<State>, server: LocalServer) {
         self.port = port
         self.state = state
         self.server = server
-        self.services = services
     }
 
     // MARK: Scripting and inspection
@@ -176,40 +174,14 @@ final class FakeGoogle: Sendable {
         router.post("/upload/gmail/v1/users/me/messages/send") { request, _ in try await handle(request, state: state, endpoint: .send) }
         router.get("/gmail/v1/users/me/messages") { request, _ in try await handle(request, state: state, endpoint: .list) }
 
-        var logger = Logger(label: "fake-google")
-        logger.logLevel = .critical
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "FakeGoogle"),
-            onServerRunning: { channel in
-                continuation.yield(channel.localAddress?.port ?? 0)
-            }, logger: logger)
-        // Stopped by a graceful shutdown, never by cancelling its task: a connection the
-        // server accepted but had not yet handed to its task when that task was cancelled
-        // traps NIO in debug builds (swift-nio #3481; it crashed the suite twice).
-        let services = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
-        let server = Task {
-            try? await services.run()
-            continuation.finish()
-        }
-        var port = 0
-        for await bound in ports {
-            port = bound
-            break
-        }
-        guard port > 0 else {
-            await services.triggerGracefulShutdown()
-            await server.value
-            throw FakeGoogleError.didNotStart
-        }
-        return FakeGoogle(port: port, state: state, server: server, services: services)
+        let server = try await LocalServer.start(router, name: "FakeGoogle")
+        return FakeGoogle(port: server.port, state: state, server: server)
     }
 
     /// Stops the server; pending delayed replies are abandoned.
     func stop() async {
         state.withLockedValue { $0.stopped = true }
-        await services.triggerGracefulShutdown()
-        await server.value
+        await server.stop()
     }
 
     // MARK: Handling
@@ -387,8 +359,4 @@ func withFakeGoogle(_ body: (FakeGoogle) async throws -> Void) async throws {
         throw error
     }
     await google.stop()
-}
-
-enum FakeGoogleError: Error {
-    case didNotStart
 }

@@ -43,14 +43,12 @@ final class FakeSlack: Sendable {
     let port: Int
     var apiURL: String { "http://127.0.0.1:\(port)/api" }
     private let state: NIOLockedValueBox<State>
-    private let server: Task<Void, Never>
-    private let services: ServiceGroup
+    private let server: LocalServer
 
-    private init(port: Int, state: NIOLockedValueBox<State>, server: Task<Void, Never>, services: ServiceGroup) {
+    private init(port: Int, state: NIOLockedValueBox<State>, server: LocalServer) {
         self.port = port
         self.state = state
         self.server = server
-        self.services = services
     }
 
     var calls: [Call] { state.withLockedValue { $0.calls } }
@@ -120,35 +118,11 @@ final class FakeSlack: Sendable {
             }
             return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(string: answer)))
         }
-        var logger = Logger(label: "fake-slack")
-        logger.logLevel = .critical
-        let (ports, continuation) = AsyncStream<Int>.makeStream()
-        let app = Application(
-            router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "FakeSlack"),
-            onServerRunning: { channel in continuation.yield(channel.localAddress?.port ?? 0) }, logger: logger)
-        // Stopped by a graceful shutdown, never by cancelling its task (see FakeGoogle).
-        let services = ServiceGroup(configuration: .init(services: [app], gracefulShutdownSignals: [], logger: logger))
-        let server = Task {
-            try? await services.run()
-            continuation.finish()
-        }
-        var port = 0
-        for await bound in ports {
-            port = bound
-            break
-        }
-        guard port > 0 else {
-            await services.triggerGracefulShutdown()
-            await server.value
-            throw FixtureError("the Slack stand-in did not start")
-        }
-        return FakeSlack(port: port, state: state, server: server, services: services)
+        let server = try await LocalServer.start(router, name: "FakeSlack")
+        return FakeSlack(port: server.port, state: state, server: server)
     }
 
-    func stop() async {
-        await services.triggerGracefulShutdown()
-        await server.value
-    }
+    func stop() async { await server.stop() }
 }
 
 func withFakeSlack(_ body: (FakeSlack) async throws -> Void) async throws {
