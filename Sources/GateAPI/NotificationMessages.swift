@@ -17,13 +17,26 @@ struct NotificationMessage {
 
     let delivery: DueDelivery
     let links: Links
-
+    /// The job's params read back as the action's own (once: the preview, the text and
+    /// the subject all come from it); nil if they no longer validate.
+    let validated: ValidatedAction?
     /// The preview's lines, exactly the content a reviewer decides on.
-    var previewLines: [String] {
+    let previewLines: [String]
+
+    init(delivery: DueDelivery, links: Links) {
+        self.delivery = delivery
+        self.links = links
         let job = delivery.job
-        guard case .success(let validated) = ActionRegistry.validate(action: job.action, params: job.params, form: .stored) else {
-            return ["(the job's params cannot be shown; review it in the console)"]
+        if case .success(let validated) = ActionRegistry.validate(action: job.action, params: job.params, form: .stored) {
+            self.validated = validated
+            previewLines = Self.previewLines(validated)
+        } else {
+            validated = nil
+            previewLines = ["(the job's params cannot be shown; review it in the console)"]
         }
+    }
+
+    static func previewLines(_ validated: ValidatedAction) -> [String] {
         switch validated.typed {
         case .gmailSend(let email):
             var lines = MIMEMessage(email: email).headers(date: nil, messageID: nil).map { "\($0.name): \($0.value)" }
@@ -71,11 +84,7 @@ struct NotificationMessage {
     func email() -> GmailSend? {
         guard let to = EmailAddress(delivery.address) else { return nil }
         var subject = headline
-        if case .success(let validated) = ActionRegistry.validate(action: delivery.job.action, params: delivery.job.params, form: .stored),
-           case .gmailSend(let email) = validated.typed
-        {
-            subject += " — \(email.subject)"
-        }
+        if case .gmailSend(let email)? = validated?.typed { subject += " — \(email.subject)" }
         return GmailSend(to: [to], subject: String(subject.prefix(900)), text: text(), html: html())
     }
 

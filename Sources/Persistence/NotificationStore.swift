@@ -56,12 +56,7 @@ public struct NotificationStore: NotificationStoring {
         for principal in [ballot.submitter] + ballot.submitterCreators where principal.hasPrefix("user:") {
             submitters.insert(String(principal.dropFirst("user:".count)))
         }
-        var rules = NotificationRules()
-        for try await (text) in try await connection.query(
-            "SELECT notifications::text FROM policies WHERE workspace_id = \(workspaceID) AND action = \(approval.action)", logger: logger
-        ).decode(String.self) {
-            rules = NotificationRules.stored((try? JSONValue(parsing: text)) ?? .null)
-        }
+        let rules = try await rules(workspaceID: workspaceID, action: approval.action, on: connection, logger: logger)
         let directory = try await ReviewerDirectoryStore.entries(
             connection.query(
                 "SELECT \(unescaped: ReviewerDirectoryStore.columns) FROM reviewers WHERE workspace_id = \(workspaceID) ORDER BY person",
@@ -146,18 +141,15 @@ public struct NotificationStore: NotificationStoring {
                 claimed.append(row)
             }
             var due: [DueDelivery] = []
+            // An approval's messages are claimed together (one to each reviewer, on each
+            // channel): its approval, job and rules are read once for all of them.
+            var approvals: [String: (ApprovalRecord, JobRecord, NotificationRules)?] = [:]
             for (id, kind, person, channel, address, workspace, attempts, approvalID) in claimed {
-                guard let ballot = try await ApprovalStore.ballot(workspaceID: workspace, id: approvalID, on: connection, logger: logger),
-                      let job = try await JobStore.records(
-                        connection.query("SELECT \(unescaped: JobStore.columns) FROM jobs WHERE id = \(ballot.approval.jobID)", logger: logger)
-                      ).first
-                else { continue }
-                var rules = NotificationRules()
-                for try await (text) in try await connection.query(
-                    "SELECT notifications::text FROM policies WHERE workspace_id = \(workspace) AND action = \(job.action)", logger: logger
-                ).decode(String.self) {
-                    rules = NotificationRules.stored((try? JSONValue(parsing: text)) ?? .null)
+                if approvals[approvalID] == nil {
+                    approvals[approvalID] = try await Self.approvalWithJob(
+                        workspaceID: workspace, approvalID: approvalID, on: connection, logger: logger)
                 }
+                guard let (approval, job, rules) = approvals[approvalID] ?? nil else { continue }
                 var displayName: String?
                 for try await (name) in try await connection.query(
                     "SELECT display_name FROM reviewers WHERE workspace_id = \(workspace) AND person = \(person)", logger: logger
@@ -181,10 +173,34 @@ public struct NotificationStore: NotificationStoring {
                     DueDelivery(
                         id: id, kind: NoticeKind(rawValue: kind) ?? .requested, person: person,
                         channel: NotificationRules.Channel(rawValue: channel) ?? .email, address: address, attempts: attempts,
-                        approval: ballot.approval, job: job, rules: rules, displayName: displayName, slackMessage: slackMessage))
+                        approval: approval, job: job, rules: rules, displayName: displayName, slackMessage: slackMessage))
             }
             return due
         }
+    }
+
+    /// An approval with its votes, its job and its policy's notification rules; nil if
+    /// the approval is gone (purged with its job).
+    static func approvalWithJob(workspaceID: String, approvalID: String, on connection: PostgresConnection, logger: Logger)
+        async throws -> (ApprovalRecord, JobRecord, NotificationRules)?
+    {
+        guard let ballot = try await ApprovalStore.ballot(workspaceID: workspaceID, id: approvalID, on: connection, logger: logger),
+              let job = try await JobStore.records(
+                connection.query("SELECT \(unescaped: JobStore.columns) FROM jobs WHERE id = \(ballot.approval.jobID)", logger: logger)
+              ).first
+        else { return nil }
+        return (ballot.approval, job, try await rules(workspaceID: workspaceID, action: job.action, on: connection, logger: logger))
+    }
+
+    static func rules(workspaceID: String, action: String, on connection: PostgresConnection, logger: Logger) async throws
+        -> NotificationRules
+    {
+        for try await (text) in try await connection.query(
+            "SELECT notifications::text FROM policies WHERE workspace_id = \(workspaceID) AND action = \(action)", logger: logger
+        ).decode(String.self) {
+            return NotificationRules.stored((try? JSONValue(parsing: text)) ?? .null)
+        }
+        return NotificationRules()
     }
 
     public func markDelivered(id: Int64, externalID: String?) async throws {

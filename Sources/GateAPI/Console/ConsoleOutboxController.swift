@@ -46,13 +46,12 @@ struct ConsoleOutboxController: Sendable {
             throw Problem(.notFound, detail: "The outbox has no such message.")
         }
         var view = common(context, title: message.subject)
+        let text = Self.textBody(of: message.raw)
         view.merge([
             "outbox_id": message.outboxID, "job_id": message.jobID, "to": message.recipients.joined(separator: ", "), "message_subject": message.subject,
             "at": RFC3339.format(message.createdAt), "raw": message.raw,
-            "text_lines": Self.textBody(of: message.raw).map { lines in
-                lines.map { line in ["segments": Self.segments(of: line, linking: publicURL)] }
-            },
-            "has_text": Self.textBody(of: message.raw) != nil,
+            "text_lines": text.map { lines in lines.map { line in ["segments": Self.segments(of: line, linking: publicURL)] } },
+            "has_text": text != nil,
         ]) { $1 }
         return pages.html("console-outbox-message", consoleView(view))
     }
