@@ -253,8 +253,7 @@ import Testing
     }
 
     @Test func notificationEmailsGoThroughTheWorkspacesGmailAndARefusedSendIsRetried() async throws {
-        let google = try await FakeGoogle.start()
-        do {
+        try await withFakeGoogle { google in
             // Gmail's rate limit answers the first send; the retry finds nothing sent and sends.
             google.enqueueSendResponses([.gmailError(429, reason: "rateLimitExceeded", retryAfter: "1")])
             let environment = [
@@ -281,11 +280,7 @@ import Testing
                     "SELECT count(*)::int FROM notification_deliveries WHERE approval_id = '\(approvalID)' AND status = 'delivered' AND attempts = 2")
                 #expect(delivered == 1)
             }
-        } catch {
-            await google.stop()
-            throw error
         }
-        await google.stop()
     }
 
     @Test func remindersAndEscalationFireOnceEachAcrossTwoReplicas() async throws {
