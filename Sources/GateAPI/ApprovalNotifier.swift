@@ -2,6 +2,7 @@ import Actions
 import Foundation
 import Gate
 import Logging
+import NIOConcurrencyHelpers
 import Persistence
 import PostgresNIO
 import Prometheus
@@ -24,8 +25,15 @@ struct ApprovalNotifier: Service {
     static let deliveryBatch = 16
 
     func run() async throws {
+        let counted = NIOLockedValueBox<ContinuousClock.Instant?>(nil)
         try await runPeriodically(every: settings.pollInterval, logger: logger, task: "notifications") {
             try await pass()
+            // The gauge is recounted as the pending-approvals one is (at most every 5 s),
+            // not on every pass: a backlog makes the count as long as the backlog.
+            let now = ContinuousClock.now
+            if counted.withLockedValue({ $0.map { now - $0 < ApprovalExpirySweeper.countInterval } ?? false }) { return }
+            metrics.pending.set(Int64(try await store.pendingCount()))
+            counted.withLockedValue { $0 = now }
         }
     }
 
@@ -42,7 +50,6 @@ struct ApprovalNotifier: Service {
                 for delivery in claimed { group.addTask { await deliver(delivery) } }
             }
         } while claimed.count == Self.deliveryBatch
-        metrics.pending.set(Int64(try await store.pendingCount()))
     }
 
     func deliver(_ delivery: DueDelivery) async {
