@@ -23,11 +23,15 @@ public struct ApprovalSnapshot: Sendable {
     public var submitterCreators: Set<String>
     /// reviewer principal → the vote cast so far.
     public var votes: [String: CastVote]
+    /// Who must approve, by group (the policy's rules when the job was submitted); empty:
+    /// any `requiredApprovals` distinct people.
+    public var approverRules: [ApproverRule]
 
     public init(
         status: ApprovalStatus, requiredApprovals: Int, expiresAt: Date, payloadHash: String, submitter: String,
-        submitterPerson: String?, submitterCreators: Set<String> = [], votes: [String: CastVote]
+        submitterPerson: String?, submitterCreators: Set<String> = [], votes: [String: CastVote], approverRules: [ApproverRule] = []
     ) {
+        self.approverRules = approverRules
         self.status = status
         self.requiredApprovals = requiredApprovals
         self.expiresAt = expiresAt
@@ -42,10 +46,14 @@ public struct ApprovalSnapshot: Sendable {
 public struct CastVote: Sendable, Equatable {
     public let decision: VoteDecision
     public let person: String?
+    /// Whose approval the vote can be, recorded when it was cast under group rules; nil
+    /// (any other vote): its person's, in no group.
+    public let standings: [Standing]?
 
-    public init(decision: VoteDecision, person: String?) {
+    public init(decision: VoteDecision, person: String?, standings: [Standing]? = nil) {
         self.decision = decision
         self.person = person
+        self.standings = standings
     }
 }
 
@@ -78,6 +86,9 @@ public enum VoteRefusal: Error, Sendable, Equatable {
     case expired
     /// The reviewer saw another payload than the one that would run.
     case payloadMismatch
+    /// The policy names who must approve, by group, and the reviewer is in none of
+    /// those groups (nor stands in for anybody who is).
+    case notInApproverGroups
 }
 
 /// The result of a vote that is allowed.
@@ -90,10 +101,15 @@ public enum VoteResult: Sendable, Equatable {
 
 /// The gate's rules (SPEC §4), free of storage: only people vote, quorum of distinct
 /// people, one rejection rejects, deny after the deadline, no self-approval (nor by
-/// anyone behind the submitting key), the hash the reviewer saw must be the hash that runs.
+/// anyone behind the submitting key), the hash the reviewer saw must be the hash that
+/// runs; with group rules (issue 27) only a member of a named group (or their
+/// delegate) decides, and the quorum is a matching of people to the rules' slots.
 public enum ApprovalRules {
+    /// `standings`: whose approval the reviewer's vote can be (`standings(of:on:)`);
+    /// read only when the approval has group rules.
     public static func vote(
-        _ decision: VoteDecision, by reviewer: Reviewer, payloadHashSeen: String?, on approval: ApprovalSnapshot, now: Date
+        _ decision: VoteDecision, by reviewer: Reviewer, standings: [Standing] = [], payloadHashSeen: String?,
+        on approval: ApprovalSnapshot, now: Date
     ) -> Result<VoteResult, VoteRefusal> {
         guard Reviewer.isPerson(reviewer.principal) else { return .failure(.notAPerson) }
         if reviewer.principal == approval.submitter || approval.submitterCreators.contains(reviewer.principal)
@@ -107,6 +123,13 @@ public enum ApprovalRules {
         guard approval.status == .pending else { return .failure(.notPending(approval.status)) }
         guard now < approval.expiresAt else { return .failure(.expired) }
         if let seen = payloadHashSeen, seen != approval.payloadHash { return .failure(.payloadMismatch) }
+        let rules = approval.approverRules
+        if !rules.isEmpty,
+            !QuorumMatching.canCount(
+                counted(standings, on: approval), requiredApprovals: approval.requiredApprovals, rules: rules)
+        {
+            return .failure(.notInApproverGroups)
+        }
         switch decision {
         case .reject:
             return .success(.recorded(status: .rejected, approvals: approvers(approval.votes).count))
@@ -114,7 +137,35 @@ public enum ApprovalRules {
             var people = approvers(approval.votes)
             people.insert(reviewer.person ?? reviewer.principal)
             let count = people.count
-            return .success(.recorded(status: count >= approval.requiredApprovals ? .approved : .pending, approvals: count))
+            let complete: Bool
+            if rules.isEmpty {
+                complete = count >= approval.requiredApprovals
+            } else {
+                var ballots = approvingStandings(approval)
+                ballots.append(counted(standings, on: approval))
+                complete =
+                    QuorumMatching.filled(ballots, requiredApprovals: approval.requiredApprovals, rules: rules)
+                    >= QuorumMatching.quorum(requiredApprovals: approval.requiredApprovals, rules: rules)
+            }
+            return .success(.recorded(status: complete ? .approved : .pending, approvals: count))
+        }
+    }
+
+    /// A voter's standings as they count on this approval: never a submitter's — a
+    /// delegate cannot lend a job's submitter (or anyone behind its key) their own
+    /// approval.
+    public static func counted(_ standings: [Standing], on approval: ApprovalSnapshot) -> [Standing] {
+        standings.filter { standing in
+            !standing.delegated
+                || (standing.person != approval.submitterPerson && !approval.submitterCreators.contains("user:\(standing.person)")
+                    && "user:\(standing.person)" != approval.submitter)
+        }
+    }
+
+    /// The approving people's votes as standings, for the quorum matching.
+    static func approvingStandings(_ approval: ApprovalSnapshot) -> [[Standing]] {
+        approval.votes.filter { $0.value.decision == .approve && Reviewer.isPerson($0.key) }.sorted { $0.key < $1.key }.map {
+            counted($0.value.standings ?? [Standing(person: $0.value.person ?? $0.key, groups: [])], on: approval)
         }
     }
 

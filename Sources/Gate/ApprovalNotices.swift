@@ -22,11 +22,14 @@ public struct NoticeContext: Sendable {
     public var slackMessaged: [(person: String, address: String)]
     /// Whether this deployment can post to Slack at all.
     public var slackConfigured: Bool
+    /// The store's clock, for delegations.
+    public var now: Date
 
     public init(
         kind: NoticeKind, approval: ApprovalRecord, submitters: Set<String>, rules: NotificationRules, directory: [DirectoryEntry],
-        slackMessaged: [(person: String, address: String)] = [], slackConfigured: Bool
+        slackMessaged: [(person: String, address: String)] = [], slackConfigured: Bool, now: Date = Date()
     ) {
+        self.now = now
         self.kind = kind
         self.approval = approval
         self.submitters = submitters
@@ -85,21 +88,34 @@ public enum NoticePlanner {
         guard approval.status == .pending else { return plan }
         let voted = Set(approval.votes.compactMap(\.reviewerPerson))
         let rules = context.rules
+        let groups = rules.groups.isEmpty ? deciders(approval) : Set(rules.groups)
         let audience: [DirectoryEntry]
         switch context.kind {
         case .requested:
             plan.announceToAgent = true
             plan.timers = timers(for: approval, rules: rules)
-            audience = context.directory.filter { rules.groups.isEmpty || !Set($0.groups).isDisjoint(with: rules.groups) }
+            audience = context.directory.filter { groups.isEmpty || !groups.isDisjoint(with: $0.groups) }
         case .reminder:
-            audience = context.directory.filter { rules.groups.isEmpty || !Set($0.groups).isDisjoint(with: rules.groups) }
+            audience = context.directory.filter { groups.isEmpty || !groups.isDisjoint(with: $0.groups) }
         case .escalation:
             guard let backup = rules.escalateTo else { return plan }
             audience = context.directory.filter { $0.groups.contains(backup) }
         case .decided:
             audience = []
         }
-        for entry in audience where entry.notify && !context.submitters.contains(entry.person) && !voted.contains(entry.person) {
+        let byPerson = Dictionary(context.directory.map { ($0.person, $0) }, uniquingKeysWith: { first, _ in first })
+        var told: Set<String> = []
+        for listed in audience where listed.notify && !context.submitters.contains(listed.person) && !voted.contains(listed.person) {
+            // Out of office: their delegate hears it instead — unless the delegate
+            // submitted the job and so cannot decide it.
+            var entry = listed
+            if let delegation = listed.delegation, delegation.isActive(at: context.now), let delegate = byPerson[delegation.delegate],
+                !context.submitters.contains(delegate.person)
+            {
+                entry = delegate
+            }
+            guard !context.submitters.contains(entry.person), !voted.contains(entry.person), told.insert(entry.person).inserted
+            else { continue }
             if rules.channels.contains(.email) {
                 plan.deliveries.append(PlannedDelivery(person: entry.person, channel: .email, address: entry.email))
             }
@@ -108,6 +124,15 @@ public enum NoticePlanner {
             }
         }
         return plan
+    }
+
+    /// The groups whose members alone can decide the approval (its approver rules, when
+    /// they leave no slot to anybody else); empty: everyone may.
+    static func deciders(_ approval: ApprovalRecord) -> Set<String> {
+        let rules = approval.approverRules
+        let total = rules.reduce(0) { $0 + $1.count }
+        guard !rules.isEmpty, approval.requiredApprovals <= total else { return [] }
+        return Set(rules.map(\.group))
     }
 
     /// Reminders at fractions of the approval's lifetime; escalation after its delay,

@@ -8,11 +8,14 @@ public struct VoteRecord: Sendable, Equatable {
     public let comment: String?
     public let payloadHashSeen: String?
     public let createdAt: Date
+    /// Whose approval it could be, under group rules (`CastVote.standings`).
+    public let standings: [Standing]?
 
     public init(
         reviewer: String, reviewerPerson: String?, decision: VoteDecision, comment: String?, payloadHashSeen: String?,
-        createdAt: Date
+        createdAt: Date, standings: [Standing]? = nil
     ) {
+        self.standings = standings
         self.reviewer = reviewer
         self.reviewerPerson = reviewerPerson
         self.decision = decision
@@ -36,12 +39,15 @@ public struct ApprovalRecord: Sendable, Equatable {
     public let reason: String?
     public let reasonCode: String?
     public var votes: [VoteRecord]
+    /// Who must approve, by group: the policy's rules when the job was submitted.
+    public var approverRules: [ApproverRule]
 
     public init(
         id: String, workspaceID: String, jobID: String, action: String, status: ApprovalStatus, payloadHash: String,
         requiredApprovals: Int, expiresAt: Date, createdAt: Date, decidedAt: Date?, reason: String?,
-        reasonCode: String?, votes: [VoteRecord]
+        reasonCode: String?, votes: [VoteRecord], approverRules: [ApproverRule] = []
     ) {
+        self.approverRules = approverRules
         self.id = id
         self.workspaceID = workspaceID
         self.jobID = jobID
@@ -61,7 +67,10 @@ public struct ApprovalRecord: Sendable, Equatable {
 extension ApprovalRecord {
     /// The votes as the gate's rules read them: reviewer principal → decision and person.
     public var castVotes: [String: CastVote] {
-        Dictionary(uniqueKeysWithValues: votes.map { ($0.reviewer, CastVote(decision: $0.decision, person: $0.reviewerPerson)) })
+        Dictionary(
+            uniqueKeysWithValues: votes.map {
+                ($0.reviewer, CastVote(decision: $0.decision, person: $0.reviewerPerson, standings: $0.standings))
+            })
     }
 }
 

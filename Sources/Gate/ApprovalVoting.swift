@@ -29,7 +29,7 @@ public struct ApprovalBallot: Sendable {
         ApprovalSnapshot(
             status: approval.status, requiredApprovals: approval.requiredApprovals, expiresAt: approval.expiresAt,
             payloadHash: approval.payloadHash, submitter: submitter, submitterPerson: submitterPerson,
-            submitterCreators: Set(submitterCreators), votes: approval.castVotes)
+            submitterCreators: Set(submitterCreators), votes: approval.castVotes, approverRules: approval.approverRules)
     }
 }
 
@@ -39,6 +39,8 @@ public struct VoteWrite: Sendable {
     public var version: Int
     public var decision: VoteDecision
     public var reviewer: Reviewer
+    /// Whose approval it can be (recorded when the approval has group rules).
+    public var standings: [Standing]?
     public var comment: String?
     public var payloadHashSeen: String?
     /// Where the vote moves the approval (`pending` below quorum).
@@ -53,8 +55,9 @@ public struct VoteWrite: Sendable {
     public init(
         approval: ApprovalRecord, version: Int, decision: VoteDecision, reviewer: Reviewer, comment: String?,
         payloadHashSeen: String?, newStatus: ApprovalStatus, approvals: Int, reason: String?, reasonCode: String?,
-        actor: AuditActor
+        actor: AuditActor, standings: [Standing]? = nil
     ) {
+        self.standings = standings
         self.approval = approval
         self.version = version
         self.decision = decision
@@ -67,6 +70,12 @@ public struct VoteWrite: Sendable {
         self.reasonCode = reasonCode
         self.actor = actor
     }
+}
+
+/// Whose approval a person's vote can be, from the workspace's directory: their own
+/// (with their groups) and that of everyone who delegated to them for this moment.
+public protocol ReviewerStandingLookup: Sendable {
+    func standings(workspaceID: String, person: String) async throws -> [Standing]
 }
 
 /// Where votes are read and written. Each write is one atomic step with its audit rows.

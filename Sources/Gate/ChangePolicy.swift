@@ -1,4 +1,5 @@
 import Actions
+import Approvals
 import GateCore
 
 /// Where a workspace's policies are written: the policy and its `policy.changed` audit
@@ -12,7 +13,9 @@ public protocol PolicyStoring: Sendable {
 /// required, the server's approval timeout, one approval, no constraints, notifications to every reviewer); every bad
 /// field is reported at once (`ValidationFailure`), and nothing is written.
 public struct ChangePolicy: Sendable {
-    public static let fields: Set<String> = ["enabled", "approval", "approval_timeout_seconds", "required_approvals", "constraints", "notifications"]
+    public static let fields: Set<String> = [
+        "enabled", "approval", "approval_timeout_seconds", "required_approvals", "constraints", "notifications", "approvers",
+    ]
 
     let store: any PolicyStoring
     let defaultApprovalTimeoutSeconds: Int
@@ -48,8 +51,24 @@ public struct ChangePolicy: Sendable {
         let timeout = read("approval_timeout_seconds", default: defaultApprovalTimeoutSeconds, "must be a whole number from 1 to 31536000") {
             if case .integer(let n) = $0, (1...31_536_000).contains(n) { n } else { nil }
         }
-        let required = read("required_approvals", default: 1, "must be a whole number from 1 to 10") {
+        var approvers: [ApproverRule] = []
+        if let raw = body["approvers"] {
+            switch ApproverRulesJSON.parse(raw) {
+            case .success(let parsed): approvers = parsed
+            case .failure(let failure): errors += failure.errors
+            }
+        }
+        // With group rules and no count, the rules' sum; a count below it is refused
+        // rather than quietly raised.
+        let rulesTotal = approvers.reduce(0) { $0 + $1.count }
+        let required = read("required_approvals", default: max(1, rulesTotal), "must be a whole number from 1 to 10") {
             if case .integer(let n) = $0, (1...10).contains(n) { n } else { nil }
+        }
+        if body["required_approvals"] != nil, required < rulesTotal {
+            errors.append(
+                FieldError(
+                    field: "required_approvals",
+                    message: "must be at least \(rulesTotal), the approvals the approvers rules ask for (or leave it out)"))
         }
         var constraints = JSONValue.object([:])
         if let raw = body["constraints"] {
@@ -69,6 +88,6 @@ public struct ChangePolicy: Sendable {
         return .success(
             Policy(
                 action: action.rawValue, enabled: enabled, approval: approval, approvalTimeoutSeconds: timeout,
-                requiredApprovals: required, constraints: constraints, notifications: notifications))
+                requiredApprovals: required, constraints: constraints, notifications: notifications, approvers: approvers))
     }
 }

@@ -31,6 +31,7 @@ public struct DecideInBulk: Sendable {
         case alreadyVoted = "already_voted"
         case expired
         case payloadHashMismatch = "payload_hash_mismatch"
+        case notInApproverGroups = "not_in_approver_groups"
         case contended
     }
 
@@ -125,6 +126,7 @@ public struct DecideInBulk: Sendable {
         case .notPending: .alreadyDecided
         case .expired: .expired
         case .payloadMismatch: .payloadHashMismatch
+        case .notInApproverGroups: .notInApproverGroups
         }
     }
 }

@@ -72,12 +72,15 @@ public struct NewJob: Sendable {
     public var requiredApprovals: Int
     /// For gated jobs: seconds until the approval expires.
     public var approvalTimeoutSeconds: Int?
+    /// For gated jobs: who must approve, by group (the policy's `approvers`).
+    public var approverRules: [ApproverRule]
 
     public init(
         workspaceID: String, action: String, params: JSONValue, payloadHash: String, status: JobStatus,
         idempotencyKey: String, submittedByType: String, submittedBy: String, actsFor: String?, callbackURL: String?,
-        requiredApprovals: Int, approvalTimeoutSeconds: Int?
+        requiredApprovals: Int, approvalTimeoutSeconds: Int?, approverRules: [ApproverRule] = []
     ) {
+        self.approverRules = approverRules
         self.workspaceID = workspaceID
         self.action = action
         self.params = params

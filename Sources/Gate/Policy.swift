@@ -1,3 +1,4 @@
+import Approvals
 import Foundation
 import GateCore
 
@@ -16,12 +17,16 @@ public struct Policy: Sendable, Equatable {
     public var constraints: JSONValue
     /// Who hears of its approvals and when (issue 27).
     public var notifications: NotificationRules
+    /// Who must approve, by group (issue 27); empty: any `requiredApprovals` people.
+    public var approvers: [ApproverRule]
     public var updatedAt: Date?
 
     public init(
         action: String, enabled: Bool, approval: Approval, approvalTimeoutSeconds: Int, requiredApprovals: Int,
-        constraints: JSONValue, notifications: NotificationRules = NotificationRules(), updatedAt: Date? = nil
+        constraints: JSONValue, notifications: NotificationRules = NotificationRules(), approvers: [ApproverRule] = [],
+        updatedAt: Date? = nil
     ) {
+        self.approvers = approvers
         self.action = action
         self.enabled = enabled
         self.approval = approval
@@ -36,7 +41,7 @@ public struct Policy: Sendable, Equatable {
         [
             "action": .string(action), "enabled": .bool(enabled), "approval": .string(approval.rawValue),
             "approval_timeout_seconds": .integer(approvalTimeoutSeconds), "required_approvals": .integer(requiredApprovals),
-            "constraints": constraints, "notifications": notifications.json,
+            "constraints": constraints, "notifications": notifications.json, "approvers": ApproverRulesJSON.json(approvers),
         ]
     }
 }

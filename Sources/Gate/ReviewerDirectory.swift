@@ -15,12 +15,16 @@ public struct DirectoryEntry: Sendable, Equatable {
     public var groups: [String]
     /// Whether approvals are announced to them.
     public var notify: Bool
+    /// Who stands in for them, and when (out of office); kept apart from the entry's
+    /// other fields (`DelegateReviews`), so replacing an entry leaves it.
+    public var delegation: Delegation?
     public var updatedAt: Date?
 
     public init(
         person: String, email: String, displayName: String? = nil, slackUserID: String? = nil, groups: [String] = [],
-        notify: Bool = true, updatedAt: Date? = nil
+        notify: Bool = true, delegation: Delegation? = nil, updatedAt: Date? = nil
     ) {
+        self.delegation = delegation
         self.person = person
         self.email = email
         self.displayName = displayName
@@ -35,7 +39,7 @@ public struct DirectoryEntry: Sendable, Equatable {
         var object: [String: JSONValue] = [
             "person": .string(person), "email": .string(email), "display_name": displayName.map(JSONValue.string) ?? .null,
             "slack_user_id": slackUserID.map(JSONValue.string) ?? .null, "groups": .array(groups.map(JSONValue.string)),
-            "notify": .bool(notify),
+            "notify": .bool(notify), "delegation": delegation?.json ?? .null,
         ]
         if let updatedAt { object["updated_at"] = .string(RFC3339.format(updatedAt)) }
         return .object(object)
@@ -50,6 +54,10 @@ public protocol ReviewerDirectoryStoring: Sendable {
     func remove(workspaceID: String, person: String, actor: AuditActor) async throws -> Bool
     func list(workspaceID: String) async throws -> [DirectoryEntry]
     func find(workspaceID: String, person: String) async throws -> DirectoryEntry?
+    /// Sets (or, nil, ends) the person's delegation, audited (`reviewer.delegation_changed`
+    /// with before and after) in one transaction.
+    func delegate(workspaceID: String, person: String, delegation: Delegation?, actor: AuditActor) async throws
+        -> DelegationChange
 }
 
 /// Keeping a workspace's reviewer directory (workspace admins, `policies:admin`): put a

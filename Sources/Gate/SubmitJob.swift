@@ -178,6 +178,6 @@ public struct SubmitJob: Sendable {
             submittedByType: submission.principal.kind.rawValue, submittedBy: submission.principal.id,
             actsFor: submission.principal.actsFor, callbackURL: request.callbackURL,
             requiredApprovals: gated ? policy.requiredApprovals : 0,
-            approvalTimeoutSeconds: gated ? policy.approvalTimeoutSeconds : nil)
+            approvalTimeoutSeconds: gated ? policy.approvalTimeoutSeconds : nil, approverRules: gated ? policy.approvers : [])
     }
 }

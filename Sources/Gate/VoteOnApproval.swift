@@ -30,11 +30,19 @@ public struct VoteOnApproval: Sendable {
     }
 
     let store: any ApprovalVotingStore
+    /// The directory's word on a voter's groups and delegations, asked only for an
+    /// approval with group rules. Without it, nobody is in any group there (such an
+    /// approval is then decided by nobody and expires: deny by default).
+    let standingLookup: (any ReviewerStandingLookup)?
     /// Told of each approval a vote decided (the server measures decision latency).
     let decided: @Sendable (ApprovalRecord) -> Void
 
-    public init(store: any ApprovalVotingStore, decided: @escaping @Sendable (ApprovalRecord) -> Void = { _ in }) {
+    public init(
+        store: any ApprovalVotingStore, standingLookup: (any ReviewerStandingLookup)? = nil,
+        decided: @escaping @Sendable (ApprovalRecord) -> Void = { _ in }
+    ) {
         self.store = store
+        self.standingLookup = standingLookup
         self.decided = decided
     }
 
@@ -48,11 +56,18 @@ public struct VoteOnApproval: Sendable {
         _ ballot: Ballot, on approvalID: String, in workspace: String, by reviewer: Reviewer, actor: AuditActor
     ) async throws -> DecisionOutcome? {
         let ballot = try Self.checked(ballot)
+        var standings: [Standing]?
         for _ in 0..<Self.attempts {
             guard let state = try await store.ballot(workspaceID: workspace, id: approvalID) else { return nil }
             let approval = state.approval
             let decision = ballot.decision
-            switch ApprovalRules.vote(decision, by: reviewer, payloadHashSeen: ballot.payloadHashSeen, on: state.snapshot, now: state.now) {
+            if !approval.approverRules.isEmpty, standings == nil, Reviewer.isPerson(reviewer.principal) {
+                standings = try await self.standings(of: reviewer, in: workspace)
+            }
+            switch ApprovalRules.vote(
+                decision, by: reviewer, standings: standings ?? [], payloadHashSeen: ballot.payloadHashSeen, on: state.snapshot,
+                now: state.now)
+            {
             case .failure(let refusal):
                 return .refused(refusal, try await store.refuse(refusal, decision: decision, approval: approval, actor: actor))
             case .success(.repeated):
@@ -62,7 +77,8 @@ public struct VoteOnApproval: Sendable {
                 let write = VoteWrite(
                     approval: approval, version: state.version, decision: decision, reviewer: reviewer, comment: ballot.comment,
                     payloadHashSeen: ballot.payloadHashSeen, newStatus: status, approvals: approvals, reason: reason,
-                    reasonCode: ballot.reasonCode, actor: actor)
+                    reasonCode: ballot.reasonCode, actor: actor,
+                    standings: approval.approverRules.isEmpty ? nil : standings.map { ApprovalRules.counted($0, on: state.snapshot) })
                 // Nothing written: another vote or decision came first; read again.
                 guard let (votedAt, decidedAt) = try await store.record(write) else { continue }
                 let changed = Self.approval(approval, after: write, votedAt: votedAt, decidedAt: decidedAt)
@@ -73,19 +89,30 @@ public struct VoteOnApproval: Sendable {
         throw Contended()
     }
 
+    /// The voter's own standing (in the directory's groups, if listed there) and those
+    /// lent by delegation.
+    func standings(of reviewer: Reviewer, in workspace: String) async throws -> [Standing] {
+        let person = reviewer.person ?? String(reviewer.principal.dropFirst("user:".count))
+        var standings = try await standingLookup?.standings(workspaceID: workspace, person: person) ?? []
+        if !standings.contains(where: { $0.person == person && !$0.delegated }) {
+            standings.insert(Standing(person: person, groups: []), at: 0)
+        }
+        return standings
+    }
+
     /// The approval as the written vote left it.
     static func approval(_ approval: ApprovalRecord, after vote: VoteWrite, votedAt: Date, decidedAt: Date?) -> ApprovalRecord {
         var changed = approval
         changed.votes.append(
             VoteRecord(
                 reviewer: vote.reviewer.principal, reviewerPerson: vote.reviewer.person, decision: vote.decision,
-                comment: vote.comment, payloadHashSeen: vote.payloadHashSeen, createdAt: votedAt))
+                comment: vote.comment, payloadHashSeen: vote.payloadHashSeen, createdAt: votedAt, standings: vote.standings))
         guard vote.newStatus != .pending else { return changed }
         return ApprovalRecord(
             id: approval.id, workspaceID: approval.workspaceID, jobID: approval.jobID, action: approval.action,
             status: vote.newStatus, payloadHash: approval.payloadHash, requiredApprovals: approval.requiredApprovals,
             expiresAt: approval.expiresAt, createdAt: approval.createdAt, decidedAt: decidedAt, reason: vote.reason,
-            reasonCode: vote.reasonCode, votes: changed.votes)
+            reasonCode: vote.reasonCode, votes: changed.votes, approverRules: approval.approverRules)
     }
 
     /// The ballot as it will be written (a rejection's reason trimmed), or

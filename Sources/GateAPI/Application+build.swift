@@ -247,10 +247,9 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
         reads: TimedPolicyReads(store: services.policies, timeout: timeout), changePolicy: changePolicy, cache: services.policyCache,
         audit: audit
     ).addRoutes(to: workspace)
+    let directory = TimedReviewerDirectory(store: services.reviewerDirectory, timeout: timeout)
     ReviewersController(
-        directory: ManageReviewerDirectory(
-            store: TimedReviewerDirectory(store: services.reviewerDirectory, timeout: timeout)),
-        audit: audit
+        directory: ManageReviewerDirectory(store: directory), delegate: DelegateReviews(store: directory), audit: audit
     ).addRoutes(to: workspace)
     let submitJob = SubmitJob(
         store: TimedJobSubmissions(
@@ -267,7 +266,7 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
     ).addRoutes(to: workspace, submissions: submissions)
 
     let metrics = services.gateMetrics
-    let vote = VoteOnApproval(store: TimedApprovalVoting(store: services.approvals, timeout: config.databaseTimeout)) { decided in
+    let vote = approvalVote(config: config, services: services) { decided in
         if let decidedAt = decided.decidedAt {
             metrics.decisionLatency.record(.seconds(max(0, decidedAt.timeIntervalSince(decided.createdAt))))
         }
@@ -320,6 +319,17 @@ func buildRouter(config: AppConfig, services: AppServices) -> Router<AppRequestC
     return router
 }
 
+/// The one vote every front door casts (API, console, links, Slack), with the
+/// directory's word on group rules and delegation.
+func approvalVote(
+    config: AppConfig, services: AppServices, decided: @escaping @Sendable (ApprovalRecord) -> Void = { _ in }
+) -> VoteOnApproval {
+    VoteOnApproval(
+        store: TimedApprovalVoting(store: services.approvals, timeout: config.databaseTimeout),
+        standingLookup: TimedReviewerDirectory(store: services.reviewerDirectory, timeout: config.databaseTimeout),
+        decided: decided)
+}
+
 /// Deciding from a notification's link or Slack button: the same vote as the API's,
 /// cast as the link's person.
 func decideByLink(config: AppConfig, services: AppServices, vote: VoteOnApproval? = nil) -> DecideByLink {
@@ -330,7 +340,7 @@ func decideByLink(config: AppConfig, services: AppServices, vote: VoteOnApproval
         approvals: TimedApprovalReads(
             approvals: services.approvals, jobs: TimedJobReads(lookups: services.jobLookups, jobs: services.jobs, timeout: timeout),
             timeout: timeout),
-        vote: vote ?? VoteOnApproval(store: TimedApprovalVoting(store: services.approvals, timeout: timeout)),
+        vote: vote ?? approvalVote(config: config, services: services),
         directory: TimedReviewerDirectory(store: services.reviewerDirectory, timeout: timeout),
         policies: { workspace, action in
             try await policies.find(workspaceID: workspace, action: action)?.notifications ?? NotificationRules()

@@ -43,13 +43,17 @@ struct ApprovalsController: Sendable {
                 "decided_at": approval.decidedAt.map { .string(RFC3339.format($0)) } ?? .null,
                 "reason": approval.reason.map { .string($0) } ?? .null,
                 "reason_code": approval.reasonCode.map { .string($0) } ?? .null,
+                "approvers": ApproverRulesJSON.json(approval.approverRules),
                 "votes": .array(approval.votes.map { vote in
-                    [
+                    var view: [String: JSONValue] = [
                         "reviewer": .string(vote.reviewer), "decision": .string(vote.decision.rawValue),
                         "comment": vote.comment.map { .string($0) } ?? .null,
                         "payload_hash_seen": vote.payloadHashSeen.map { .string($0) } ?? .null,
                         "created_at": .string(RFC3339.format(vote.createdAt)),
                     ]
+                    // Under group rules: whose approval it could be (the voter's, or a delegator's).
+                    if let standings = vote.standings { view["standings"] = StandingsJSON.json(standings) }
+                    return .object(view)
                 }),
             ]
             if let preview { object["preview"] = preview }

@@ -53,6 +53,10 @@ extension Problem {
             self.init(.conflict, detail: "the approval expired at \(RFC3339.format(approval.expiresAt))")
         case .payloadMismatch:
             self.init(.conflict, detail: "payload_hash differs from the job's: the payload you reviewed is not the one that would run")
+        case .notInApproverGroups:
+            self.init(
+                .forbidden,
+                detail: "this approval needs \(ApproverRulesJSON.describe(approval.approverRules)); you are in none of those groups of the workspace's reviewer directory, nor standing in for anyone who is")
         }
     }
 }

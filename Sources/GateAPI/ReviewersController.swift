@@ -5,17 +5,64 @@ import GateCore
 import Hummingbird
 
 /// `/v1/workspaces/{ws}/reviewers`: the workspace's reviewer directory
-/// (`ManageReviewerDirectory`), kept by workspace admins (`policies:admin`).
+/// (`ManageReviewerDirectory`), kept by workspace admins (`policies:admin`); and each
+/// reviewer's delegation (`DelegateReviews`), named by the reviewer or an admin.
 struct ReviewersController: Sendable {
     let directory: ManageReviewerDirectory
+    let delegate: DelegateReviews
     let audit: SecurityAudit
 
     func addRoutes(to workspace: RouterGroup<AppRequestContext>) {
+        // Before the admin group: a reviewer names their own delegate without `policies:admin`.
+        workspace.put("reviewers/{person}/delegation", use: putDelegation)
+        workspace.delete("reviewers/{person}/delegation", use: endDelegation)
         let admin = workspace.group("reviewers").add(middleware: RequireScope(.policiesAdmin, audit: audit))
         admin.get(use: list)
         admin.get("{person}", use: get)
         admin.put("{person}", use: put)
         admin.delete("{person}", use: remove)
+    }
+
+    @Sendable func putDelegation(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<EntryView> {
+        guard case .object(let body) = try await request.decodeJSON(as: JSONValue.self, context: context) else {
+            throw Problem(.badRequest, detail: "the body must be a JSON object")
+        }
+        return try await delegation(body, request: request, context: context)
+    }
+
+    @Sendable func endDelegation(_ request: Request, context: AppRequestContext) async throws -> JSONResponse<EntryView> {
+        try await delegation(nil, request: request, context: context)
+    }
+
+    /// The reviewer themselves (a person's token with `approvals:decide`) or an admin;
+    /// anyone else is refused (audited) — 404 if the directory has no such reviewer.
+    private func delegation(_ body: [String: JSONValue]?, request: Request, context: AppRequestContext) async throws
+        -> JSONResponse<EntryView>
+    {
+        let principal = try context.requirePrincipal()
+        let workspace = try context.requireWorkspace()
+        let person = try Self.person(context)
+        let requester = DelegateReviews.Requester(
+            person: principal.kind == .user && principal.has(.approvalsDecide, in: workspace) ? principal.id : nil,
+            isAdmin: principal.has(.policiesAdmin, in: workspace))
+        let outcome: DelegateReviews.Outcome
+        do {
+            outcome = try await delegate(
+                person, body, in: workspace, by: requester, actor: SecurityAudit.actor(principal, context: context))
+        } catch let invalid as ValidationFailure {
+            throw Problem(invalid)
+        }
+        switch outcome {
+        case .changed(let entry):
+            return JSONResponse(body: EntryView(entry: entry))
+        case .noReviewer:
+            throw Problem(.notFound, detail: "no reviewer \(person) in this workspace's directory")
+        case .notAllowed:
+            try await audit.denied(
+                workspace: workspace, action: "reviewer.delegation_refused", principal: principal, reason: "not_the_reviewer",
+                details: ["person": .string(person)], request: request, context: context)
+            throw Problem(.forbidden, detail: "only \(person) (with approvals:decide) or a workspace admin (policies:admin) names their delegate")
+        }
     }
 
     /// The path's person id, percent-decoded (`auth0%7C5f…` is `auth0|5f…`).

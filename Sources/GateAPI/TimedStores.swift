@@ -246,7 +246,7 @@ struct TimedConsoleSessions: ConsoleSessionStoring, PostgresTimed {
 }
 
 /// The reviewer directory as the server runs it: each call under the dependency timeout.
-struct TimedReviewerDirectory: ReviewerDirectoryStoring, PostgresTimed {
+struct TimedReviewerDirectory: ReviewerDirectoryStoring, ReviewerStandingLookup, PostgresTimed {
     let store: ReviewerDirectoryStore
     let timeout: Duration
 
@@ -264,6 +264,16 @@ struct TimedReviewerDirectory: ReviewerDirectoryStoring, PostgresTimed {
 
     func find(workspaceID: String, person: String) async throws -> DirectoryEntry? {
         try await timed { try await store.find(workspaceID: workspaceID, person: person) }
+    }
+
+    func delegate(workspaceID: String, person: String, delegation: Delegation?, actor: AuditActor) async throws
+        -> DelegationChange
+    {
+        try await timed { try await store.delegate(workspaceID: workspaceID, person: person, delegation: delegation, actor: actor) }
+    }
+
+    func standings(workspaceID: String, person: String) async throws -> [Standing] {
+        try await timed { try await store.standings(workspaceID: workspaceID, person: person) }
     }
 }
 

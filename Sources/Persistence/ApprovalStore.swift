@@ -21,7 +21,7 @@ public struct ApprovalStore: ApprovalVotingStore, JobCancellationStore {
 
     static let columns = """
         a.id, a.workspace_id, a.job_id, a.action, a.status, a.payload_hash, a.required_approvals, a.expires_at,
-        a.created_at, a.decided_at, a.reason, a.reason_code
+        a.created_at, a.decided_at, a.reason, a.reason_code, a.approver_rules::text
         """
 
     public func pendingCount() async throws -> Int {
@@ -116,19 +116,20 @@ public struct ApprovalStore: ApprovalVotingStore, JobCancellationStore {
             let cells = row.makeRandomAccess()
             if state == nil {
                 state = ApprovalBallot(
-                    approval: try Self.approval(row), submitter: try cells[12].decode(String.self, context: .default),
-                    submitterPerson: try cells[13].decode(String?.self, context: .default),
-                    submitterCreators: try cells[22].decode([String].self, context: .default),
-                    now: try cells[14].decode(Date.self, context: .default), version: try cells[15].decode(Int.self, context: .default))
+                    approval: try Self.approval(row), submitter: try cells[13].decode(String.self, context: .default),
+                    submitterPerson: try cells[14].decode(String?.self, context: .default),
+                    submitterCreators: try cells[23].decode([String].self, context: .default),
+                    now: try cells[15].decode(Date.self, context: .default), version: try cells[16].decode(Int.self, context: .default))
             }
-            guard let reviewer = try cells[16].decode(String?.self, context: .default) else { continue }
+            guard let reviewer = try cells[17].decode(String?.self, context: .default) else { continue }
             state?.approval.votes.append(
                 VoteRecord(
-                    reviewer: reviewer, reviewerPerson: try cells[17].decode(String?.self, context: .default),
-                    decision: VoteDecision(rawValue: try cells[18].decode(String.self, context: .default)) ?? .reject,
-                    comment: try cells[19].decode(String?.self, context: .default),
-                    payloadHashSeen: try cells[20].decode(String?.self, context: .default),
-                    createdAt: try cells[21].decode(Date.self, context: .default)))
+                    reviewer: reviewer, reviewerPerson: try cells[18].decode(String?.self, context: .default),
+                    decision: VoteDecision(rawValue: try cells[19].decode(String.self, context: .default)) ?? .reject,
+                    comment: try cells[20].decode(String?.self, context: .default),
+                    payloadHashSeen: try cells[21].decode(String?.self, context: .default),
+                    createdAt: try cells[22].decode(Date.self, context: .default),
+                    standings: StandingsJSON.decode(try cells[24].decode(String?.self, context: .default))))
         }
         return state
     }
@@ -137,7 +138,7 @@ public struct ApprovalStore: ApprovalVotingStore, JobCancellationStore {
         """
         SELECT \(unescaped: Self.columns), j.submitted_by_type || ':' || j.submitted_by, j.acts_for, clock_timestamp(), a.version,
                v.reviewer, v.reviewer_person, v.decision, v.comment, v.payload_hash_seen, v.created_at,
-               coalesce(k.creator_chain, '{}')
+               coalesce(k.creator_chain, '{}'), v.standings::text
         FROM approvals a JOIN jobs j ON j.id = a.job_id
         LEFT JOIN api_keys k ON j.submitted_by_type = 'api_key' AND k.id = j.submitted_by
         LEFT JOIN approval_votes v ON v.approval_id = a.id
@@ -182,9 +183,9 @@ public struct ApprovalStore: ApprovalVotingStore, JobCancellationStore {
                 WHERE id = \(approval.id) AND version = \(version) AND status = 'pending' AND expires_at > clock_timestamp()
                 RETURNING id, job_id, decided_at
             ), vote AS (
-                INSERT INTO approval_votes (approval_id, reviewer, reviewer_person, decision, comment, payload_hash_seen)
+                INSERT INTO approval_votes (approval_id, reviewer, reviewer_person, decision, comment, payload_hash_seen, standings)
                 SELECT a.id, \(reviewer.principal), \(reviewer.person)::text, \(decision.rawValue), \(comment)::text,
-                       \(payloadHashSeen)::text
+                       \(payloadHashSeen)::text, \(StandingsJSON.encode(vote.standings))::jsonb
                 FROM a
                 RETURNING approval_id, created_at
             ), decided AS (
@@ -364,12 +365,12 @@ public struct ApprovalStore: ApprovalVotingStore, JobCancellationStore {
     }
 
     static func approval(_ row: PostgresRow) throws -> ApprovalRecord {
-        let (id, workspaceID, jobID, action, status, payloadHash, required, expiresAt, createdAt, decidedAt, reason, code) =
-            try row.decode((String, String, String, String, String, String, Int, Date, Date, Date?, String?, String?).self)
+        let (id, workspaceID, jobID, action, status, payloadHash, required, expiresAt, createdAt, decidedAt, reason, code, rules) =
+            try row.decode((String, String, String, String, String, String, Int, Date, Date, Date?, String?, String?, String?).self)
         return ApprovalRecord(
             id: id, workspaceID: workspaceID, jobID: jobID, action: action, status: ApprovalStatus(rawValue: status) ?? .pending,
             payloadHash: payloadHash, requiredApprovals: required, expiresAt: expiresAt, createdAt: createdAt,
-            decidedAt: decidedAt, reason: reason, reasonCode: code, votes: [])
+            decidedAt: decidedAt, reason: reason, reasonCode: code, votes: [], approverRules: try ApproverRulesJSON.decode(rules))
     }
 
     static func describe(_ refusal: VoteRefusal) -> String {
@@ -380,6 +381,7 @@ public struct ApprovalStore: ApprovalVotingStore, JobCancellationStore {
         case .notPending(let status): return "not_pending:\(status.rawValue)"
         case .expired: return "expired"
         case .payloadMismatch: return "payload_hash_mismatch"
+        case .notInApproverGroups: return "not_in_approver_groups"
         }
     }
 }

@@ -135,8 +135,10 @@ public struct JobStore: Sendable {
                 ON CONFLICT (workspace_id, idempotency_key) DO NOTHING
                 RETURNING \(unescaped: Self.columns)
             ), approval AS (
-                INSERT INTO approvals (id, workspace_id, job_id, action, status, payload_hash, required_approvals, expires_at)
-                SELECT \(approvalID), workspace_id, id, action, 'pending', payload_hash, required_approvals, expires_at
+                INSERT INTO approvals (id, workspace_id, job_id, action, status, payload_hash, required_approvals, expires_at,
+                                       approver_rules)
+                SELECT \(approvalID), workspace_id, id, action, 'pending', payload_hash, required_approvals, expires_at,
+                       \(Self.approverRules(job))::jsonb
                 FROM job WHERE status = 'pending_approval'
                 RETURNING id, workspace_id, job_id
             ), notice AS (
@@ -171,7 +173,14 @@ public struct JobStore: Sendable {
     }
 
     static func requestedDetails(_ job: NewJob, id: String) -> [String: JSONValue] {
-        ["job_id": .string(id), "required_approvals": .integer(job.requiredApprovals)]
+        var details: [String: JSONValue] = ["job_id": .string(id), "required_approvals": .integer(job.requiredApprovals)]
+        if !job.approverRules.isEmpty { details["approvers"] = ApproverRulesJSON.json(job.approverRules) }
+        return details
+    }
+
+    /// The approval's group rules as stored: NULL when there are none.
+    static func approverRules(_ job: NewJob) -> String? {
+        job.approverRules.isEmpty ? nil : ApproverRulesJSON.json(job.approverRules).jsonText
     }
 
     /// The jobs, approvals and audit rows of a batch, from one jsonb array (a record per
@@ -192,7 +201,7 @@ public struct JobStore: Sendable {
                     ord int, id text, approval_id text, workspace_id text, action text, params jsonb, payload_hash text,
                     status text, idempotency_key text, submitted_by_type text, submitted_by text, acts_for text,
                     callback_url text, required_approvals int8, approval_timeout int8, actor_type text, actor_id text,
-                    actor_ip text, request_id text, submitted_details jsonb, requested_details jsonb)
+                    actor_ip text, request_id text, submitted_details jsonb, requested_details jsonb, approver_rules jsonb)
             ), job AS (
                 INSERT INTO jobs (id, workspace_id, action, params, payload_hash, status, idempotency_key, submitted_by_type,
                                   submitted_by, acts_for, callback_url, required_approvals, expires_at)
@@ -207,9 +216,10 @@ public struct JobStore: Sendable {
                 ON CONFLICT (workspace_id, idempotency_key) DO NOTHING
                 RETURNING \(columns)
             ), approval AS (
-                INSERT INTO approvals (id, workspace_id, job_id, action, status, payload_hash, required_approvals, expires_at)
+                INSERT INTO approvals (id, workspace_id, job_id, action, status, payload_hash, required_approvals, expires_at,
+                                       approver_rules)
                 SELECT input.approval_id, job.workspace_id, job.id, job.action, 'pending', job.payload_hash,
-                       job.required_approvals, job.expires_at
+                       job.required_approvals, job.expires_at, input.approver_rules
                 FROM job JOIN input ON input.id = job.id WHERE job.status = 'pending_approval'
                 RETURNING id, workspace_id, job_id
             ), notice AS (
@@ -264,6 +274,7 @@ public struct JobStore: Sendable {
                     "request_id": actor.requestID.map(JSONValue.string) ?? .null,
                     "submitted_details": .object(submittedDetails(job)),
                     "requested_details": .object(requestedDetails(job, id: insert.id)),
+                    "approver_rules": job.approverRules.isEmpty ? .null : ApproverRulesJSON.json(job.approverRules),
                 ])
             }
         ).jsonText

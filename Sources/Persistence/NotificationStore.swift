@@ -77,7 +77,7 @@ public struct NotificationStore: NotificationStoring {
         }
         return NoticeContext(
             kind: kind, approval: approval, submitters: submitters, rules: rules, directory: directory, slackMessaged: slackMessaged,
-            slackConfigured: slackConfigured)
+            slackConfigured: slackConfigured, now: ballot.now)
     }
 
     static func queue(_ plan: NoticePlan, notice: Int64, approval: ApprovalRecord, on connection: PostgresConnection, logger: Logger)

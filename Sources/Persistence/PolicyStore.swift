@@ -1,3 +1,4 @@
+import Approvals
 import Actions
 import Foundation
 import Gate
@@ -14,7 +15,7 @@ public struct PolicyStore: PolicyStoring {
         self.logger = logger
     }
 
-    static let columns = "action, enabled, approval, approval_timeout_seconds, required_approvals, constraints::text, notifications::text, updated_at"
+    static let columns = "action, enabled, approval, approval_timeout_seconds, required_approvals, constraints::text, notifications::text, approvers::text, updated_at"
 
     public func list(workspaceID: String) async throws -> [Policy] {
         try await Self.policies(
@@ -43,13 +44,14 @@ public struct PolicyStore: PolicyStoring {
             let rows = try await connection.query(
                 """
                 INSERT INTO policies (workspace_id, action, enabled, approval, approval_timeout_seconds, required_approvals, constraints,
-                                      notifications, updated_at)
+                                      notifications, approvers, updated_at)
                 VALUES (\(workspaceID), \(policy.action), \(policy.enabled), \(policy.approval.rawValue), \(policy.approvalTimeoutSeconds),
-                        \(policy.requiredApprovals), \(policy.constraints.jsonText)::jsonb, \(policy.notifications.json.jsonText)::jsonb, now())
+                        \(policy.requiredApprovals), \(policy.constraints.jsonText)::jsonb, \(policy.notifications.json.jsonText)::jsonb,
+                        \(ApproverRulesJSON.json(policy.approvers).jsonText)::jsonb, now())
                 ON CONFLICT (workspace_id, action) DO UPDATE SET enabled = EXCLUDED.enabled, approval = EXCLUDED.approval,
                     approval_timeout_seconds = EXCLUDED.approval_timeout_seconds,
                     required_approvals = EXCLUDED.required_approvals, constraints = EXCLUDED.constraints,
-                    notifications = EXCLUDED.notifications, updated_at = now()
+                    notifications = EXCLUDED.notifications, approvers = EXCLUDED.approvers, updated_at = now()
                 RETURNING \(unescaped: Self.columns)
                 """, logger: logger)
             guard let after = try await Self.policies(rows).first else { throw PolicyStoreError.notWritten }
@@ -64,8 +66,8 @@ public struct PolicyStore: PolicyStoring {
 
     static func policies(_ rows: PostgresRowSequence) async throws -> [Policy] {
         var result: [Policy] = []
-        for try await (action, enabled, approval, timeout, required, constraints, notifications, updatedAt) in rows.decode(
-            (String, Bool, String, Int, Int, String, String, Date).self)
+        for try await (action, enabled, approval, timeout, required, constraints, notifications, approvers, updatedAt) in rows.decode(
+            (String, Bool, String, Int, Int, String, String, String, Date).self)
         {
             result.append(
                 Policy(
@@ -75,6 +77,8 @@ public struct PolicyStore: PolicyStoring {
                     // the gate then refuses rather than run without them.
                     constraints: (try? JSONValue(parsing: constraints)) ?? .null,
                     notifications: NotificationRules.stored((try? JSONValue(parsing: notifications)) ?? .null),
+                    // Unreadable rules become one nobody meets: the approval expires.
+                    approvers: (try? ApproverRulesJSON.decode(approvers)) ?? [ApproverRule(group: "", count: 10)],
                     updatedAt: updatedAt))
         }
         return result

@@ -1,3 +1,4 @@
+import Approvals
 import Foundation
 import Gate
 import GateCore
@@ -5,7 +6,7 @@ import Logging
 import PostgresNIO
 
 /// `reviewers` (migration 0023): each workspace's reviewer directory.
-public struct ReviewerDirectoryStore: ReviewerDirectoryStoring {
+public struct ReviewerDirectoryStore: ReviewerDirectoryStoring, ReviewerStandingLookup {
     let client: PostgresClient
     let logger: Logger
 
@@ -14,7 +15,7 @@ public struct ReviewerDirectoryStore: ReviewerDirectoryStoring {
         self.logger = logger
     }
 
-    static let columns = "person, email, display_name, slack_user_id, groups, notify, updated_at"
+    static let columns = "person, email, display_name, slack_user_id, groups, notify, updated_at, delegate, delegate_from, delegate_until"
 
     public func list(workspaceID: String) async throws -> [DirectoryEntry] {
         try await Self.entries(
@@ -56,6 +57,60 @@ public struct ReviewerDirectoryStore: ReviewerDirectoryStoring {
         }
     }
 
+    /// Sets or ends the delegation, audited with the entry before and after; the
+    /// delegate must be in the directory (checked under the entry's row lock).
+    public func delegate(workspaceID: String, person: String, delegation: Delegation?, actor: AuditActor) async throws
+        -> DelegationChange
+    {
+        let logger = self.logger
+        return try await client.transaction(logger: logger) { connection in
+            guard
+                let before = try await Self.entries(
+                    connection.query(
+                        "SELECT \(unescaped: Self.columns) FROM reviewers WHERE workspace_id = \(workspaceID) AND person = \(person) FOR UPDATE",
+                        logger: logger)
+                ).first
+            else { return .noReviewer }
+            if let delegation {
+                let known = try await connection.query(
+                    "SELECT FROM reviewers WHERE workspace_id = \(workspaceID) AND person = \(delegation.delegate)", logger: logger)
+                var found = false
+                for try await _ in known { found = true }
+                guard found else { return .unknownDelegate }
+            }
+            let rows = try await connection.query(
+                """
+                UPDATE reviewers SET delegate = \(delegation?.delegate), delegate_from = \(delegation?.from),
+                    delegate_until = \(delegation?.until), updated_at = now()
+                WHERE workspace_id = \(workspaceID) AND person = \(person)
+                RETURNING \(unescaped: Self.columns)
+                """, logger: logger)
+            guard let after = try await Self.entries(rows).first else { throw ReviewerDirectoryStoreError.notWritten }
+            try await AuditLog.append(
+                AuditEvent(
+                    workspaceID: workspaceID, actor: actor, action: "reviewer.delegation_changed", targetType: "reviewer",
+                    targetID: person, details: ["before": before.delegation?.json ?? .null, "after": after.delegation?.json ?? .null]),
+                on: connection, logger: logger)
+            return .changed(after)
+        }
+    }
+
+    /// The person's own groups, and those of everyone whose delegation to them runs now.
+    public func standings(workspaceID: String, person: String) async throws -> [Standing] {
+        let rows = try await client.query(
+            """
+            SELECT person, groups FROM reviewers
+            WHERE workspace_id = \(workspaceID)
+              AND (person = \(person) OR (delegate = \(person) AND delegate_from <= now() AND delegate_until > now()))
+            ORDER BY person <> \(person), person
+            """, logger: logger)
+        var standings: [Standing] = []
+        for try await (who, groups) in rows.decode((String, [String]).self) {
+            standings.append(Standing(person: who, groups: Set(groups), delegated: who != person))
+        }
+        return standings
+    }
+
     public func remove(workspaceID: String, person: String, actor: AuditActor) async throws -> Bool {
         let logger = self.logger
         return try await client.transaction(logger: logger) { connection in
@@ -74,13 +129,16 @@ public struct ReviewerDirectoryStore: ReviewerDirectoryStoring {
 
     static func entries(_ rows: PostgresRowSequence) async throws -> [DirectoryEntry] {
         var result: [DirectoryEntry] = []
-        for try await (person, email, displayName, slack, groups, notify, updatedAt) in rows.decode(
-            (String, String, String?, String?, [String], Bool, Date).self)
+        for try await (person, email, displayName, slack, groups, notify, updatedAt, delegate, from, until) in rows.decode(
+            (String, String, String?, String?, [String], Bool, Date, String?, Date?, Date?).self)
         {
+            let delegation = delegate.flatMap { delegate in
+                from.flatMap { from in until.map { Delegation(delegate: delegate, from: from, until: $0) } }
+            }
             result.append(
                 DirectoryEntry(
                     person: person, email: email, displayName: displayName, slackUserID: slack, groups: groups, notify: notify,
-                    updatedAt: updatedAt))
+                    delegation: delegation, updatedAt: updatedAt))
         }
         return result
     }

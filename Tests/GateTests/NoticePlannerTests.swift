@@ -91,4 +91,30 @@ import Testing
         #expect(rules.json == ["channels": ["email"], "remind_at": [.number(0.5)]])
         #expect(NotificationRules.stored(["groups": 5]) == NotificationRules(decisionLinks: false))
     }
+
+    @Test func approverRulesChooseWhoIsToldAndADelegateHearsInsteadForTheirPeriod() {
+        var gated = Self.approval()
+        gated.approverRules = [ApproverRule(group: "security", count: 2)]
+        // Only security decides (the rules fill the quorum): only security is told.
+        #expect(Self.described(Self.plan(.requested, approval: gated)) == ["sam email", "sec email", "sec slack"])
+        // A free slot: everyone may decide, so everyone is told.
+        gated.approverRules = [ApproverRule(group: "security", count: 1)]
+        #expect(Self.described(Self.plan(.requested, approval: gated)).count == 5)
+
+        let now = Self.created.addingTimeInterval(10)
+        var directory = Self.directory
+        directory[3].delegation = Delegation(delegate: "rita", from: Self.created, until: Self.created.addingTimeInterval(60))
+        // Sam delegates to Bob, the submitter: Bob is never asked; Sam still is.
+        directory[1].delegation = Delegation(delegate: "bob", from: Self.created, until: Self.created.addingTimeInterval(60))
+        func plan(at time: Date) -> [String] {
+            Self.described(
+                NoticePlanner.plan(
+                    NoticeContext(
+                        kind: .requested, approval: Self.approval(), submitters: ["bob"], rules: NotificationRules(groups: ["security"]),
+                        directory: directory, slackConfigured: true, now: time)))
+        }
+        #expect(plan(at: now) == ["rita email", "rita slack", "sam email"])
+        // Before and after the period, Sec is told herself.
+        #expect(plan(at: Self.created.addingTimeInterval(60)) == ["sam email", "sec email", "sec slack"])
+    }
 }

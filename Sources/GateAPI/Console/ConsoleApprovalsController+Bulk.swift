@@ -56,6 +56,7 @@ extension ConsoleApprovalsController {
         case .alreadyVoted: "you had already voted on it"
         case .expired: "it expired before your decision"
         case .payloadHashMismatch: "its payload changed since the queue showed it; review it again"
+        case .notInApproverGroups: "it needs approvers from groups you are not in"
         case .contended: "other votes kept arriving at the same moment; try it again"
         }
     }

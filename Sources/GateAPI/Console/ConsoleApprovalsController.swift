@@ -215,7 +215,7 @@ struct ConsoleApprovalsController: Sendable {
             let done = approval.status == .pending ? "voted" : approval.status == .approved ? "approved" : "rejected"
             return ConsolePages.redirect(to: "/console/w/\(job.workspaceID)/approvals/\(id)?done=\(done)")
         case .refused(let refusal, let approval)?:
-            let status: HTTPResponse.Status = refusal == .ownJob || refusal == .notAPerson ? .forbidden : .conflict
+            let status: HTTPResponse.Status = [.ownJob, .notAPerson, .notInApproverGroups].contains(refusal) ? .forbidden : .conflict
             return page(
                 approval: approval, job: job, context: context,
                 flash: ["kind": "error", "role": "alert", "message": ConsoleViews.explain(refusal, approval: approval)], status: status)

@@ -114,6 +114,8 @@ enum ConsoleViews {
             return "This approval expired at \(RFC3339.format(approval.expiresAt)) before your decision arrived; the job will not run."
         case .payloadMismatch:
             return "What you reviewed is not what would run (the payload hash on your form differs from the job's). Nothing was decided; review the job again."
+        case .notInApproverGroups:
+            return "This approval needs \(ApproverRulesJSON.describe(approval.approverRules)), and you are in none of those groups (nor standing in for anyone who is). Nothing was decided."
         }
     }
 }
