@@ -26,6 +26,7 @@ API_KEYS = "/v1/workspaces/{ws}/api-keys"
 POLICY = "/v1/workspaces/{ws}/policies/{action}"
 AUDIT = "/v1/workspaces/{ws}/audit"
 APPROVALS_BULK = "/v1/workspaces/{ws}/approvals/bulk"
+DELEGATION = "/v1/workspaces/{ws}/reviewers/{person}/delegation"
 
 
 def _valid_idempotency_key(value):
@@ -87,6 +88,9 @@ def before_call(context, case, kwargs):
         if (case.path_parameters or {}).get("action") == "task.create" and case.body.get("constraints"):
             case.body["constraints"] = {}
         _notifications(case.body)
+        _approvers(case.body)
+    elif _is(case, "put", DELEGATION):
+        _delegation(case)
 
 
 # A policy's reminders come in ascending order, and its escalation before its timeout
@@ -105,6 +109,40 @@ def _notifications(body):
         else:
             rules.pop("escalate_after_seconds", None)
             rules.pop("escalate_to", None)
+
+
+# A policy's approver rules name each group once and ask for at most 10 approvals in
+# all, and `required_approvals` is never below their sum (422 otherwise).
+def _approvers(body):
+    rules = body.get("approvers")
+    if not isinstance(rules, list):
+        return
+    kept, groups, total = [], set(), 0
+    for rule in rules:
+        if not isinstance(rule, dict) or rule.get("group") in groups or not isinstance(rule.get("count"), int):
+            continue
+        if total + rule["count"] > 10:
+            break
+        groups.add(rule["group"])
+        total += rule["count"]
+        kept.append(rule)
+    body["approvers"] = kept
+    required = body.get("required_approvals")
+    if isinstance(required, int) and required < total:
+        body["required_approvals"] = total
+
+
+# A delegation names someone other than the reviewer, and ends later than now, within
+# 366 days of its start (422 otherwise): the start is left to its default, now.
+def _delegation(case):
+    body = case.body
+    if body.get("delegate") == (case.path_parameters or {}).get("person"):
+        body["delegate"] = body["delegate"][:254] + "x"
+    body.pop("from", None)
+    until = _instant(body.get("until"))
+    now = datetime.datetime.now(datetime.timezone.utc)
+    if until is None or until <= now + datetime.timedelta(minutes=5) or until > now + datetime.timedelta(days=300):
+        body["until"] = (now + datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # A file's bytes must be what its type says, and its name's extension must not name

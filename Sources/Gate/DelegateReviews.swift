@@ -50,6 +50,8 @@ public struct DelegateReviews: Sendable {
     public enum Outcome: Sendable, Equatable {
         case changed(DirectoryEntry)
         case noReviewer
+        /// The delegate is not in the directory (yet): add them first.
+        case unknownDelegate
         /// Neither the reviewer nor an admin.
         case notAllowed
     }
@@ -78,8 +80,7 @@ public struct DelegateReviews: Sendable {
         switch try await store.delegate(workspaceID: workspace, person: person, delegation: delegation, actor: actor) {
         case .changed(let entry): return .changed(entry)
         case .noReviewer: return .noReviewer
-        case .unknownDelegate:
-            throw ValidationFailure([FieldError(field: "delegate", message: "must be a reviewer in this workspace's directory")])
+        case .unknownDelegate: return .unknownDelegate
         }
     }
 

@@ -57,6 +57,8 @@ struct ReviewersController: Sendable {
             return JSONResponse(body: EntryView(entry: entry))
         case .noReviewer:
             throw Problem(.notFound, detail: "no reviewer \(person) in this workspace's directory")
+        case .unknownDelegate:
+            throw Problem(.conflict, detail: "the delegate is not in this workspace's directory: add them first, so they can be told")
         case .notAllowed:
             try await audit.denied(
                 workspace: workspace, action: "reviewer.delegation_refused", principal: principal, reason: "not_the_reviewer",

@@ -145,7 +145,7 @@ import Testing
             let fields = (bad.json["errors"] as? [[String: String]])?.compactMap { $0["field"] } ?? []
             #expect(Set(fields) == ["delegate", "from", "until", "x"], "\(fields)")
             let unknown = try await delegation("sec", as: sec, #"{"delegate":"nobody","until":"\#(until)"}"#)
-            #expect(unknown.status == .unprocessableContent)
+            #expect(unknown.status == .conflict)
             let foreign = try await delegation("sec", as: omar, #"{"delegate":"omar","until":"\#(until)"}"#)
             #expect(foreign.status == .forbidden)
             #expect(try await fixture.auditRows(action: "reviewer.delegation_refused").first?.0 == "omar")

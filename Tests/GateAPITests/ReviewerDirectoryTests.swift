@@ -1,3 +1,4 @@
+import Actions
 import Foundation
 import HTTPTypes
 import HummingbirdTesting
@@ -103,9 +104,21 @@ import Testing
             #expect(refused.0 == 1 && refused.2.contains("email must be an address"))
             let listed = try await cli.gateAPI(["reviewers", "list", "--workspace", "team-9"], environment: env)
             #expect(listed.1.contains("rita@team9.example <rita@team9.example> [finance, security]"))
+            // Out of office: a delegate from the directory, for a period.
+            let delegate = ["reviewers", "delegate", "--workspace", "team-9", "rita@team9.example"]
+            let until = RFC3339.format(Date().addingTimeInterval(7 * 86400))
+            let unknown = try await cli.gateAPI(delegate + ["--to", "omar", "--until", until], environment: env)
+            #expect(unknown.0 == 1 && unknown.2.contains("not in team-9's directory"), "\(unknown.2)")
+            #expect(try await cli.gateAPI(["reviewers", "put", "--workspace", "team-9", "omar", "--email", "omar@team9.example"], environment: env).0 == 0)
+            let tooLong = try await cli.gateAPI(delegate + ["--to", "omar", "--until", "2999-01-01T00:00:00Z"], environment: env)
+            #expect(tooLong.0 == 1 && tooLong.2.contains("until must be at most 366 days"), "\(tooLong.2)")
+            let named = try await cli.gateAPI(delegate + ["--to", "omar", "--until", until], environment: env)
+            #expect(named.0 == 0 && named.1.contains("rita@team9.example → omar from"), "\(named.2)")
+            #expect(try await cli.gateAPI(["reviewers", "list", "--workspace", "team-9"], environment: env).1.contains("→ omar"))
+            #expect(try await cli.gateAPI(delegate + ["--end"], environment: env).1.contains("has no delegate"))
             #expect(try await cli.gateAPI(["reviewers", "remove", "--workspace", "team-9", "rita@team9.example"], environment: env).0 == 0)
             #expect(try await cli.gateAPI(["reviewers", "remove", "--workspace", "team-9", "rita@team9.example"], environment: env).0 == 1)
-            #expect(try await db.count("SELECT count(*)::int FROM audit_events WHERE action LIKE 'reviewer.%' AND actor_type = 'cli'") == 2)
+            #expect(try await db.count("SELECT count(*)::int FROM audit_events WHERE action LIKE 'reviewer.%' AND actor_type = 'cli'") == 5)
         }
     }
 }

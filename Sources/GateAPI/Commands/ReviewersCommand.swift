@@ -12,7 +12,7 @@ import PostgresNIO
 struct ReviewersCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "reviewers", abstract: "Manage a workspace's reviewer directory (people, their email, Slack id and groups).",
-        subcommands: [Put.self, List.self, Remove.self])
+        subcommands: [Put.self, List.self, Remove.self, Delegate.self])
 
     struct Put: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Add a person or replace their entry.")
@@ -59,7 +59,8 @@ struct ReviewersCommand: AsyncParsableCommand {
             }
             for entry in entries {
                 let groups = entry.groups.isEmpty ? "" : " [\(entry.groups.joined(separator: ", "))]"
-                print("\(entry.person) <\(entry.email)>\(groups)\(entry.notify ? "" : " (not notified)")")
+                let delegation = entry.delegation.map { " → \($0.delegate) \(RFC3339.format($0.from)) – \(RFC3339.format($0.until))" } ?? ""
+                print("\(entry.person) <\(entry.email)>\(groups)\(entry.notify ? "" : " (not notified)")\(delegation)")
             }
         }
     }
@@ -79,6 +80,53 @@ struct ReviewersCommand: AsyncParsableCommand {
             }
             guard removed else { throw Startup.fail("\(workspace)'s directory has no \(person)") }
             print("\(person) removed")
+        }
+    }
+
+    struct Delegate: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Name a reviewer's delegate for a period (out of office), or end it with --end.")
+
+        @Option(help: "Workspace id.")
+        var workspace: String
+        @Argument(help: "The reviewer's person id.")
+        var person: String
+        @Option(help: "The delegate's person id (in the directory).")
+        var to: String?
+        @Option(help: "When it starts (RFC 3339; default now).")
+        var from: String?
+        @Option(help: "When it ends (RFC 3339, e.g. 2026-12-24T00:00:00Z).")
+        var until: String?
+        @Flag(help: "End the delegation now.")
+        var end = false
+
+        func run() async throws {
+            var body: [String: JSONValue]?
+            if !end {
+                guard let to, let until else { throw Startup.fail("give --to and --until, or --end") }
+                body = ["delegate": .string(to), "until": .string(until)]
+                if let from { body?["from"] = .string(from) }
+            }
+            let (config, logger) = try Startup.configure()
+            let outcome = try await withRunningPostgres(config.database, logger: logger) { [workspace, person, body] client in
+                do {
+                    return try await DelegateReviews(store: ReviewerDirectoryStore(client: client, logger: logger))(
+                        person, body, in: workspace, by: DelegateReviews.Requester(person: nil, isAdmin: true), actor: Startup.cliActor)
+                } catch let invalid as ValidationFailure {
+                    throw Startup.fail(invalid.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; "))
+                }
+            }
+            switch outcome {
+            case .changed(let entry):
+                if let delegation = entry.delegation {
+                    print("\(person) → \(delegation.delegate) from \(RFC3339.format(delegation.from)) until \(RFC3339.format(delegation.until))")
+                } else {
+                    print("\(person) has no delegate")
+                }
+            case .noReviewer: throw Startup.fail("\(workspace)'s directory has no \(person)")
+            case .unknownDelegate: throw Startup.fail("\(to ?? "") is not in \(workspace)'s directory: add them first")
+            case .notAllowed: throw Startup.fail("not allowed")
+            }
         }
     }
 

@@ -47,6 +47,7 @@ struct ConsoleAdminController: Sendable {
                 "timeout": policy?.approvalTimeoutSeconds ?? 86400, "required": policy?.requiredApprovals ?? 1,
                 "constraints": policy.map { $0.constraints.prettyText } ?? "{}",
                 "notifications": policy.map { $0.notifications.json.prettyText } ?? "{}",
+                "approvers": (policy?.approvers ?? []).map { "\($0.count) \($0.group)" }.joined(separator: ", "),
                 "updated_at": policy?.updatedAt.map(RFC3339.format),
             ])
         }
@@ -78,6 +79,10 @@ struct ConsoleAdminController: Sendable {
         if let notifications = try? JSONValue(parsing: notificationsText) { body["notifications"] = notifications } else {
             errors.append("the notifications must be a JSON object")
         }
+        switch Self.approvers(form["approvers"] ?? "") {
+        case .some(let rules): body["approvers"] = rules
+        case nil: errors.append("the approvers must read like \"2 finance, 1 security\" (a count, then a group, for each rule)")
+        }
         let before = try await policies.find(workspaceID: workspace, action: action)
         guard errors.isEmpty else { throw Problem(.unprocessableContent, detail: errors.joined(separator: "; ")) }
         defer { policyCache.invalidate(workspaceID: workspace, action: action) }
@@ -90,6 +95,18 @@ struct ConsoleAdminController: Sendable {
         return try await policiesPage(
             context: context,
             change: ["action": action, "before": before.map { $0.json.prettyText } ?? "(not allowed)", "after": after.json.prettyText])
+    }
+
+    /// "2 finance, 1 security" as the API's `approvers`; empty text: none. Nil when a
+    /// rule is not a count and a group (the use case then checks the names and counts).
+    static func approvers(_ text: String) -> JSONValue? {
+        var rules: [JSONValue] = []
+        for part in text.split(separator: ",") {
+            let words = part.split(whereSeparator: \.isWhitespace)
+            guard words.count == 2, let count = Int(words[0]) else { return nil }
+            rules.append(["group": .string(String(words[1])), "count": .integer(count)])
+        }
+        return .array(rules)
     }
 
     @Sendable func deadLetters(_ request: Request, context: AppRequestContext) async throws -> Response {

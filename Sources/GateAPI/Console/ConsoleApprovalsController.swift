@@ -101,11 +101,14 @@ struct ConsoleApprovalsController: Sendable {
             "id": approval.id, "job_id": job.id, "action": approval.action, "status": approval.status.rawValue,
             "submitter": "\(job.submittedByType):\(job.submittedBy)", "acts_for": job.actsFor,
             "approvals": ApprovalRules.approvers(approval.castVotes).count, "required": approval.requiredApprovals,
+            "approvers": approval.approverRules.isEmpty ? nil : ApproverRulesJSON.describe(approval.approverRules),
             "expires_at": RFC3339.format(approval.expiresAt), "pending": approval.status == .pending,
             "payload_hash": approval.payloadHash,
             "votes": approval.votes.map { vote in
                 consoleView(["reviewer": vote.reviewerPerson ?? vote.reviewer, "decision": vote.decision == .approve ? "approved" : "rejected",
-                             "at": RFC3339.format(vote.createdAt), "comment": vote.comment])
+                             "at": RFC3339.format(vote.createdAt), "comment": vote.comment,
+                             "standing_for": (vote.standings ?? []).contains(where: \.delegated)
+                                ? vote.standings?.filter(\.delegated).map(\.person).joined(separator: ", ") : nil])
             },
             "reason": approval.reason, "reason_code": approval.reasonCode,
             "decidable": approval.status == .pending && context.principal?.has(.approvalsDecide, in: approval.workspaceID) == true,
