@@ -114,6 +114,7 @@ let package = Package(
                 .embedInCode("Resources/console/decide-confirm.mustache"),
                 .embedInCode("Resources/console/decide-result.mustache"),
                 .embedInCode("Resources/console/console-reviewers.mustache"),
+                .embedInCode("Resources/console/console-delegation.mustache"),
                 .embedInCode("Resources/console/console-workspaces.mustache"),
                 .embedInCode("Resources/console/console-queue.mustache"),
                 .embedInCode("Resources/console/console-queue-rows.mustache"),

@@ -128,7 +128,7 @@ def _approvers(body):
         kept.append(rule)
     body["approvers"] = kept
     required = body.get("required_approvals")
-    if isinstance(required, int) and required < total:
+    if isinstance(required, (int, float)) and required < total:
         body["required_approvals"] = total
 
 

@@ -30,6 +30,7 @@ struct ConsolePages: Sendable {
             ("decide-confirm", PackageResources.decide_confirm_mustache),
             ("decide-result", PackageResources.decide_result_mustache),
             ("console-reviewers", PackageResources.console_reviewers_mustache),
+            ("console-delegation", PackageResources.console_delegation_mustache),
         ]
         for (name, bytes) in templates {
             // The templates are part of the binary: one that does not parse is a build defect.

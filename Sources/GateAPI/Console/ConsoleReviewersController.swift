@@ -35,6 +35,7 @@ struct ConsoleReviewersController: Sendable {
                 "person": entry.person, "person_path": entry.person.addingPercentEncoding(withAllowedCharacters: .alphanumerics),
                 "email": entry.email, "display_name": entry.displayName, "slack_user_id": entry.slackUserID,
                 "groups": entry.groups.joined(separator: ", "), "notify": entry.notify,
+                "delegation": entry.delegation.map { "\($0.delegate) until \(RFC3339.format($0.until))" },
             ])
         }
         view["flash"] = flash

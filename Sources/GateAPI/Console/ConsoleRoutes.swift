@@ -51,10 +51,13 @@ func addConsoleRoutes(
         pages: pages, reads: TimedKeyReads(store: services.apiKeys, timeout: config.databaseTimeout), keys: admin.keys,
         cache: services.keyCache, audit: audit, outboxEnabled: outboxEnabled
     ).addRoutes(to: workspace)
+    let reviewers = TimedReviewerDirectory(store: services.reviewerDirectory, timeout: config.databaseTimeout)
     ConsoleReviewersController(
-        pages: pages,
-        directory: ManageReviewerDirectory(store: TimedReviewerDirectory(store: services.reviewerDirectory, timeout: config.databaseTimeout)),
-        audit: audit, outboxEnabled: outboxEnabled
+        pages: pages, directory: ManageReviewerDirectory(store: reviewers), audit: audit, outboxEnabled: outboxEnabled
+    ).addRoutes(to: workspace)
+    ConsoleDelegationController(
+        pages: pages, directory: ManageReviewerDirectory(store: reviewers), delegate: DelegateReviews(store: reviewers), audit: audit,
+        outboxEnabled: outboxEnabled
     ).addRoutes(to: workspace)
     if outboxEnabled {
         ConsoleOutboxController(

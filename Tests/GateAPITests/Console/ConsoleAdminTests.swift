@@ -75,6 +75,49 @@ import Testing
         }
     }
 
+    @Test func aReviewerNamesTheirDelegateAndThePolicyFormKeepsApproverGroups() async throws {
+        try await AuthFixture.with { fixture, client in
+            try await fixture.allowBothActions(client)
+            let ada = try await fixture.consoleBrowser(client, sub: "ada", scopes: ["policies:admin", "approvals:read"])
+            for (person, groups) in [("rita", "finance"), ("omar", "")] {
+                let saved = try await ada.post(
+                    client, "/console/w/acme/admin/reviewers", [("person", person), ("email", "\(person)@acme.example"), ("groups", groups)])
+                #expect(saved.status == .seeOther)
+            }
+            // Approver groups in words: "2 finance"; anything else is named, nothing saved.
+            let policy: [(String, String)] = [
+                ("enabled", "on"), ("approval", "required"), ("required_approvals", "2"), ("approval_timeout_seconds", "600"), ("constraints", "{}"),
+            ]
+            #expect(try await ada.post(client, "/console/w/acme/admin/policies/gmail.send", policy + [("approvers", "finance")]).status == .unprocessableContent)
+            let grouped = try await ada.post(client, "/console/w/acme/admin/policies/gmail.send", policy + [("approvers", "2 finance")])
+            #expect(grouped.status == .ok, "\(String(buffer: grouped.body))")
+            #expect(String(buffer: try await ada.get(client, "/console/w/acme/admin/policies").body).contains(#"name="approvers" value="2 finance""#))
+            #expect(try await fixture.count("SELECT count(*)::int FROM policies WHERE approvers = '[{\"count\":2,\"group\":\"finance\"}]'::jsonb") == 1)
+
+            let rita = try await fixture.consoleBrowser(client, sub: "rita", scopes: ["approvals:read", "approvals:decide"])
+            #expect(String(buffer: try await rita.get(client, "/console/w/acme/delegation").body).contains(#"id="set-delegation""#))
+            let formatter = DateFormatter()
+            formatter.locale = Locale(identifier: "en_US_POSIX")
+            formatter.timeZone = TimeZone(identifier: "UTC")
+            formatter.dateFormat = "yyyy-MM-dd'T'HH:mm"
+            let until = formatter.string(from: Date().addingTimeInterval(2 * 86400))
+            let unknown = try await rita.post(client, "/console/w/acme/delegation", [("delegate", "nobody"), ("until", until)])
+            #expect(unknown.status == .conflict && String(buffer: unknown.body).contains("must be in this workspace"))
+            let named = try await rita.post(client, "/console/w/acme/delegation", [("delegate", "omar"), ("until", until)])
+            #expect(named.status == .seeOther, "\(String(buffer: named.body))")
+            let page = String(buffer: try await rita.get(client, "/console/w/acme/delegation").body)
+            #expect(page.contains(#"<strong id="delegate">omar</strong> stands in for you"#), "\(page)")
+            #expect(String(buffer: try await ada.get(client, "/console/w/acme/admin/reviewers").body).contains("omar until"))
+            #expect(try await rita.post(client, "/console/w/acme/delegation/end", []).status == .seeOther)
+            #expect(try await fixture.count("SELECT count(*)::int FROM reviewers WHERE delegate IS NOT NULL") == 0)
+            #expect(try await fixture.auditRows(action: "reviewer.delegation_changed").map(\.0) == ["rita", "rita"])
+            // Someone the directory does not list has nothing to delegate.
+            let zed = try await fixture.consoleBrowser(client, sub: "zed", scopes: ["approvals:read", "approvals:decide"])
+            #expect(String(buffer: try await zed.get(client, "/console/w/acme/delegation").body).contains(#"id="not-listed""#))
+            #expect(try await zed.post(client, "/console/w/acme/delegation", [("delegate", "omar"), ("until", until)]).status == .notFound)
+        }
+    }
+
     @Test func aKeysSecretIsShownOnceAndRevokingStopsIt() async throws {
         try await AuthFixture.with { fixture, client in
             let kim = try await fixture.consoleBrowser(client, sub: "kim", scopes: ["keys:admin", "jobs:read", "jobs:write"])
