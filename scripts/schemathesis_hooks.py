@@ -103,9 +103,10 @@ def _notifications(body):
         rules["remind_at"] = sorted(rules["remind_at"], key=lambda x: x if isinstance(x, (int, float)) else 0)
     timeout = body.get("approval_timeout_seconds", 86400)
     after = rules.get("escalate_after_seconds")
-    if isinstance(after, int) and isinstance(timeout, int) and after >= timeout:
+    # A whole number may come as 4780.0: JSON does not tell them apart, and neither does the server.
+    if isinstance(after, (int, float)) and isinstance(timeout, (int, float)) and after >= timeout:
         if timeout > 1:
-            rules["escalate_after_seconds"] = timeout - 1
+            rules["escalate_after_seconds"] = int(timeout) - 1
         else:
             rules.pop("escalate_after_seconds", None)
             rules.pop("escalate_to", None)

@@ -114,7 +114,8 @@ struct AppServices: Sendable {
                 sender: GmailSender(
                     client: GmailClient(configuration: config.gmail.client),
                     tokens: GoogleTokenProvider(configuration: config.gmail.tokens),
-                    configuration: config.gmail.sender))
+                    configuration: config.gmail.sender),
+                notificationAccount: config.notifications.account)
         }
         let jwt = try await JWTVerifier(settings: config.jwt, logger: logger)
         authenticator = Authenticator(keys: keyCache, jwt: jwt, logger: logger)

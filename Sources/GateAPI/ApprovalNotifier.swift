@@ -1,6 +1,7 @@
 import Actions
 import Foundation
 import Gate
+import GateCore
 import Logging
 import NIOConcurrencyHelpers
 import Persistence
@@ -166,6 +167,9 @@ struct NotificationSettings: Sendable {
     var retryBase: Duration = .seconds(5)
     var lease: Duration = .seconds(120)
     var slack: SlackSettings?
+    /// `NOTIFICATION_GMAIL_CREDENTIALS`: the deployment's own Gmail account, which sends
+    /// the notification emails of workspaces that have no Gmail credentials of their own.
+    var account: GoogleCredentials?
 
     /// Doubling from `retryBase`, at most an hour.
     func backoff(after attempts: Int) -> Duration {
@@ -179,6 +183,20 @@ struct NotificationSettings: Sendable {
         settings.linkLifetime = .seconds(try env.int("DECISION_LINK_TTL_SECONDS", default: 86400, in: 60...2_592_000))
         settings.maxAttempts = try env.int("NOTIFICATION_MAX_ATTEMPTS", default: 8, in: 1...50)
         settings.retryBase = .seconds(try env.int("NOTIFICATION_RETRY_BASE_SECONDS", default: 5, in: 1...3600))
+        if let text = env.optional("NOTIFICATION_GMAIL_CREDENTIALS") {
+            let parsed = (try? JSONValue(parsing: text)).map(GoogleCredentialsInput.parse)
+            guard case .success(let account)? = parsed else {
+                // The value is a secret: the problem says what is wrong, never what was given.
+                let reasons = { () -> String in
+                    if case .failure(let invalid)? = parsed { return invalid.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; ") }
+                    return "it is not JSON"
+                }()
+                throw ConfigError(
+                    variable: "NOTIFICATION_GMAIL_CREDENTIALS",
+                    problem: "must be Gmail credentials as PUT …/gmail-credentials takes them (\(reasons))")
+            }
+            settings.account = account
+        }
         let token = env.optional("SLACK_BOT_TOKEN")
         let secret = try env.secret("SLACK_SIGNING_SECRET", minimumBytes: 16)
         switch (token, secret) {

@@ -27,6 +27,13 @@ struct GmailDelivery: EmailDelivery {
     let credentials: GmailCredentialStore
     let secrets: SecretBox?
     let sender: GmailSender
+    /// The deployment's notification account (`NOTIFICATION_GMAIL_CREDENTIALS`): sends
+    /// the notifications of a workspace without Gmail credentials, never its jobs.
+    var notificationAccount: GoogleCredentials? = nil
+
+    /// The name the deployment's account goes by in the sender's token cache and pacing,
+    /// which no workspace id can take (ids have no spaces).
+    static let deploymentAccount = "deployment notifications"
 
     func send(
         _ email: GmailSend, job: JobRecord, attempt: Int, checkAlreadySent: Bool, mayHaveDelivered: Bool,
@@ -43,9 +50,16 @@ struct GmailDelivery: EmailDelivery {
     }
 
     func sendNotification(_ email: GmailSend, job: JobRecord, key: String, attempt: Int) async throws -> String {
-        let opened = try await credentials(of: job.workspaceID)
+        var owner = job.workspaceID
+        let opened: GoogleCredentials
+        if let notificationAccount, try await credentials.find(workspaceID: job.workspaceID) == nil {
+            owner = Self.deploymentAccount
+            opened = notificationAccount
+        } else {
+            opened = try await credentials(of: job.workspaceID)
+        }
         return try await sender.send(
-            email, workspaceID: job.workspaceID, credentials: opened, jobID: key, attempt: attempt, checkAlreadySent: attempt > 1
+            email, workspaceID: owner, credentials: opened, jobID: key, attempt: attempt, checkAlreadySent: attempt > 1
         ).messageID
     }
 

@@ -185,7 +185,7 @@ public struct ApprovalStore: ApprovalVotingStore, JobCancellationStore {
             ), vote AS (
                 INSERT INTO approval_votes (approval_id, reviewer, reviewer_person, decision, comment, payload_hash_seen, standings)
                 SELECT a.id, \(reviewer.principal), \(reviewer.person)::text, \(decision.rawValue), \(comment)::text,
-                       \(payloadHashSeen)::text, \(StandingsJSON.encode(vote.standings))::jsonb
+                       \(payloadHashSeen)::text, \(StandingsJSON.encode(vote.standings))::text::jsonb
                 FROM a
                 RETURNING approval_id, created_at
             ), decided AS (

@@ -138,7 +138,7 @@ public struct JobStore: Sendable {
                 INSERT INTO approvals (id, workspace_id, job_id, action, status, payload_hash, required_approvals, expires_at,
                                        approver_rules)
                 SELECT \(approvalID), workspace_id, id, action, 'pending', payload_hash, required_approvals, expires_at,
-                       \(Self.approverRules(job))::jsonb
+                       \(Self.approverRules(job))::text::jsonb
                 FROM job WHERE status = 'pending_approval'
                 RETURNING id, workspace_id, job_id
             ), notice AS (
@@ -178,7 +178,9 @@ public struct JobStore: Sendable {
         return details
     }
 
-    /// The approval's group rules as stored: NULL when there are none.
+    /// The approval's group rules as stored: NULL when there are none. Bound as text
+    /// (`::text::jsonb`): a prepared statement first run with NULL would otherwise type
+    /// the parameter jsonb, whose binary form a text binding is not.
     static func approverRules(_ job: NewJob) -> String? {
         job.approverRules.isEmpty ? nil : ApproverRulesJSON.json(job.approverRules).jsonText
     }

@@ -7,6 +7,9 @@ import PostgresNIO
 import Testing
 
 @testable import GateAPI
+@testable import Persistence
+import Approvals
+import Gate
 
 /// Who must approve, by group, and delegation (issue 27 "Reviewers and groups"):
 /// "2 of finance and 1 of security" decided over the API with people's tokens, the
@@ -195,5 +198,46 @@ import Testing
             #expect(try await fixture.decide(client, "approve", later, as: omar).status == .forbidden)
             #expect(try await fixture.decide(client, "approve", later, as: sec).json["status"] as? String == "approved")
         }
+    }
+
+    /// The submission's and the vote's prepared statements bind the rules and standings
+    /// as text, NULL or not: a statement first prepared with NULL must still take a value
+    /// on the same connection (Postgres would otherwise type the parameter jsonb, whose
+    /// binary form text is not — a 500 the contract test found).
+    @Test func aConnectionThatFirstWroteNoRulesWritesRulesAndStandingsNext() async throws {
+        try await TestDatabase.withFresh { db in
+            _ = try await AuthFixture.seed(db)
+            try await db.withClient { client in
+                let jobs = JobStore(client: client, logger: TestEnvironment.logger)
+                let approvals = ApprovalStore(client: client, logger: TestEnvironment.logger)
+                let actor = AuditActor(kind: .system, id: "test")
+                for (index, rules) in [[], [ApproverRule(group: "finance", count: 1)], [], [ApproverRule(group: "ops", count: 2)]].enumerated() {
+                    let job = NewJob(
+                        workspaceID: "acme", action: "gmail.send", params: ["to": ["ann@example.com"]], payloadHash: String(repeating: "a", count: 63) + "\(index)",
+                        status: .pendingApproval, idempotencyKey: "k\(index)", submittedByType: "api_key", submittedBy: "k",
+                        actsFor: nil, callbackURL: nil, requiredApprovals: max(1, rules.reduce(0) { $0 + $1.count }),
+                        approvalTimeoutSeconds: 600, approverRules: rules)
+                    let insert = JobInsert(job, actor: actor)
+                    let outcome: JobInsertOutcome
+                    do { outcome = try await jobs.insert(insert) } catch { throw FixtureError(String(reflecting: error)) }
+                    guard case .created = outcome else { throw FixtureError("not created") }
+                    let ballot = try #require(try await approvals.ballot(workspaceID: "acme", id: insert.approvalID))
+                    #expect(ballot.approval.approverRules == rules)
+                    let standings: [Standing]? = rules.isEmpty ? nil : [Standing(person: "rita", groups: ["finance"])]
+                    let written = try await Self.reflecting { try await approvals.record(
+                        VoteWrite(
+                            approval: ballot.approval, version: ballot.version, decision: .approve,
+                            reviewer: Reviewer(principal: "user:rita", person: "rita"), comment: nil, payloadHashSeen: nil,
+                            newStatus: .pending, approvals: 1, reason: nil, reasonCode: nil, actor: actor, standings: standings)) }
+                    #expect(written != nil)
+                    let again = try #require(try await approvals.ballot(workspaceID: "acme", id: insert.approvalID))
+                    #expect(again.approval.votes.first?.standings == standings)
+                }
+            }
+        }
+    }
+
+    static func reflecting<T>(_ body: () async throws -> T) async throws -> T {
+        do { return try await body() } catch { throw FixtureError(String(reflecting: error)) }
     }
 }

@@ -63,6 +63,13 @@ import Testing
         }
     }
 
+    static func approvalID(_ fixture: AuthFixture, job: String) async throws -> String {
+        try await fixture.db.withClient { db in
+            for try await id in try await db.query("SELECT id FROM approvals WHERE job_id = \(job)").decode(String.self) { return id }
+            return ""
+        }
+    }
+
     static func link(_ label: String, in text: String) -> String? {
         text.components(separatedBy: "\n").first { $0.hasPrefix(label) }?
             .components(separatedBy: " ").last.map { $0.replacingOccurrences(of: "http://gate.test", with: "") }
@@ -280,6 +287,43 @@ import Testing
                     "SELECT count(*)::int FROM notification_deliveries WHERE approval_id = '\(approvalID)' AND status = 'delivered' AND attempts = 2")
                 #expect(delivered == 1)
             }
+        }
+    }
+
+    @Test func aWorkspaceWithoutGmailCredentialsIsNotifiedThroughTheDeploymentsAccount() async throws {
+        try await withFakeGoogle { google in
+            let environment = [
+                "GMAIL_API_BASE_URL": google.gmailBaseURL, "GOOGLE_TOKEN_URL": google.tokenURL, "NOTIFICATION_POLL_INTERVAL_MS": "50",
+                "CONSOLE_PUBLIC_URL": "https://gate.example.com",
+                // No SECRETS_KEY, no workspace credentials: only the deployment's account can send.
+                "NOTIFICATION_GMAIL_CREDENTIALS": #"{"type":"access_token","access_token":"\#(google.validAccessToken)"}"#,
+            ]
+            try await AuthFixture.with(environment: environment) { fixture, client in
+                try await Self.setUp(
+                    fixture, client, policy: #"{"approval":"required","approval_timeout_seconds":3600,"notifications":{"groups":["security"]}}"#)
+                let (jobID, _) = try await Self.submit(fixture, client)
+                #expect(try await eventually(within: .seconds(15)) { google.sentMessages.count == 1 })
+                let sent = try #require(google.sentMessages.first)
+                #expect(try sent.message.addresses("To").map(\.address) == ["sec@acme.example"])
+                #expect(sent.messageID?.hasPrefix("ntf-") == true)
+                #expect(try await fixture.count("SELECT count(*)::int FROM notification_deliveries WHERE status = 'delivered'") == 1)
+                // The account sends notifications, never the workspace's jobs: the job, once
+                // approved, waits for credentials of the workspace's own.
+                let approved = try await fixture.decide(client, "approve", try await Self.approvalID(fixture, job: jobID), as: try await fixture.reviewer("sec"))
+                #expect(approved.status == .ok)
+                #expect(google.sentMessages.count == 1)
+            }
+        }
+    }
+
+    @Test func anUnreadableDeploymentAccountStopsTheServerAtStartWithoutShowingIt() throws {
+        var environment = TestEnvironment.appEnvironment(databaseURL: "postgres://unused@127.0.0.1:1/none")
+        environment["NOTIFICATION_GMAIL_CREDENTIALS"] = #"{"type":"access_token","access_token":"ya29.secret-value","extra":1}"#
+        #expect {
+            _ = try AppConfig.load(from: environment)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("NOTIFICATION_GMAIL_CREDENTIALS") && !text.contains("ya29.secret-value")
         }
     }
 
