@@ -19,6 +19,7 @@ SCENARIOS = [
     records.compliance,
     records.admin,
     notifications.decision_link,
+    notifications.out_of_office,
 ]
 
 sys.exit(main(SCENARIOS, sys.argv[1:]))

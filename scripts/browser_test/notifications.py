@@ -2,6 +2,7 @@
 the directory by email (kept in the development outbox); the email's Approve link, opened
 in a browser that is signed in to nothing, shows the preview and a confirm button, and
 only confirming approves the job. The link then refuses to decide again."""
+import datetime
 import urllib.parse
 
 from selenium.webdriver.common.by import By
@@ -72,3 +73,48 @@ def _decide_from_the_outbox(run):
     check(sam.status() == 410 and "already used" in sam.body_text(), f"the used link shows {sam.status()} {sam.body_text()[:300]!r}")
     path = urllib.parse.urlsplit(approve).path
     check(path.startswith("/decide/gdl_"), f"unexpected decision link path {path}")
+
+
+def out_of_office(run):
+    """A reviewer names a delegate on the Out of office page; standing in, the delegate approves what only the reviewer's group decides."""
+    # A workspace of its own: its policy (approver groups) touches no other scenario.
+    workspace = f"away-{run.tag}"
+    run.cli("workspace", "create", workspace, "--name", f"Out of office {run.tag} (browser test)")
+    operator = run.cli("keys", "create", "--workspace", workspace, "--name", "away agent", "--scopes", "all",
+                       "--acts-for", "away-bot", "--quiet")
+    api = f"/v1/workspaces/{workspace}"
+    run.api.call("PUT", f"{api}/policies/gmail.send", operator,
+                 {"approval": "required", "approvers": [{"group": "security", "count": 1}]})
+    for person, groups in (("sec@acme.example", ["security"]), ("omar@acme.example", [])):
+        run.api.call("PUT", f"{api}/reviewers/{person}", operator, {"email": person, "groups": groups})
+    scopes = f"{workspace}=approvals:read,approvals:decide,jobs:read"
+
+    sec = run.signed_in(sub="sec@acme.example", ws=scopes, label="sec")
+    away = f"/console/w/{workspace}/delegation"
+    check(sec.nav_links().get("Out of office", "").endswith(away), f"the header's links are {sec.nav_links()}")
+    sec.go(away)
+    sec.find('#set-delegation input[name="delegate"]').send_keys("omar@acme.example")
+    until = (datetime.datetime.now(datetime.timezone.utc) + datetime.timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    sec.driver.execute_script("arguments[0].value = arguments[1]", sec.find('#set-delegation input[name="until"]'), until)
+    sec.click_and_wait('#set-delegation button[type="submit"]')
+    check(sec.text("#delegate") == "omar@acme.example" and "stands in for you" in sec.text("#current-delegation"),
+          f"after saving, the page says {sec.body_text()[:400]!r}")
+    sec.shot("out-of-office")
+
+    job = run.api.submit_email(operator, f"Away {run.tag}", workspace=workspace)
+    approval = run.api.approval_of(operator, job["id"], workspace=workspace)
+    check(approval["approvers"] == [{"group": "security", "count": 1}], f"the approval's rules are {approval['approvers']}")
+    omar = run.signed_in(sub="omar@acme.example", ws=scopes, label="omar")
+    omar.go(f"/console/w/{workspace}/approvals/{approval['id']}")
+    check("1 of security" in omar.body_text(), f"the approval page does not say who must approve: {omar.body_text()[:500]!r}")
+    omar.submit_form("#approve")
+    check(omar.flash() == "You approved this job.", f"the flash after approving says {omar.flash()!r}")
+    votes = omar.text(".votes")
+    check("omar@acme.example (standing in for sec@acme.example) approved" in votes, f"the votes list is {votes!r}")
+    decided = run.api.call("GET", f"{api}/approvals/{approval['id']}", operator)
+    check(decided["status"] == "approved", f"the approval is {decided['status']}")
+
+    sec.go(away)
+    sec.click_and_wait('#current-delegation button[type="submit"]')
+    check(sec.flash() == "Nobody stands in for you now." and not sec.finds("#current-delegation"),
+          f"after ending it, the page says {sec.body_text()[:300]!r}")
