@@ -11,13 +11,17 @@ public enum ApproverRulesJSON {
         .array(rules.map { ["group": .string($0.group), "count": .integer($0.count)] })
     }
 
-    /// The stored text (nil or `[]`: no rules).
+    /// The stored text (nil or `[]`: no rules), read as written — not validated again,
+    /// so a policy's stand-in for unreadable rules (`PolicyStore`) travels to its
+    /// approvals as the rule nobody meets that it is.
     public static func decode(_ text: String?) throws -> [ApproverRule] {
         guard let text else { return [] }
-        guard case .success(let rules) = parse(try JSONValue(parsing: text), field: "approvers") else {
-            throw UnreadableApproverRules()
+        guard case .array(let items) = try JSONValue(parsing: text) else { throw UnreadableApproverRules() }
+        return try items.map { item in
+            guard case .object(let rule) = item, case .string(let group)? = rule["group"], case .integer(let count)? = rule["count"]
+            else { throw UnreadableApproverRules() }
+            return ApproverRule(group: group, count: count)
         }
-        return rules
     }
 
     /// Up to five rules, each a group name the directory accepts and a count of 1–10,

@@ -77,7 +77,8 @@ public struct PolicyStore: PolicyStoring {
                     // the gate then refuses rather than run without them.
                     constraints: (try? JSONValue(parsing: constraints)) ?? .null,
                     notifications: NotificationRules.stored((try? JSONValue(parsing: notifications)) ?? .null),
-                    // Unreadable rules become one nobody meets: the approval expires.
+                    // Unreadable rules become one nobody meets (no group is named ""): the
+                    // gate refuses every vote and the approval expires, deny by default.
                     approvers: (try? ApproverRulesJSON.decode(approvers)) ?? [ApproverRule(group: "", count: 10)],
                     updatedAt: updatedAt))
         }
