@@ -1,4 +1,5 @@
 import Actions
+import Auth
 import Foundation
 import GateCore
 
@@ -45,6 +46,14 @@ public struct DelegateReviews: Sendable {
             self.person = person
             self.isAdmin = isAdmin
         }
+
+        /// A caller of the API or the console: a person's token with `approvals:decide`
+        /// speaks for that person; `policies:admin` for anyone of the workspace.
+        public init(_ principal: Principal, in workspace: String) {
+            self.init(
+                person: principal.kind == .user && principal.has(.approvalsDecide, in: workspace) ? principal.id : nil,
+                isAdmin: principal.has(.policiesAdmin, in: workspace))
+        }
     }
 
     public enum Outcome: Sendable, Equatable {
@@ -68,13 +77,19 @@ public struct DelegateReviews: Sendable {
 
     /// Sets the delegation `body` describes (`{"delegate", "from"?, "until"}`), or ends
     /// it (`body` nil). Throws `ValidationFailure` naming every bad field (nothing written).
+    /// A requester who may not is refused and audited (`reviewer.delegation_refused`).
     public func callAsFunction(
         _ person: String, _ body: [String: JSONValue]?, in workspace: String, by requester: Requester, actor: AuditActor,
-        now: Date = Date()
+        audit: any AuditTrail, now: Date = Date()
     ) async throws -> Outcome {
         guard requester.isAdmin || requester.person == person else {
             // Another reviewer's delegation is theirs to name: not found if not listed.
-            return try await store.find(workspaceID: workspace, person: person) == nil ? .noReviewer : .notAllowed
+            guard try await store.find(workspaceID: workspace, person: person) != nil else { return .noReviewer }
+            try await audit.record(
+                AuditEvent(
+                    workspaceID: workspace, actor: actor, action: "reviewer.delegation_refused", targetType: "reviewer",
+                    targetID: person, outcome: .denied, details: ["reason": "not_the_reviewer"]))
+            return .notAllowed
         }
         let delegation = try body.map { try Self.delegation(for: person, from: $0, now: now).get() }
         switch try await store.delegate(workspaceID: workspace, person: person, delegation: delegation, actor: actor) {

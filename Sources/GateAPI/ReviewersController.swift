@@ -42,13 +42,11 @@ struct ReviewersController: Sendable {
         let principal = try context.requirePrincipal()
         let workspace = try context.requireWorkspace()
         let person = try Self.person(context)
-        let requester = DelegateReviews.Requester(
-            person: principal.kind == .user && principal.has(.approvalsDecide, in: workspace) ? principal.id : nil,
-            isAdmin: principal.has(.policiesAdmin, in: workspace))
         let outcome: DelegateReviews.Outcome
         do {
             outcome = try await delegate(
-                person, body, in: workspace, by: requester, actor: SecurityAudit.actor(principal, context: context))
+                person, body, in: workspace, by: DelegateReviews.Requester(principal, in: workspace),
+                actor: SecurityAudit.actor(principal, context: context), audit: RequestAuditTrail(audit: audit, context: context))
         } catch let invalid as ValidationFailure {
             throw Problem(invalid)
         }
@@ -60,9 +58,6 @@ struct ReviewersController: Sendable {
         case .unknownDelegate:
             throw Problem(.conflict, detail: "the delegate is not in this workspace's directory: add them first, so they can be told")
         case .notAllowed:
-            try await audit.denied(
-                workspace: workspace, action: "reviewer.delegation_refused", principal: principal, reason: "not_the_reviewer",
-                details: ["person": .string(person)], request: request, context: context)
             throw Problem(.forbidden, detail: "only \(person) (with approvals:decide) or a workspace admin (policies:admin) names their delegate")
         }
     }

@@ -183,12 +183,7 @@ import Gate
             // On a job Sec submitted, Omar cannot lend her security standing back to her.
             let own = try await fixture.submit(client, key: UUID().uuidString, body: emailBody, credential: sec)
             #expect(own.status == .created, "\(String(buffer: own.body))")
-            let ownApproval = try await fixture.db.withClient { db in
-                for try await id in try await db.query("SELECT id FROM approvals WHERE job_id = \(own.json["id"] as! String)").decode(String.self) {
-                    return id
-                }
-                return ""
-            }
+            let ownApproval = try await NotificationTests.approvalID(fixture, job: own.json["id"] as! String)
             #expect(try await fixture.decide(client, "approve", ownApproval, as: omar).status == .forbidden)
 
             // Ended: Omar stands for nobody any more.

@@ -43,11 +43,7 @@ import Testing
         if let callback { body = body.replacingOccurrences(of: #""action":"#, with: #""callback_url":"\#(callback)","action":"#) }
         let job = try await fixture.submit(client, key: UUID().uuidString, body: body)
         let jobID = try #require(job.json["id"] as? String, "\(String(buffer: job.body))")
-        let approval = try await fixture.db.withClient { db in
-            for try await id in try await db.query("SELECT id FROM approvals WHERE job_id = \(jobID)").decode(String.self) { return id }
-            return ""
-        }
-        return (jobID, approval)
+        return (jobID, try await approvalID(fixture, job: jobID))
     }
 
     /// The notification emails the outbox kept: recipient → decoded text.
@@ -341,7 +337,9 @@ import Testing
                     try await withTestApp(databaseURL: db.url, environment: environment) { _ in
                         try await Self.setUp(
                             fixture, first,
-                            policy: #"{"approval":"required","approval_timeout_seconds":8,"required_approvals":2,"notifications":{"groups":["finance"],"channels":["email","slack"],"remind_at":[0.125,0.25],"escalate_to":"security","escalate_after_seconds":2}}"#)
+                            // Reminders at 4 and 8 s, escalation at 6 s: Rita's vote lands well before the
+                            // first reminder even on a loaded machine.
+                            policy: #"{"approval":"required","approval_timeout_seconds":16,"required_approvals":2,"notifications":{"groups":["finance"],"channels":["email","slack"],"remind_at":[0.25,0.5],"escalate_to":"security","escalate_after_seconds":6}}"#)
                         var approvals: [String] = []
                         for _ in 0..<3 { approvals.append(try await Self.submit(fixture, first).approval) }
                         // Rita votes on the first: she is not reminded of it.
@@ -350,7 +348,7 @@ import Testing
                             uri: "/v1/workspaces/acme/approvals/\(approvals[0])/approve", method: .post, headers: bearer(rita),
                             body: ByteBuffer(string: "{}"))
                         #expect(voted.status == .ok, "\(String(buffer: voted.body))")
-                        #expect(try await eventually(within: .seconds(15)) {
+                        #expect(try await eventually(within: .seconds(25)) {
                             let waiting = try await fixture.count(
                                 "SELECT count(*)::int FROM approval_notices WHERE done_at IS NULL AND kind <> 'decided'")
                             let escalations = try await fixture.count("SELECT count(*)::int FROM approval_notices WHERE kind = 'escalation'")

@@ -111,7 +111,8 @@ struct ReviewersCommand: AsyncParsableCommand {
             let outcome = try await withRunningPostgres(config.database, logger: logger) { [workspace, person, body] client in
                 do {
                     return try await DelegateReviews(store: ReviewerDirectoryStore(client: client, logger: logger))(
-                        person, body, in: workspace, by: DelegateReviews.Requester(person: nil, isAdmin: true), actor: Startup.cliActor)
+                        person, body, in: workspace, by: DelegateReviews.Requester(person: nil, isAdmin: true), actor: Startup.cliActor,
+                        audit: OperatorAuditTrail(client: client, logger: logger))
                 } catch let invalid as ValidationFailure {
                     throw Startup.fail(invalid.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; "))
                 }

@@ -66,14 +66,14 @@ struct ConsoleDelegationController: Sendable {
         let principal = try context.requirePrincipal()
         let workspace = try context.requireWorkspace()
         let person = principal.id
-        let requester = DelegateReviews.Requester(
-            person: principal.has(.approvalsDecide, in: workspace) ? person : nil, isAdmin: principal.has(.policiesAdmin, in: workspace))
         func refused(_ message: String, _ status: HTTPResponse.Status) async throws -> Response {
             try await render(context: context, flash: ["kind": "error", "role": "alert", "message": message], status: status)
         }
         let outcome: DelegateReviews.Outcome
         do {
-            outcome = try await delegate(person, body, in: workspace, by: requester, actor: SecurityAudit.actor(principal, context: context))
+            outcome = try await delegate(
+                person, body, in: workspace, by: DelegateReviews.Requester(principal, in: workspace),
+                actor: SecurityAudit.actor(principal, context: context), audit: RequestAuditTrail(audit: audit, context: context))
         } catch let invalid as ValidationFailure {
             let message = invalid.errors.map { "\($0.field) \($0.message)" }.joined(separator: "; ")
             return try await refused("Nothing was saved: \(message).", .unprocessableContent)
@@ -88,9 +88,6 @@ struct ConsoleDelegationController: Sendable {
         case .unknownDelegate:
             return try await refused("Nothing was saved: your delegate must be in this workspace's reviewer directory.", .conflict)
         case .notAllowed:
-            try await audit.denied(
-                workspace: workspace, action: "reviewer.delegation_refused", principal: principal, reason: "not_the_reviewer",
-                details: ["person": .string(person)], request: request, context: context)
             return try await refused("Only reviewers (who may decide approvals here) name a delegate.", .forbidden)
         }
     }
