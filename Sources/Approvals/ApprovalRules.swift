@@ -124,10 +124,8 @@ public enum ApprovalRules {
         guard now < approval.expiresAt else { return .failure(.expired) }
         if let seen = payloadHashSeen, seen != approval.payloadHash { return .failure(.payloadMismatch) }
         let rules = approval.approverRules
-        if !rules.isEmpty,
-            !QuorumMatching.canCount(
-                counted(standings, on: approval), requiredApprovals: approval.requiredApprovals, rules: rules)
-        {
+        let standings = rules.isEmpty ? [] : counted(standings, on: approval)
+        if !rules.isEmpty, !QuorumMatching.canCount(standings, requiredApprovals: approval.requiredApprovals, rules: rules) {
             return .failure(.notInApproverGroups)
         }
         switch decision {
@@ -142,7 +140,7 @@ public enum ApprovalRules {
                 complete = count >= approval.requiredApprovals
             } else {
                 var ballots = approvingStandings(approval)
-                ballots.append(counted(standings, on: approval))
+                ballots.append(standings)
                 complete =
                     QuorumMatching.filled(ballots, requiredApprovals: approval.requiredApprovals, rules: rules)
                     >= QuorumMatching.quorum(requiredApprovals: approval.requiredApprovals, rules: rules)

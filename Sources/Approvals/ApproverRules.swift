@@ -35,20 +35,30 @@ public struct Standing: Sendable, Equatable, Hashable {
 /// It is a bipartite matching (votes → people → slots), solved as a maximum flow: a
 /// quorum is at most 10 slots and an approval's votes a few dozen at worst.
 public enum QuorumMatching {
+    /// The approvals the rules ask for, all rules together.
+    public static func ruleSlots(_ rules: [ApproverRule]) -> Int {
+        rules.reduce(0) { $0 + $1.count }
+    }
+
     /// The slots a quorum has: the rules' and `requiredApprovals`' excess as free slots.
     public static func quorum(requiredApprovals: Int, rules: [ApproverRule]) -> Int {
-        max(requiredApprovals, rules.reduce(0) { $0 + $1.count })
+        max(requiredApprovals, ruleSlots(rules))
+    }
+
+    /// The slots anybody may fill: `requiredApprovals` beyond the rules' sum.
+    public static func freeSlots(requiredApprovals: Int, rules: [ApproverRule]) -> Int {
+        quorum(requiredApprovals: requiredApprovals, rules: rules) - ruleSlots(rules)
     }
 
     /// Whether a vote with these standings could fill any slot at all.
     public static func canCount(_ standings: [Standing], requiredApprovals: Int, rules: [ApproverRule]) -> Bool {
-        if quorum(requiredApprovals: requiredApprovals, rules: rules) > rules.reduce(0, { $0 + $1.count }) { return true }
+        if freeSlots(requiredApprovals: requiredApprovals, rules: rules) > 0 { return true }
         return standings.contains { standing in rules.contains { standing.groups.contains($0.group) } }
     }
 
     /// How many slots the approving votes (each a list of standings) fill at most.
     public static func filled(_ votes: [[Standing]], requiredApprovals: Int, rules: [ApproverRule]) -> Int {
-        let free = quorum(requiredApprovals: requiredApprovals, rules: rules) - rules.reduce(0) { $0 + $1.count }
+        let free = freeSlots(requiredApprovals: requiredApprovals, rules: rules)
         let people = Array(Set(votes.flatMap { $0.map(\.person) })).sorted()
         let personIndex = Dictionary(uniqueKeysWithValues: people.enumerated().map { ($1, $0) })
         // Nodes: source, votes, people in, people out, rule slots, free slots, sink.

@@ -130,8 +130,9 @@ public enum NoticePlanner {
     /// they leave no slot to anybody else); empty: everyone may.
     static func deciders(_ approval: ApprovalRecord) -> Set<String> {
         let rules = approval.approverRules
-        let total = rules.reduce(0) { $0 + $1.count }
-        guard !rules.isEmpty, approval.requiredApprovals <= total else { return [] }
+        guard !rules.isEmpty, QuorumMatching.freeSlots(requiredApprovals: approval.requiredApprovals, rules: rules) == 0 else {
+            return []
+        }
         return Set(rules.map(\.group))
     }
 

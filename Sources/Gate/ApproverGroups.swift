@@ -60,7 +60,7 @@ public enum ApproverRulesJSON {
             }
             if let group, let count { rules.append(ApproverRule(group: group, count: count)) }
         }
-        if errors.isEmpty, rules.reduce(0, { $0 + $1.count }) > 10 {
+        if errors.isEmpty, QuorumMatching.ruleSlots(rules) > 10 {
             errors.append(FieldError(field: field, message: "asks for more than 10 approvals in all"))
         }
         return errors.isEmpty ? .success(rules) : .failure(ValidationFailure(errors))

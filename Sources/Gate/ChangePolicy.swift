@@ -60,7 +60,7 @@ public struct ChangePolicy: Sendable {
         }
         // With group rules and no count, the rules' sum; a count below it is refused
         // rather than quietly raised.
-        let rulesTotal = approvers.reduce(0) { $0 + $1.count }
+        let rulesTotal = QuorumMatching.ruleSlots(approvers)
         let required = read("required_approvals", default: max(1, rulesTotal), "must be a whole number from 1 to 10") {
             if case .integer(let n) = $0, (1...10).contains(n) { n } else { nil }
         }

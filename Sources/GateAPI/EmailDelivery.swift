@@ -52,11 +52,12 @@ struct GmailDelivery: EmailDelivery {
     func sendNotification(_ email: GmailSend, job: JobRecord, key: String, attempt: Int) async throws -> String {
         var owner = job.workspaceID
         let opened: GoogleCredentials
-        if let notificationAccount, try await credentials.find(workspaceID: job.workspaceID) == nil {
+        let stored = try await credentials.find(workspaceID: job.workspaceID)
+        if let notificationAccount, stored == nil {
             owner = Self.deploymentAccount
             opened = notificationAccount
         } else {
-            opened = try await credentials(of: job.workspaceID)
+            opened = try open(stored, of: job.workspaceID)
         }
         return try await sender.send(
             email, workspaceID: owner, credentials: opened, jobID: key, attempt: attempt, checkAlreadySent: attempt > 1
@@ -65,12 +66,17 @@ struct GmailDelivery: EmailDelivery {
 
     /// The workspace's credentials, opened for one attempt.
     private func credentials(of workspaceID: String) async throws -> GoogleCredentials {
+        try open(try await credentials.find(workspaceID: workspaceID), of: workspaceID)
+    }
+
+    /// Stored credentials (nil: none), opened with SECRETS_KEY.
+    private func open(_ stored: StoredGmailCredentials?, of workspaceID: String) throws -> GoogleCredentials {
         // Missing configuration is retryable: the job waits in the dead letters until an
         // admin sets credentials and requeues it.
         guard let secrets else {
             throw ExecutionFailure.retryable("gmail_not_configured", "SECRETS_KEY is not set on this server")
         }
-        guard let stored = try await credentials.find(workspaceID: workspaceID) else {
+        guard let stored else {
             throw ExecutionFailure.retryable("gmail_not_configured", "the workspace has no Gmail credentials")
         }
         do {
